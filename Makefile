@@ -1,0 +1,66 @@
+# Two commands do everything (README): `make build` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+PYTHON_BOOT ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+DBT := $(VENV)/bin/dbt
+
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_DUCKDB_PATH ?= $(CURDIR)/warehouse/dtc.duckdb
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+
+DEMO_CUSTOMERS ?= 20000
+DEMO_SEED ?= 42
+DEMO_DIR := warehouse/demo_raw
+RAW_DIR ?=
+TEST_DB := $(CURDIR)/warehouse/test.duckdb
+FIXTURE_DIR := tests/fixtures/store_small
+
+.PHONY: build test setup setup-dev demo load dbt-build lint parse dbt-test pytest clean
+
+$(VENV)/.stamp-runtime: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.stamp-dev: $(VENV)/.stamp-runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.stamp-runtime
+setup-dev: $(VENV)/.stamp-dev
+
+## build: setup -> demo data (or RAW_DIR) -> load -> dbt seed + build -> summary
+build: setup
+ifeq ($(strip $(RAW_DIR)),)
+	$(PY) scripts/generate_demo_store.py --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out $(DEMO_DIR)
+	$(MAKE) --no-print-directory load-and-build LOAD_DIR=$(DEMO_DIR)
+else
+	$(MAKE) --no-print-directory load-and-build LOAD_DIR=$(RAW_DIR)
+endif
+
+.PHONY: load-and-build
+load-and-build:
+	$(PY) scripts/load_raw.py --raw-dir $(LOAD_DIR) --database $(DBT_DUCKDB_PATH)
+	$(DBT) seed --quiet
+	$(DBT) build
+	$(PY) scripts/summary.py --database $(DBT_DUCKDB_PATH)
+
+## test: setup -> lint -> dbt parse (warnings as errors) -> dbt build on the fixture -> pytest
+test: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DBT_DUCKDB_PATH=$(TEST_DB) $(DBT) --warn-error parse
+	DBT_DUCKDB_PATH=$(TEST_DB) $(PY) scripts/load_raw.py --raw-dir $(FIXTURE_DIR) --database $(TEST_DB)
+	DBT_DUCKDB_PATH=$(TEST_DB) $(DBT) seed --quiet
+	DBT_DUCKDB_PATH=$(TEST_DB) $(VENV)/bin/sqlfluff lint models macros tests/dbt
+	DBT_DUCKDB_PATH=$(TEST_DB) $(DBT) build
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf target logs warehouse dbt_packages

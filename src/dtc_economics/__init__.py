@@ -1,0 +1,1 @@
+"""Customer-economics warehouse helpers: raw contract, loader, demo generator, models."""

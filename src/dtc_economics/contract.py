@@ -1,0 +1,153 @@
+"""The raw data contract: the tables a store exports and the columns each one carries.
+
+One source of truth for the loader (validation and typing), the demo generator (what it
+writes), the tests and the README. A column is ``required`` when the file must carry it;
+optional columns missing from a file are added as typed NULLs, and missing optional
+tables load as empty tables, so the project builds on an orders-only store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Logical types used by the contract; the loader maps them to DuckDB types.
+VARCHAR = "varchar"
+TIMESTAMP = "timestamp"  # ISO-8601; UTC unless an offset is given; stored as UTC
+DATE = "date"
+DOUBLE = "double"
+INTEGER = "integer"
+BOOLEAN = "boolean"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    required: bool
+    primary_key: str | None
+    columns: tuple[Column, ...]
+    description: str = ""
+    # (column, parent table, parent column): every non-null value must exist in the parent
+    references: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+ORDERS = Table(
+    name="orders",
+    required=True,
+    primary_key="order_id",
+    description="One row per order (header).",
+    columns=(
+        Column("order_id", VARCHAR, True, "Unique order identifier."),
+        Column("customer_id", VARCHAR, True, "Store customer id; empty for guest checkouts."),
+        Column("customer_email", VARCHAR, False, "Email; identity fallback for guests."),
+        Column("ordered_at", TIMESTAMP, True, "ISO-8601 timestamp; UTC unless an offset is given."),
+        Column("status", VARCHAR, False, "completed / cancelled / test; default completed."),
+        Column("currency", VARCHAR, False, "ISO currency code; default var shop_currency."),
+        Column("prices_include_tax", BOOLEAN, False, "Line prices include VAT; default var."),
+        Column("shipping_amount", DOUBLE, False, "Shipping charged (not revenue)."),
+        Column("utm_source", VARCHAR, False, "UTM source of the order's session."),
+        Column("utm_medium", VARCHAR, False, "UTM medium of the order's session."),
+        Column("utm_campaign", VARCHAR, False, "UTM campaign."),
+        Column("discount_code", VARCHAR, False, "Discount code used, if any."),
+        Column("purchase_type", VARCHAR, False, "one_time / subscription; default one_time."),
+    ),
+)
+
+ORDER_LINES = Table(
+    name="order_lines",
+    required=True,
+    primary_key="order_line_id",
+    description="One row per order line.",
+    references=(("order_id", "orders", "order_id"),),
+    columns=(
+        Column("order_line_id", VARCHAR, True, "Unique line identifier."),
+        Column("order_id", VARCHAR, True, "Order the line belongs to."),
+        Column("product_id", VARCHAR, True, "Product sold."),
+        Column("quantity", INTEGER, True, "Units, > 0."),
+        Column("unit_price", DOUBLE, True, "List price per unit, >= 0, in the order's tax basis."),
+        Column("discount_amount", DOUBLE, False, "Line discount total, >= 0."),
+        Column("tax_rate", DOUBLE, False, "VAT rate, e.g. 0.20; default var default_tax_rate."),
+        Column("is_gift", BOOLEAN, False, "A free product given away."),
+    ),
+)
+
+REFUNDS = Table(
+    name="refunds",
+    required=False,
+    primary_key="refund_id",
+    description="One row per refund transaction.",
+    references=(
+        ("order_id", "orders", "order_id"),
+        ("order_line_id", "order_lines", "order_line_id"),
+    ),
+    columns=(
+        Column("refund_id", VARCHAR, True, "Unique refund identifier."),
+        Column("order_id", VARCHAR, True, "Refunded order."),
+        Column("order_line_id", VARCHAR, False, "Refunded line; empty for order-level refunds."),
+        Column("refunded_at", TIMESTAMP, True, "When the refund was issued."),
+        Column("amount", DOUBLE, True, "Amount refunded, >= 0, in the order's tax basis."),
+        Column("quantity", INTEGER, False, "Units returned."),
+        Column("reason", VARCHAR, False, "Free-text reason."),
+    ),
+)
+
+CUSTOMERS = Table(
+    name="customers",
+    required=False,
+    primary_key="customer_id",
+    description="One row per registered customer.",
+    columns=(
+        Column("customer_id", VARCHAR, True, "Store customer id."),
+        Column("created_at", TIMESTAMP, False, "Account creation time."),
+        Column("email", VARCHAR, False, "Email (hashed in staging)."),
+        Column("country", VARCHAR, False, "Country code."),
+    ),
+)
+
+PRODUCTS = Table(
+    name="products",
+    required=False,
+    primary_key="product_id",
+    description="One row per product.",
+    columns=(
+        Column("product_id", VARCHAR, True, "Product identifier."),
+        Column("product_name", VARCHAR, False, "Name."),
+        Column("category", VARCHAR, False, "Category (initial use case)."),
+    ),
+)
+
+MARKETING_SPEND = Table(
+    name="marketing_spend",
+    required=False,
+    primary_key=None,
+    description="Marketing spend, one row per day x channel (or utm source/medium) x campaign.",
+    columns=(
+        Column("spend_date", DATE, True, "Day of the spend (reporting timezone)."),
+        Column("channel", VARCHAR, False, "Channel, when the export names it."),
+        Column("utm_source", VARCHAR, False, "UTM source, when the export uses UTMs."),
+        Column("utm_medium", VARCHAR, False, "UTM medium."),
+        Column("campaign", VARCHAR, False, "Campaign."),
+        Column("amount", DOUBLE, True, "Spend excl. VAT, >= 0."),
+        Column("currency", VARCHAR, False, "ISO currency; default the shop currency."),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (ORDERS, ORDER_LINES, REFUNDS, CUSTOMERS, PRODUCTS, MARKETING_SPEND)
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
