@@ -1,0 +1,243 @@
+-- grain: one row per order (all orders), with identity, channel, line totals excl. VAT,
+-- the one is_valid_order rule, and the order's sequence among the customer's valid orders.
+with
+
+orders as (
+
+    select
+        order_id,
+        ordered_at,
+        order_status,
+        currency,
+        prices_include_tax,
+        shipping_amount,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        discount_code,
+        purchase_type
+    from {{ ref('stg_shop__orders') }}
+
+),
+
+identities as (
+
+    select
+        order_id,
+        source_customer_id,
+        customer_id,
+        identity_source
+    from {{ ref('int_orders_identified') }}
+
+),
+
+channels as (
+
+    select
+        utm_source,
+        utm_medium,
+        channel
+    from {{ ref('int_utm_channels_mapped') }}
+
+),
+
+order_lines as (
+
+    select
+        order_id,
+        quantity,
+        gross_sales,
+        discounts,
+        gifted_value,
+        non_gift_gross_sales,
+        non_gift_discounts
+    from {{ ref('int_order_lines_priced') }}
+
+),
+
+bfcm_windows as (
+
+    select
+        window_start,
+        window_end
+    from {{ ref('bfcm_windows') }}
+
+),
+
+as_of as (
+
+    select as_of_date
+    from {{ ref('int_as_of_date') }}
+
+),
+
+lines_per_order as (
+
+    select
+        order_id,
+        count(*) as line_count,
+        sum(quantity) as units,
+        sum(gross_sales) as gross_sales,
+        sum(discounts) as discounts,
+        sum(gifted_value) as gifted_value,
+        sum(non_gift_gross_sales) as non_gift_gross_sales,
+        sum(non_gift_discounts) as non_gift_discounts
+    from order_lines
+    group by order_id
+
+),
+
+orders_joined as (
+
+    select
+        orders.order_id,
+        identities.customer_id,
+        identities.source_customer_id,
+        identities.identity_source,
+        orders.ordered_at,
+        {{ to_reporting_timezone('orders.ordered_at') }} as ordered_at_local,
+        orders.order_status,
+        orders.currency,
+        orders.prices_include_tax,
+        orders.shipping_amount,
+        orders.utm_source,
+        orders.utm_medium,
+        orders.utm_campaign,
+        orders.discount_code,
+        orders.purchase_type,
+        coalesce(channels.channel, 'direct') as channel,
+        coalesce(lines_per_order.line_count, 0) as line_count,
+        coalesce(lines_per_order.units, 0) as units,
+        coalesce(lines_per_order.gross_sales, 0) as gross_sales,
+        coalesce(lines_per_order.discounts, 0) as discounts,
+        coalesce(lines_per_order.gifted_value, 0) as gifted_value,
+        coalesce(lines_per_order.non_gift_gross_sales, 0) as non_gift_gross_sales,
+        coalesce(lines_per_order.non_gift_discounts, 0) as non_gift_discounts,
+        as_of.as_of_date
+    from orders
+    inner join identities
+        on orders.order_id = identities.order_id
+    left join channels
+        on
+            coalesce(orders.utm_source, '') = coalesce(channels.utm_source, '')
+            and coalesce(orders.utm_medium, '') = coalesce(channels.utm_medium, '')
+    left join lines_per_order
+        on orders.order_id = lines_per_order.order_id
+    cross join as_of
+
+),
+
+orders_dated as (
+
+    select
+        orders_joined.*,
+        cast(orders_joined.ordered_at_local as date) as order_date
+    from orders_joined
+
+),
+
+orders_in_bfcm as (
+
+    -- bfcm windows never overlap (seed test), so this join cannot fan out
+    select
+        orders_dated.*,
+        bfcm_windows.window_start is not null as is_bfcm_order
+    from orders_dated
+    left join bfcm_windows
+        on orders_dated.order_date between bfcm_windows.window_start and bfcm_windows.window_end
+
+),
+
+orders_flagged as (
+
+    select
+        *,
+        -- the one validity rule, first failing reason wins
+        case
+            when order_status = 'cancelled' then 'cancelled'
+            when order_status = 'test' then 'test'
+            when order_status != 'completed' then 'unknown_status'
+            when customer_id is null then 'no_identity'
+            when currency != '{{ var("shop_currency") }}' then 'foreign_currency'
+            when order_date > as_of_date then 'after_as_of_date'
+            when gross_sales - discounts <= 0 then 'zero_value'
+        end as invalid_reason
+    from orders_in_bfcm
+
+),
+
+valid_orders_sequenced as (
+
+    select
+        order_id,
+        row_number() over (
+            partition by customer_id
+            order by ordered_at, order_id
+        ) as order_sequence,
+        lag(order_date) over (
+            partition by customer_id
+            order by ordered_at, order_id
+        ) as previous_order_date
+    from orders_flagged
+    where invalid_reason is null
+
+),
+
+final as (
+
+    select
+        -- ids
+        orders_flagged.order_id,
+        orders_flagged.customer_id,
+        orders_flagged.source_customer_id,
+        orders_flagged.identity_source,
+
+        -- dates
+        orders_flagged.ordered_at,
+        orders_flagged.ordered_at_local,
+        orders_flagged.order_date,
+        {{ month_start('orders_flagged.order_date') }} as order_month,
+
+        -- validity and sequence
+        orders_flagged.order_status,
+        orders_flagged.invalid_reason is null as is_valid_order,
+        orders_flagged.invalid_reason,
+        valid_orders_sequenced.order_sequence,
+        coalesce(valid_orders_sequenced.order_sequence = 1, false) as is_first_order,
+        valid_orders_sequenced.previous_order_date,
+        {{ dbt.datediff(
+            'valid_orders_sequenced.previous_order_date',
+            'orders_flagged.order_date',
+            'day'
+        ) }} as days_since_previous_order,
+
+        -- attributes
+        orders_flagged.channel,
+        orders_flagged.utm_source,
+        orders_flagged.utm_medium,
+        orders_flagged.utm_campaign,
+        orders_flagged.discount_code,
+        orders_flagged.purchase_type,
+        orders_flagged.currency,
+        orders_flagged.prices_include_tax,
+        orders_flagged.is_bfcm_order,
+
+        -- amounts excl. VAT (returns come from refunds, downstream)
+        orders_flagged.line_count,
+        orders_flagged.units,
+        orders_flagged.gross_sales,
+        orders_flagged.discounts,
+        orders_flagged.gifted_value,
+        case
+            when orders_flagged.non_gift_gross_sales > 0
+                then orders_flagged.non_gift_discounts / orders_flagged.non_gift_gross_sales
+            else 0
+        end as discount_depth,
+        orders_flagged.shipping_amount
+    from orders_flagged
+    left join valid_orders_sequenced
+        on orders_flagged.order_id = valid_orders_sequenced.order_id
+
+)
+
+select * from final

@@ -1,0 +1,166 @@
+-- grain: one row per refund x order line it is allocated to.
+-- Line refunds go to their line; order-level refunds are spread over the order's lines pro
+-- rata to what was paid for each. Per line, refunds are recognised as returns in date order
+-- up to what was paid for the line; anything beyond is refund_excess (not a product return).
+with
+
+refunds as (
+
+    select
+        refund_id,
+        order_id,
+        order_line_id,
+        refunded_at,
+        refund_amount,
+        refund_quantity
+    from {{ ref('stg_shop__refunds') }}
+
+),
+
+order_lines as (
+
+    select
+        order_line_id,
+        order_id,
+        paid_amount,
+        vat_divisor
+    from {{ ref('int_order_lines_priced') }}
+
+),
+
+paid_per_order as (
+
+    select
+        order_id,
+        sum(paid_amount) as order_paid_amount,
+        count(*) as order_line_count
+    from order_lines
+    group by order_id
+
+),
+
+line_refunds as (
+
+    select
+        refund_id,
+        order_id,
+        order_line_id,
+        refunded_at,
+        refund_amount as allocated_amount,
+        refund_quantity
+    from refunds
+    where order_line_id is not null
+
+),
+
+order_refunds_spread as (
+
+    select
+        refunds.refund_id,
+        refunds.order_id,
+        order_lines.order_line_id,
+        refunds.refunded_at,
+        case
+            when paid_per_order.order_paid_amount > 0
+                then
+                    refunds.refund_amount * order_lines.paid_amount
+                    / paid_per_order.order_paid_amount
+            else refunds.refund_amount / paid_per_order.order_line_count
+        end as allocated_amount,
+        cast(null as {{ dbt.type_int() }}) as refund_quantity
+    from refunds
+    inner join paid_per_order
+        on refunds.order_id = paid_per_order.order_id
+    inner join order_lines
+        on refunds.order_id = order_lines.order_id
+    where refunds.order_line_id is null
+
+),
+
+order_refunds_without_lines as (
+
+    -- an order-level refund on an order with no lines: nothing to return, all excess
+    select
+        refunds.refund_id,
+        refunds.order_id,
+        cast(null as {{ dbt.type_string() }}) as order_line_id,
+        refunds.refunded_at,
+        refunds.refund_amount as allocated_amount,
+        refunds.refund_quantity
+    from refunds
+    left join paid_per_order
+        on refunds.order_id = paid_per_order.order_id
+    where refunds.order_line_id is null and paid_per_order.order_id is null
+
+),
+
+refund_pieces as (
+
+    select * from line_refunds
+    union all
+    select * from order_refunds_spread
+    union all
+    select * from order_refunds_without_lines
+
+),
+
+pieces_with_history as (
+
+    select
+        refund_pieces.refund_id,
+        refund_pieces.order_id,
+        refund_pieces.order_line_id,
+        refund_pieces.refunded_at,
+        refund_pieces.allocated_amount,
+        refund_pieces.refund_quantity,
+        coalesce(order_lines.paid_amount, 0) as line_paid_amount,
+        coalesce(order_lines.vat_divisor, 1) as vat_divisor,
+        coalesce(
+            sum(refund_pieces.allocated_amount) over (
+                partition by refund_pieces.order_id, refund_pieces.order_line_id
+                order by refund_pieces.refunded_at, refund_pieces.refund_id
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as refunded_before
+    from refund_pieces
+    left join order_lines
+        on refund_pieces.order_line_id = order_lines.order_line_id
+
+),
+
+pieces_capped as (
+
+    select
+        refund_id,
+        order_id,
+        order_line_id,
+        refunded_at,
+        refund_quantity,
+        vat_divisor,
+        allocated_amount,
+        greatest(
+            0, least(allocated_amount, line_paid_amount - refunded_before)
+        ) as recognised_amount
+    from pieces_with_history
+
+),
+
+final as (
+
+    select
+        refund_id,
+        order_id,
+        order_line_id,
+        refunded_at,
+        refund_quantity,
+        -- price basis
+        allocated_amount as refunded_amount,
+        -- excl. VAT
+        recognised_amount / vat_divisor as returns,
+        (allocated_amount - recognised_amount) / vat_divisor as refund_excess
+    from pieces_capped
+
+)
+
+select * from final

@@ -1,0 +1,31 @@
+with
+
+source as (
+
+    select
+        spend_date,
+        channel,
+        utm_source,
+        utm_medium,
+        campaign,
+        amount,
+        currency
+    from {{ source('marketing', 'marketing_spend') }}
+
+),
+
+renamed as (
+
+    select
+        cast(spend_date as date) as spend_date,
+        nullif(lower(trim(channel)), '') as source_channel,
+        nullif(lower(trim(utm_source)), '') as utm_source,
+        nullif(lower(trim(utm_medium)), '') as utm_medium,
+        nullif(trim(campaign), '') as campaign,
+        cast(amount as {{ type_double() }}) as spend_amount,
+        coalesce(nullif(upper(trim(currency)), ''), '{{ var("shop_currency") }}') as currency
+    from source
+
+)
+
+select * from renamed

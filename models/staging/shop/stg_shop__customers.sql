@@ -1,0 +1,25 @@
+with
+
+source as (
+
+    select
+        customer_id,
+        created_at,
+        email,
+        country
+    from {{ source('shop', 'customers') }}
+
+),
+
+renamed as (
+
+    select
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+        {{ hash_email('email') }} as email_hash,
+        nullif(upper(trim(country)), '') as country
+    from source
+
+)
+
+select * from renamed

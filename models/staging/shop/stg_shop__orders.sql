@@ -1,0 +1,55 @@
+with
+
+source as (
+
+    select
+        order_id,
+        customer_id,
+        customer_email,
+        ordered_at,
+        status,
+        currency,
+        prices_include_tax,
+        shipping_amount,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        discount_code,
+        purchase_type
+    from {{ source('shop', 'orders') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(order_id as {{ dbt.type_string() }}) as order_id,
+        nullif(trim(customer_id), '') as source_customer_id,
+        {{ hash_email('customer_email') }} as customer_email_hash,
+
+        -- timestamps (UTC)
+        cast(ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
+
+        -- attributes
+        coalesce(nullif(lower(trim(status)), ''), 'completed') as order_status,
+        coalesce(
+            nullif(upper(trim(currency)), ''), '{{ var("shop_currency") }}'
+        ) as currency,
+        coalesce(
+            prices_include_tax, {{ var("default_prices_include_tax") }}
+        ) as prices_include_tax,
+        nullif(lower(trim(utm_source)), '') as utm_source,
+        nullif(lower(trim(utm_medium)), '') as utm_medium,
+        nullif(lower(trim(utm_campaign)), '') as utm_campaign,
+        nullif(upper(trim(discount_code)), '') as discount_code,
+        coalesce(nullif(lower(trim(purchase_type)), ''), 'one_time') as purchase_type,
+
+        -- amounts (order's tax basis)
+        cast(coalesce(shipping_amount, 0) as {{ type_double() }}) as shipping_amount
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,23 @@
+with
+
+source as (
+
+    select
+        product_id,
+        product_name,
+        category
+    from {{ source('shop', 'products') }}
+
+),
+
+renamed as (
+
+    select
+        cast(product_id as {{ dbt.type_string() }}) as product_id,
+        {{ escape_formula_text('trim(product_name)') }} as product_name,
+        coalesce(nullif(lower(trim(category)), ''), 'uncategorised') as product_category
+    from source
+
+)
+
+select * from renamed

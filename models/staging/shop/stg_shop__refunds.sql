@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select
+        refund_id,
+        order_id,
+        order_line_id,
+        refunded_at,
+        amount,
+        quantity,
+        reason
+    from {{ source('shop', 'refunds') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(refund_id as {{ dbt.type_string() }}) as refund_id,
+        cast(order_id as {{ dbt.type_string() }}) as order_id,
+        nullif(trim(order_line_id), '') as order_line_id,
+
+        -- timestamps (UTC)
+        cast(refunded_at as {{ dbt.type_timestamp() }}) as refunded_at,
+
+        -- amounts (order's tax basis)
+        cast(amount as {{ type_double() }}) as refund_amount,
+        cast(quantity as {{ dbt.type_int() }}) as refund_quantity,
+        nullif(trim(reason), '') as refund_reason
+
+    from source
+
+)
+
+select * from renamed
