@@ -30,6 +30,8 @@ $(VENV)/.stamp-runtime: requirements.txt pyproject.toml
 
 $(VENV)/.stamp-dev: $(VENV)/.stamp-runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	# test-only: the CDNOW sample ships in lifetimes' datasets/; its code is never imported
+	$(PY) -m pip install --quiet --no-deps lifetimes==0.11.3
 	touch $@
 
 setup: $(VENV)/.stamp-runtime

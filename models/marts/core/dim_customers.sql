@@ -70,7 +70,7 @@ first_lines_ranked as (
         product_id,
         row_number() over (
             partition by order_id
-            order by net_sales_before_returns desc, product_id, order_line_id
+            order by net_sales_before_returns desc, product_id asc, order_line_id asc
         ) as line_rank
     from first_order_lines
 
