@@ -1,0 +1,115 @@
+-- grain: one row per customer with a valid order: value and repeat within fixed windows
+-- after the first order. Window N covers days 0..N-1 after the first order date (day 0 =
+-- the first order's date); it is complete when as_of_date >= first_order_date + N - 1.
+-- Incomplete windows are null, never partial.
+{%- set windows = [90, 180, 182, 365] %}
+with
+
+customers as (
+
+    select
+        customer_id,
+        first_order_date,
+        days_to_second_order
+    from {{ ref('dim_customers') }}
+
+),
+
+orders as (
+
+    select
+        customer_id,
+        order_date,
+        order_sequence,
+        net_revenue
+    from {{ ref('fct_orders') }}
+    where is_valid_order
+
+),
+
+as_of as (
+
+    select as_of_date
+    from {{ ref('int_as_of_date') }}
+
+),
+
+orders_aged as (
+
+    select
+        orders.customer_id,
+        orders.order_sequence,
+        orders.net_revenue,
+        {{ dbt.datediff('customers.first_order_date', 'orders.order_date', 'day') }}
+            as days_since_first_order
+    from orders
+    inner join customers
+        on orders.customer_id = customers.customer_id
+
+),
+
+value_per_customer as (
+
+    select
+        customer_id,
+        {%- for n in windows %}
+            sum(
+                case when days_since_first_order < {{ n }} then net_revenue else 0 end
+            ) as net_revenue_{{ n }}d,
+            sum(
+                case
+                    when days_since_first_order < {{ n }} and order_sequence > 1
+                        then net_revenue
+                    else 0
+                end
+            ) as repeat_net_revenue_{{ n }}d,
+        {%- endfor %}
+        count(*) as order_count
+    from orders_aged
+    group by customer_id
+
+),
+
+customers_observed as (
+
+    select
+        customers.customer_id,
+        customers.first_order_date,
+        customers.days_to_second_order,
+        as_of.as_of_date,
+        {{ dbt.datediff('customers.first_order_date', 'as_of.as_of_date', 'day') }}
+            as days_observed
+    from customers
+    cross join as_of
+
+),
+
+final as (
+
+    select
+        customers_observed.customer_id,
+        customers_observed.first_order_date,
+        customers_observed.as_of_date,
+        customers_observed.days_observed,
+        {%- for n in windows %}
+            customers_observed.days_observed >= {{ n - 1 }} as is_window_{{ n }}d_complete,
+            case
+                when customers_observed.days_observed >= {{ n - 1 }}
+                    then value_per_customer.net_revenue_{{ n }}d
+            end as ltv_{{ n }}d,
+            case
+                when customers_observed.days_observed >= {{ n - 1 }}
+                    then value_per_customer.repeat_net_revenue_{{ n }}d
+            end as ltv_{{ n }}d_excl_first_order,
+            case
+                when customers_observed.days_observed >= {{ n - 1 }}
+                    then coalesce(customers_observed.days_to_second_order < {{ n }}, false)
+            end as has_repeat_within_{{ n }}d{{ "," if not loop.last }}
+        {%- endfor %}
+    from customers_observed
+    inner join value_per_customer
+        on customers_observed.customer_id = value_per_customer.customer_id
+
+)
+
+select * from final
