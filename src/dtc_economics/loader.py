@@ -1,0 +1,1077 @@
+"""Raw loader: validate a folder of store exports against the contract, then load it atomically.
+
+The folder holds one file per contract table (``<table>.csv`` or ``<table>.parquet``). Every
+file is read with DuckDB as text, checked with set-based SQL against the rules in ``RULES``
+and typed per ``contract.py``; only when *no* rule is broken does the loader open a single
+transaction on the warehouse file that replaces every table of the ``raw`` schema and writes
+``raw._load_manifest``. A refused, failed or interrupted load leaves the previous raw tables
+untouched.
+
+Usage: ``scripts/load_raw.py --raw-dir DIR --database PATH [--schema raw]`` (exit 0 loaded,
+2 refused / warehouse locked). ``docs/loader.md`` documents the rules (``rules_markdown()``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import csv
+import io
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from dtc_economics import contract
+from dtc_economics.contract import Column, Table
+
+# ---------------------------------------------------------------------------------------------
+# Rules: the one list of what refuses a load. Messages say "breaks rule '<name>'"; docs/loader.md
+# renders this table (rules_markdown()) and the tests check the bad-input corpus against it.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # as printed in messages: "breaks rule '<name>'"
+    applies_to: str  # where the rule is checked
+    refuses_when: str  # what refuses the load
+
+
+HUGE_LIMIT = 1e12  # |number| above this is refused as 'not huge'
+
+R_RAW_DIR = "raw folder exists"
+R_ONE_FILE = "one file per table"
+R_REQUIRED_TABLE = "required table"
+R_HEADER = "header row"
+R_WELL_FORMED = "well-formed file"
+R_UNIQUE_COLUMNS = "unique column names"
+R_REQUIRED_COLUMN = "required column"
+R_TIMESTAMP = "ISO-8601 timestamp"
+R_DATE = "ISO-8601 date"
+R_DOUBLE = "decimal number"
+R_INTEGER = "integer"
+R_BOOLEAN = "boolean"
+R_HUGE = "no huge value"
+R_PK_PRESENT = "primary key not empty"
+R_PK_UNIQUE = "unique primary key"
+R_POSITIVE = "greater than 0"
+R_NON_NEGATIVE = "not negative"
+R_WAREHOUSE_LOCK = "warehouse not locked"
+
+# Value bounds the contract states in words ("Units, > 0", ">= 0"): (table, column, rule, bad).
+# ``bad`` is a SQL predicate on the typed value ``{v}``.
+VALUE_BOUNDS: tuple[tuple[str, str, str, str], ...] = (
+    ("order_lines", "quantity", R_POSITIVE, "{v} <= 0"),
+    ("order_lines", "unit_price", R_NON_NEGATIVE, "{v} < 0"),
+    ("order_lines", "discount_amount", R_NON_NEGATIVE, "{v} < 0"),
+    ("refunds", "amount", R_NON_NEGATIVE, "{v} < 0"),
+    ("marketing_spend", "amount", R_NON_NEGATIVE, "{v} < 0"),
+)
+
+TYPE_RULES: dict[str, str] = {
+    contract.TIMESTAMP: R_TIMESTAMP,
+    contract.DATE: R_DATE,
+    contract.DOUBLE: R_DOUBLE,
+    contract.INTEGER: R_INTEGER,
+    contract.BOOLEAN: R_BOOLEAN,
+}
+
+DUCKDB_TYPES: dict[str, str] = {
+    contract.VARCHAR: "VARCHAR",
+    contract.TIMESTAMP: "TIMESTAMP",
+    contract.DATE: "DATE",
+    contract.DOUBLE: "DOUBLE",
+    contract.INTEGER: "INTEGER",
+    contract.BOOLEAN: "BOOLEAN",
+}
+
+
+def _columns_of_type(*types: str) -> str:
+    cols = [f"{t.name}.{c.name}" for t in contract.TABLES for c in t.columns if c.type in types]
+    return ", ".join(cols)
+
+
+def _bounded(rule: str) -> str:
+    return ", ".join(f"{t}.{c}" for t, c, r, _ in VALUE_BOUNDS if r == rule)
+
+
+def _reference_rules() -> list[Rule]:
+    scopes: dict[str, list[str]] = {}
+    for table in contract.TABLES:
+        for column, parent, parent_column in table.references:
+            scopes.setdefault(f"exists in {parent}.{parent_column}", []).append(
+                f"{table.name}.{column}"
+            )
+    return [
+        Rule(
+            name,
+            ", ".join(cols),
+            f"a non-empty value has no matching {name.removeprefix('exists in ')} "
+            "(a missing optional parent table counts as empty)",
+        )
+        for name, cols in scopes.items()
+    ]
+
+
+def _pk_columns() -> str:
+    return ", ".join(f"{t.name}.{t.primary_key}" for t in contract.TABLES if t.primary_key)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(R_RAW_DIR, "--raw-dir", "the raw folder does not exist or is not a folder"),
+    Rule(
+        R_ONE_FILE,
+        "every table",
+        "both `<table>.csv` and `<table>.parquet` are present (which one is meant is ambiguous)",
+    ),
+    Rule(
+        R_REQUIRED_TABLE,
+        ", ".join(t.name for t in contract.TABLES if t.required),
+        "the table has no file (optional tables without a file load as empty typed tables)",
+    ),
+    Rule(
+        R_HEADER,
+        "every file",
+        "the file is empty (0 bytes) or its first line is blank: no header. "
+        "A header-only file is valid and loads zero rows",
+    ),
+    Rule(
+        R_WELL_FORMED,
+        "every file",
+        "DuckDB cannot parse the file: a CSV row with more or fewer fields than the header, an "
+        "unterminated quote, text that is not UTF-8, or an unreadable Parquet file",
+    ),
+    Rule(
+        R_UNIQUE_COLUMNS,
+        "every file",
+        "two header names are equal after trimming and lower-casing",
+    ),
+    Rule(
+        R_REQUIRED_COLUMN,
+        "columns marked required in contract.py",
+        "the column is not in the header (names match trimmed and case-insensitive; "
+        "missing optional columns are added as typed NULLs)",
+    ),
+    Rule(
+        R_TIMESTAMP,
+        _columns_of_type(contract.TIMESTAMP),
+        "a non-empty value is not `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS[.fff]]` or the same with "
+        "`T`, optionally followed by `Z` or an offset `±HH:MM`, `±HHMM` or `±HH`, or is no real "
+        "date/time (e.g. `2024-13-01`, `05/01/2024 10:00`). Offsets are converted to UTC",
+    ),
+    Rule(
+        R_DATE,
+        _columns_of_type(contract.DATE),
+        "a non-empty value is not a real `YYYY-MM-DD` date",
+    ),
+    Rule(
+        R_DOUBLE,
+        _columns_of_type(contract.DOUBLE),
+        "a non-empty value is not a plain decimal number: optional sign, digits, `.` as the "
+        "decimal point, optional exponent. Thousands separators (`1,234.50`), decimal commas "
+        "(`12,5`), currency signs, `NaN`/`inf` and text are refused",
+    ),
+    Rule(
+        R_INTEGER,
+        _columns_of_type(contract.INTEGER),
+        "a non-empty value is not a whole number (`3`, `-2`, `3.0`) in the 32-bit range",
+    ),
+    Rule(
+        R_BOOLEAN,
+        _columns_of_type(contract.BOOLEAN),
+        "a non-empty value is not one of true/false/1/0/yes/no/t/f (case-insensitive)",
+    ),
+    Rule(
+        R_HUGE,
+        _columns_of_type(contract.DOUBLE, contract.INTEGER),
+        "a number's absolute value is above 1e12 (a unit or export error)",
+    ),
+    Rule(R_PK_PRESENT, _pk_columns(), "a primary key value is empty or NULL"),
+    Rule(R_PK_UNIQUE, _pk_columns(), "a primary key value occurs on more than one row"),
+    *_reference_rules(),
+    Rule(R_POSITIVE, _bounded(R_POSITIVE), "the value is 0 or negative"),
+    Rule(R_NON_NEGATIVE, _bounded(R_NON_NEGATIVE), "the value is negative"),
+    Rule(
+        R_WAREHOUSE_LOCK,
+        "--database",
+        "another process (BI tool, notebook, a second load) holds the DuckDB file's lock",
+    ),
+)
+RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
+
+
+def rules_markdown() -> str:
+    """The rules as a Markdown table (docs/loader.md embeds this text verbatim)."""
+    lines = ["| Rule | Checked on | Refuses the load when |", "| --- | --- | --- |"]
+    for r in RULES:
+        lines.append(f"| `{r.name}` | {r.applies_to} | {r.refuses_when} |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Violations
+# ---------------------------------------------------------------------------------------------
+
+MAX_SAMPLES = 5
+_MAX_SHOWN_CHARS = 60
+
+
+def _show(value: str | None) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    if len(text) > _MAX_SHOWN_CHARS:
+        text = text[: _MAX_SHOWN_CHARS - 3] + "..."
+    return f"'{text}'"
+
+
+@dataclass
+class Violation:
+    """One broken rule: a file (or table), optionally a column, and the offending rows."""
+
+    rule: str
+    table: str
+    where: str  # path shown in the message (the file, or the raw folder for a missing file)
+    file: str | None = None  # file name, e.g. "orders.csv"
+    column: str | None = None
+    count: int = 0  # offending rows (0 for file/column-level rules)
+    samples: list[tuple[str, str | None]] = field(default_factory=list)  # (line label, value)
+    detail: str = ""
+
+    @property
+    def message(self) -> str:
+        head = f"{self.where}: " + (f"column '{self.column}' " if self.column else "")
+        head += f"breaks rule '{self.rule}'"
+        if self.count:
+            shown = ", ".join(f"{label} {_show(value)}" for label, value in self.samples)
+            head += f" in {self.count} row(s): {shown}"
+            if self.count > len(self.samples):
+                head += ", ..."
+        if self.detail:
+            head += f"{':' if not self.count else ';'} {self.detail}"
+        return head
+
+
+class LoadRefused(Exception):
+    """The raw folder breaks at least one rule; nothing was written."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        super().__init__(f"{len(violations)} rule violation(s)")
+        self.violations = violations
+
+
+class WarehouseLocked(Exception):
+    """Another process holds the DuckDB warehouse file."""
+
+    def __init__(self, database: Path, holder: str | None, pid: int | None, raw: str) -> None:
+        self.database, self.holder, self.pid, self.raw = database, holder, pid, raw
+        who = f"{holder or 'another process'}" + (f" (PID {pid})" if pid else "")
+        super().__init__(
+            f"{database}: breaks rule '{R_WAREHOUSE_LOCK}': the warehouse file is locked by "
+            f"{who}. Close the BI tool or notebook holding it; point BI tools at the serving "
+            "copy written by `make publish`, never at the build warehouse. Then re-run the load."
+        )
+
+
+SCHEMA_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def _raise_if_locked(err: duckdb.Error, database: Path) -> None:
+    text = str(err)
+    if "Could not set lock" not in text and "Conflicting lock" not in text:
+        return
+    m = _LOCK_RE.search(text)
+    holder = m.group("prog").strip() if m else None
+    pid = int(m.group("pid")) if m else None
+    raise WarehouseLocked(database, holder, pid, text) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: each file becomes a DuckDB relation of VARCHAR columns c0..cN (header order)
+# ---------------------------------------------------------------------------------------------
+
+_DELIMITERS = (",", ";", "\t", "|")
+_HEAD_BYTES = 1 << 20
+_BOM = codecs.BOM_UTF8
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class Source:
+    """One table's file, its header and where its rows come from."""
+
+    table: Table
+    path: Path
+    where: str  # path as shown in messages
+    fmt: str  # "csv" | "parquet"
+    header: list[str] = field(default_factory=list)  # output names (trimmed; blank -> columnN)
+    delimiter: str = ","
+    header_lines: int = 1
+    relation_sql: str = ""  # FROM-able SQL yielding c0..cN VARCHAR
+    mapping: dict[str, int] = field(default_factory=dict)  # contract column -> header position
+    extras: list[int] = field(default_factory=list)  # header positions kept as extra columns
+    rows: int = 0
+    ok: bool = False  # staged without file-level violations
+
+
+def _first_line_delimiter(line: str) -> str:
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _header_names(raw: list[str]) -> list[str]:
+    names = []
+    for i, name in enumerate(raw, start=1):
+        name = name.replace("\ufeff", "").strip()
+        names.append(name or f"column{i}")
+    return names
+
+
+def _read_csv_header(src: Source) -> Violation | None:
+    with open(src.path, "rb") as f:
+        head = f.read(_HEAD_BYTES)
+    if not head:
+        return Violation(
+            R_HEADER,
+            src.table.name,
+            src.where,
+            src.path.name,
+            detail="the file is empty (0 bytes): no header",
+        )
+    if head.startswith(_BOM):
+        head = head[len(_BOM) :]
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError as err:
+        return Violation(
+            R_WELL_FORMED,
+            src.table.name,
+            src.where,
+            src.path.name,
+            detail=f"not UTF-8 text near the start ({err.reason}); re-export the file as UTF-8",
+        )
+    first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    if not first_line.strip():
+        return Violation(
+            R_HEADER,
+            src.table.name,
+            src.where,
+            src.path.name,
+            detail="line 1 is blank: the header must be on line 1",
+        )
+    src.delimiter = _first_line_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=src.delimiter, quotechar='"')
+    raw_header = next(reader)
+    src.header_lines = reader.line_num
+    src.header = _header_names(raw_header)
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(src.header)))
+    src.relation_sql = (
+        f"read_csv({_sql_str(str(src.path))}, delim={_sql_str(src.delimiter)}, quote='\"', "
+        "escape='\"', header=true, skip=0, comment='', strict_mode=true, null_padding=false, "
+        f"auto_detect=false, columns={{{columns}}})"
+    )
+    return None
+
+
+def _read_parquet_header(src: Source, con: duckdb.DuckDBPyConnection) -> Violation | None:
+    if src.path.stat().st_size == 0:
+        return Violation(
+            R_HEADER,
+            src.table.name,
+            src.where,
+            src.path.name,
+            detail="the file is empty (0 bytes): no header",
+        )
+    scan = f"read_parquet({_sql_str(str(src.path))})"
+    try:
+        names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+    except duckdb.Error as err:
+        return Violation(
+            R_WELL_FORMED, src.table.name, src.where, src.path.name, detail=_first_line(str(err))
+        )
+    src.header = _header_names(names)
+    cols = ", ".join(
+        f"nullif(CAST({_ident(n)} AS VARCHAR), '') AS c{i}" for i, n in enumerate(names)
+    )
+    src.relation_sql = f"(SELECT {cols} FROM {scan})"
+    return None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _duckdb_read_error(src: Source, err: duckdb.Error) -> Violation:
+    text = str(err)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    original = re.search(r"Original Line: (.*)", text)
+    reason = ""
+    for candidate in text.splitlines()[1:]:
+        candidate = candidate.strip()
+        if candidate and not candidate.startswith(("Original Line", "Possible")):
+            reason = candidate
+            break
+    if line:
+        detail = f"line {line.group(1)}: {reason or _first_line(text)}"
+        if original:
+            detail += f" (line text: {_show(original.group(1))})"
+    else:
+        detail = _first_line(text)
+    if "not utf-8" in text.lower():
+        detail += "; re-export the file as UTF-8"
+    return Violation(R_WELL_FORMED, src.table.name, src.where, src.path.name, detail=detail)
+
+
+# ---------------------------------------------------------------------------------------------
+# Typing: set-based SQL expressions from text to the contract's types
+# ---------------------------------------------------------------------------------------------
+
+# Values are not trimmed (the raw layer keeps what the store exported; CSV empty fields are NULL
+# already). Typed columns tolerate surrounding whitespace; whitespace-only counts as empty.
+_TS_RE = (
+    r"^\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*"
+    r"([Zz]|[+-]\d{2}(?::?\d{2})?)?)?\s*$"
+)
+_DATE_RE = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
+_NUM_RE = r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$"
+_INT_RE = r"^\s*[+-]?\d+(?:\.0*)?\s*$"
+_TRUE = ("true", "t", "yes", "1")
+_FALSE = ("false", "f", "no", "0")
+
+
+def _ts_struct(t: str) -> str:
+    return f"regexp_extract({t}, {_sql_str(_TS_RE)}, ['d', 't', 'o'])"
+
+
+def _typed_sql(col: Column, t: str, m: str) -> str:
+    """SQL typing text ``t`` as ``col.type``: NULL when empty or invalid.
+
+    ``m`` is the regexp_extract struct of ``t`` for timestamp columns (d = date, t = time,
+    o = offset; all '' when the text does not match).
+    """
+    if col.type == contract.VARCHAR:
+        return t
+    if col.type == contract.TIMESTAMP:
+        local = f"try_cast({m}.d || ' ' || coalesce(nullif({m}.t, ''), '00:00:00') AS TIMESTAMP)"
+        o = f"{m}.o"
+        hh = f"try_cast(substr({o}, 2, 2) AS INTEGER)"
+        mm = f"coalesce(try_cast(nullif(replace(substr({o}, 4), ':', ''), '') AS INTEGER), 0)"
+        offset_min = (
+            f"CASE WHEN {o} IN ('', 'Z', 'z') THEN 0 WHEN {hh} <= 18 AND {mm} < 60 THEN "
+            f"(CASE WHEN starts_with({o}, '-') THEN -1 ELSE 1 END) * ({hh} * 60 + {mm}) END"
+        )
+        return f"CASE WHEN {m}.d <> '' THEN {local} - to_minutes(CAST({offset_min} AS BIGINT)) END"
+    if col.type == contract.DATE:
+        return (
+            f"CASE WHEN regexp_full_match({t}, {_sql_str(_DATE_RE)}) "
+            f"THEN try_cast(trim({t}) AS DATE) END"
+        )
+    if col.type == contract.DOUBLE:
+        num = _sql_str(_NUM_RE)
+        return f"CASE WHEN regexp_full_match({t}, {num}) THEN try_cast({t} AS DOUBLE) END"
+    if col.type == contract.INTEGER:
+        return (
+            f"CASE WHEN regexp_full_match({t}, {_sql_str(_INT_RE)}) "
+            f"THEN try_cast(try_cast({t} AS DOUBLE) AS INTEGER) END"
+        )
+    if col.type == contract.BOOLEAN:
+        trues = ", ".join(_sql_str(v) for v in _TRUE)
+        falses = ", ".join(_sql_str(v) for v in _FALSE)
+        return (
+            f"CASE WHEN lower(trim({t})) IN ({trues}) THEN true "
+            f"WHEN lower(trim({t})) IN ({falses}) THEN false END"
+        )
+    raise ValueError(f"unknown contract type {col.type!r} for column {col.name}")
+
+
+def _huge_sql(t: str) -> str:
+    return (
+        f"(regexp_full_match({t}, {_sql_str(_NUM_RE)}) "
+        f"AND coalesce(abs(try_cast({t} AS DOUBLE)) > {HUGE_LIMIT}, true))"
+    )
+
+
+def _txt(name: str) -> str:
+    return _ident(f"__txt__{name}")
+
+
+def _keep_text_sql(col: Column, v: str) -> str:
+    """Rows whose source text the stage keeps for messages: those some rule may refuse."""
+    if col.type == contract.DOUBLE:
+        return f"{v} IS NULL OR abs({v}) > {HUGE_LIMIT} OR {v} < 0"
+    if col.type == contract.INTEGER:
+        return f"{v} IS NULL OR {v} <= 0"
+    return f"{v} IS NULL"
+
+
+def _stage_sql(src: Source) -> str:
+    """CREATE TABLE stage_<table>: typed contract columns, then extras, then for typed columns
+    ``__txt__<name>``, the source text on the rows a rule may refuse (NULL elsewhere)."""
+    n = len(src.header)
+    level1 = ", ".join(f"c{i} AS t{i}" for i in range(n))
+    ts_cols = [
+        i for name, i in src.mapping.items() if src.table.column(name).type == contract.TIMESTAMP
+    ]
+    level2 = "*" + "".join(f", {_ts_struct(f't{i}')} AS m{i}" for i in ts_cols)
+    level3 = ["*"]
+    out = []
+    for col in src.table.columns:
+        name = _ident(col.name)
+        if col.name not in src.mapping:
+            out.append(f"CAST(NULL AS {DUCKDB_TYPES[col.type]}) AS {name}")
+            continue
+        i = src.mapping[col.name]
+        level3.append(f"{_typed_sql(col, f't{i}', f'm{i}')} AS {name}")
+        out.append(name)
+    out += [f"t{i} AS {_ident(src.header[i])}" for i in src.extras]
+    for col in src.table.columns:
+        if col.name in src.mapping and col.type != contract.VARCHAR:
+            keep = _keep_text_sql(col, _ident(col.name))
+            out.append(f"CASE WHEN {keep} THEN t{src.mapping[col.name]} END AS {_txt(col.name)}")
+    return (
+        f"CREATE OR REPLACE TABLE {_stage(src.table)} AS SELECT {', '.join(out)} FROM "
+        f"(SELECT {', '.join(level3)} FROM (SELECT {level2} FROM (SELECT {level1} "
+        f"FROM {src.relation_sql})))"
+    )
+
+
+def _stage(table: Table) -> str:
+    return _ident(f"stage_{table.name}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks (set-based). A check is a cheap ``gate`` (plain comparisons, statistics-friendly) and a
+# costlier ``test`` only evaluated on the rows that pass the gate: CASE WHEN evaluates its THEN
+# branch only for the selected rows, whereas an aggregate FILTER computes every term everywhere.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Check:
+    rule: str
+    column: str
+    gate: str  # cheap SQL predicate over the stage table (alias s)
+    value: str  # SQL of the value shown in the message
+    test: str = "true"  # costly SQL predicate, evaluated only where ``gate`` holds
+
+    @property
+    def bad(self) -> str:  # for aggregates
+        return f"CASE WHEN {self.gate} THEN {self.test} ELSE false END"
+
+    @property
+    def where(self) -> str:  # for WHERE clauses (which narrow the rows term by term anyway)
+        return f"({self.gate}) AND ({self.test})"
+
+
+def _row_checks(src: Source) -> list[_Check]:
+    """Per-row rules of a staged file: types, huge numbers, empty keys, value bounds."""
+    checks: list[_Check] = []
+    table = src.table
+    for col in table.columns:
+        if col.name not in src.mapping:
+            continue
+        v = f"s.{_ident(col.name)}"
+        if col.type != contract.VARCHAR:
+            t = f"s.{_txt(col.name)}"
+            failed = f"{t} IS NOT NULL AND {v} IS NULL"  # text present, no typed value
+            test = f"trim({t}) <> ''"  # whitespace-only counts as empty
+            if col.type == contract.INTEGER:  # too big for INTEGER: 'no huge value' instead
+                test += f" AND NOT {_huge_sql(t)}"
+            checks.append(_Check(TYPE_RULES[col.type], col.name, failed, t, test))
+            if col.type == contract.INTEGER:
+                checks.append(_Check(R_HUGE, col.name, failed, t, _huge_sql(t)))
+            elif col.type == contract.DOUBLE:
+                checks.append(_Check(R_HUGE, col.name, f"abs({v}) > {HUGE_LIMIT}", t))
+        if col.name == table.primary_key:
+            # Whitespace-only keys sort before '!': trim() only runs on those few values.
+            checks.append(
+                _Check(
+                    R_PK_PRESENT,
+                    col.name,
+                    f"{v} IS NULL OR {v} < '!'",
+                    f"coalesce({v}, '')",
+                    f"{v} IS NULL OR trim({v}) = ''",
+                )
+            )
+        for t_name, c_name, rule, bad in VALUE_BOUNDS:
+            if t_name == table.name and c_name == col.name:
+                shown = f"s.{_txt(col.name)}" if col.type != contract.VARCHAR else v
+                checks.append(_Check(rule, col.name, bad.format(v=v), shown))
+    return checks
+
+
+class Loader:
+    """Validates a raw folder into in-memory stage tables, then writes them in one transaction."""
+
+    def __init__(
+        self,
+        raw_dir: Path,
+        database: Path,
+        schema: str = "raw",
+        *,
+        temp_dir: Path | None = None,
+        memory_limit: str | None = None,
+        hook: Callable[[str], None] | None = None,
+    ) -> None:
+        self.raw_dir = Path(raw_dir)
+        self.database = Path(database)
+        self.schema = schema
+        self.hook = hook or (lambda _step: None)
+        self.violations: list[Violation] = []
+        self.sources: dict[str, Source] = {}
+        self.ignored: list[str] = []
+        self._tmp = Path(tempfile.mkdtemp(prefix="load_raw_", dir=temp_dir))
+        self.con = duckdb.connect(":memory:")
+        self.con.execute(f"SET temp_directory = {_sql_str(str(self._tmp))}")
+        self.con.execute("SET preserve_insertion_order = true")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
+        try:
+            self.con.execute("SET TimeZone = 'UTC'")
+        except duckdb.Error:  # ICU not available: timestamptz text then carries the offset
+            pass
+        self._attached = False
+
+    def close(self) -> None:
+        try:
+            self.con.close()
+        finally:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def run(self) -> list[dict[str, object]]:
+        """Validate, then load; returns the manifest rows. Raises LoadRefused/WarehouseLocked."""
+        if not SCHEMA_RE.fullmatch(self.schema):
+            raise ValueError(f"schema must be a plain SQL identifier, got {self.schema!r}")
+        if not self.raw_dir.is_dir():
+            raise LoadRefused(
+                [Violation(R_RAW_DIR, "", str(self.raw_dir), detail="no such folder")]
+            )
+        if self.database.exists():
+            self._attach()  # fail fast on a locked warehouse; hold the lock while validating
+        self._discover()
+        for src in self.sources.values():
+            self._stage(src)
+        self._check()
+        if self.violations:
+            raise LoadRefused(self.violations)
+        self.hook("validated")
+        return self._write()
+
+    def _attach(self) -> None:
+        if self._attached:
+            return
+        try:
+            self.con.execute(f"ATTACH {_sql_str(str(self.database))} AS __warehouse")
+        except duckdb.Error as err:
+            _raise_if_locked(err, self.database)
+            raise
+        self._attached = True
+
+    def _discover(self) -> None:
+        found: dict[str, list[Path]] = {}
+        for path in sorted(self.raw_dir.iterdir()):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            stem, suffix = path.stem.lower(), path.suffix.lower()
+            if stem in contract.TABLES_BY_NAME and suffix in (".csv", ".parquet"):
+                found.setdefault(stem, []).append(path)
+            else:
+                self.ignored.append(path.name)
+        for table in contract.TABLES:
+            paths = found.get(table.name, [])
+            if len(paths) > 1:
+                names = " and ".join(p.name for p in paths)
+                self.violations.append(
+                    Violation(
+                        R_ONE_FILE,
+                        table.name,
+                        str(self.raw_dir),
+                        column=None,
+                        detail=f"table '{table.name}' has {names}; keep only one",
+                    )
+                )
+            elif not paths and table.required:
+                present = ", ".join(sorted(p.name for ps in found.values() for p in ps)) or "none"
+                self.violations.append(
+                    Violation(
+                        R_REQUIRED_TABLE,
+                        table.name,
+                        str(self.raw_dir),
+                        detail=f"table '{table.name}' has no file: expected {table.name}.csv "
+                        f"or {table.name}.parquet (contract files present: {present})",
+                    )
+                )
+            elif paths:
+                path = paths[0]
+                fmt = path.suffix.lower().lstrip(".")
+                self.sources[table.name] = Source(table, path, str(path), fmt)
+
+    def _stage(self, src: Source) -> None:
+        table = src.table
+        if src.fmt == "csv":
+            problem = _read_csv_header(src)
+        else:
+            problem = _read_parquet_header(src, self.con)
+        if problem:
+            self.violations.append(problem)
+            return
+        seen: dict[str, int] = {}
+        duplicates = []
+        for i, name in enumerate(src.header):
+            key = name.lower()
+            if key in seen:
+                duplicates.append(
+                    f"'{src.header[seen[key]]}' (column {seen[key] + 1}) and "
+                    f"'{name}' (column {i + 1})"
+                )
+            else:
+                seen[key] = i
+        if duplicates:
+            self.violations.append(
+                Violation(
+                    R_UNIQUE_COLUMNS,
+                    table.name,
+                    src.where,
+                    src.path.name,
+                    detail="; ".join(duplicates),
+                )
+            )
+            return
+        contract_names = set(table.column_names)
+        for i, name in enumerate(src.header):
+            if name.lower() in contract_names:
+                src.mapping[name.lower()] = i
+            else:
+                src.extras.append(i)
+        for col in table.columns:
+            if col.required and col.name not in src.mapping:
+                self.violations.append(
+                    Violation(
+                        R_REQUIRED_COLUMN,
+                        table.name,
+                        src.where,
+                        src.path.name,
+                        col.name,
+                        detail="not in the header (header: " + ", ".join(src.header) + ")",
+                    )
+                )
+        try:
+            self.con.execute(_stage_sql(src))
+        except duckdb.Error as err:
+            self.violations.append(_duckdb_read_error(src, err))
+            return
+        src.rows = self.con.execute(f"SELECT count(*) FROM {_stage(table)}").fetchone()[0]
+        src.ok = True
+
+    def _check(self) -> None:
+        for src in self.sources.values():
+            if not src.ok:
+                continue
+            stage = _stage(src.table)
+            found: list[tuple[_Check, int]] = []
+            row_checks = _row_checks(src)
+            if row_checks:  # one pass counts every per-row rule of the table
+                counts = ", ".join(f"count(CASE WHEN {c.bad} THEN 1 END)" for c in row_checks)
+                row = self.con.execute(f"SELECT {counts} FROM {stage} s").fetchone()
+                found += [(c, n) for c, n in zip(row_checks, row, strict=True) if n]
+            for c in self._set_checks(src):  # keys and references: joins, one query each
+                n = self.con.execute(f"SELECT count(*) FROM {stage} s WHERE {c.where}").fetchone()[
+                    0
+                ]
+                if n:
+                    found.append((c, n))
+            if not found:
+                continue
+            samples = {}
+            for c, _ in found:  # refusals only: the first offending rows of each rule
+                samples[id(c)] = self.con.execute(
+                    f"SELECT s.rowid, CAST({c.value} AS VARCHAR) FROM {stage} s WHERE {c.where} "
+                    f"ORDER BY s.rowid LIMIT {MAX_SAMPLES}"
+                ).fetchall()
+            labels = self._row_labels(src, {r for rows in samples.values() for r, _ in rows})
+            for c, n in found:
+                shown = [(labels[r], value) for r, value in samples[id(c)]]
+                self.violations.append(
+                    Violation(c.rule, src.table.name, src.where, src.path.name, c.column, n, shown)
+                )
+
+    def _set_checks(self, src: Source) -> list[_Check]:
+        checks = []
+        stage = _stage(src.table)
+        pk = src.table.primary_key
+        if pk and pk in src.mapping:
+            v = _ident(pk)
+            dup = f"SELECT {v} FROM {stage} WHERE {v} IS NOT NULL GROUP BY {v} HAVING count(*) > 1"
+            checks.append(_Check(R_PK_UNIQUE, pk, f"s.{v} IN ({dup})", f"s.{v}"))
+        for column, parent, parent_column in src.table.references:
+            if column not in src.mapping:
+                continue
+            parent_src = self.sources.get(parent)
+            if parent_src is not None and not parent_src.ok:
+                continue  # the parent file is refused already; no second-hand noise
+            v = _ident(column)
+            if parent_src is None:  # optional parent without a file: an empty table
+                missing = "true"
+            else:
+                missing = (
+                    f"NOT EXISTS (SELECT 1 FROM {_stage(parent_src.table)} p "
+                    f"WHERE p.{_ident(parent_column)} = s.{v})"
+                )
+            rule = f"exists in {parent}.{parent_column}"
+            checks.append(_Check(rule, column, f"s.{v} IS NOT NULL AND {missing}", f"s.{v}"))
+        return checks
+
+    def _row_labels(self, src: Source, rowids: set[int]) -> dict[int, str]:
+        """'line N' (CSV, header = line 1) or 'row N' (Parquet) for stage rowids."""
+        if src.fmt == "parquet":
+            return {r: f"row {r + 1}" for r in rowids}
+        newlines, last = 0, b""
+        with open(src.path, "rb") as f:
+            while chunk := f.read(1 << 24):
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
+        physical = newlines + (1 if last and last != b"\n" else 0)
+        if physical == src.header_lines + src.rows:  # no blank lines, no multi-line values
+            return {r: f"line {r + src.header_lines + 1}" for r in rowids}
+        # Slow path (refusals only): follow quoted newlines and skipped blank lines.
+        csv.field_size_limit(sys.maxsize)
+        labels: dict[int, str] = {}
+        wanted = max(rowids)
+        with open(src.path, encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f, delimiter=src.delimiter, quotechar='"')
+            next(reader, None)
+            index = 0
+            previous_end = reader.line_num
+            for record in reader:
+                start = previous_end + 1
+                previous_end = reader.line_num
+                if not record:
+                    continue
+                if index in rowids:
+                    labels[index] = f"line {start}"
+                if index >= wanted:
+                    break
+                index += 1
+        return {r: labels.get(r, f"data row {r + 1}") for r in rowids}
+
+    def _write(self) -> list[dict[str, object]]:
+        self.database.parent.mkdir(parents=True, exist_ok=True)
+        self._attach()
+        self.hook("attached")
+        db, schema = "__warehouse", _ident(self.schema)
+        loaded_at = datetime.now(UTC).replace(tzinfo=None)
+        manifest: list[dict[str, object]] = []
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {db}.{schema}")
+            for table in contract.TABLES:
+                target = f"{db}.{schema}.{_ident(table.name)}"
+                src = self.sources.get(table.name)
+                if src is None:
+                    cols = ", ".join(
+                        f"{_ident(c.name)} {DUCKDB_TYPES[c.type]}" for c in table.columns
+                    )
+                    self.con.execute(f"CREATE OR REPLACE TABLE {target} ({cols})")
+                    extra: list[str] = []
+                    rows_loaded = 0
+                else:
+                    extra = [src.header[i] for i in src.extras]
+                    select = ", ".join(_ident(n) for n in [*table.column_names, *extra])
+                    self.con.execute(
+                        f"CREATE OR REPLACE TABLE {target} AS SELECT {select} FROM {_stage(table)}"
+                    )
+                    rows_loaded = self.con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+                manifest.append(
+                    {
+                        "table_name": table.name,
+                        "source_file": str(src.path.resolve()) if src else None,
+                        "source_format": src.fmt if src else None,
+                        "rows_in": src.rows if src else 0,
+                        "rows_loaded": rows_loaded,
+                        "columns_extra": extra,
+                        "columns_defaulted": [
+                            c for c in table.column_names if not src or c not in src.mapping
+                        ],
+                        "loaded_at": loaded_at,
+                    }
+                )
+                self.hook(f"wrote:{table.name}")
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {db}.{schema}._load_manifest (table_name VARCHAR, "
+                "source_file VARCHAR, source_format VARCHAR, rows_in BIGINT, rows_loaded BIGINT, "
+                "columns_extra VARCHAR[], columns_defaulted VARCHAR[], loaded_at TIMESTAMP)"
+            )
+            self.con.executemany(
+                f"INSERT INTO {db}.{schema}._load_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [list(m.values()) for m in manifest],
+            )
+            self.hook("before_commit")
+            self.con.execute("COMMIT")
+        except BaseException:
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise
+        self.con.execute("DETACH __warehouse")
+        self._attached = False
+        return manifest
+
+
+@dataclass
+class LoadResult:
+    manifest: list[dict[str, object]]  # one row per contract table, as in <schema>._load_manifest
+    ignored: list[str]  # files in the raw folder that are no contract table
+
+
+def load_raw(
+    raw_dir: Path | str,
+    database: Path | str,
+    schema: str = "raw",
+    *,
+    temp_dir: Path | None = None,
+    memory_limit: str | None = None,
+    hook: Callable[[str], None] | None = None,
+) -> LoadResult:
+    """Validate ``raw_dir`` and load it into ``database``'s ``schema`` atomically.
+
+    Returns the manifest rows (one per contract table, as written to ``_load_manifest``) and
+    the ignored file names. Raises ``LoadRefused`` (nothing written) or ``WarehouseLocked``.
+    ``hook(step)`` is called at 'validated', 'attached', 'wrote:<table>' and 'before_commit'
+    (tests inject failures there; an exception rolls the whole load back).
+    """
+    loader = Loader(
+        Path(raw_dir),
+        Path(database),
+        schema,
+        temp_dir=temp_dir,
+        memory_limit=memory_limit,
+        hook=hook,
+    )
+    try:
+        return LoadResult(loader.run(), loader.ignored)
+    finally:
+        loader.close()
+
+
+def validate_raw(raw_dir: Path | str) -> list[Violation]:
+    """All rule violations of ``raw_dir`` (empty list = it would load). Writes nothing."""
+    loader = Loader(Path(raw_dir), Path(os.devnull))
+    try:
+        if not loader.raw_dir.is_dir():
+            return [Violation(R_RAW_DIR, "", str(loader.raw_dir), detail="no such folder")]
+        loader._discover()
+        for src in loader.sources.values():
+            loader._stage(src)
+        loader._check()
+        return loader.violations
+    finally:
+        loader.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------------------------
+
+
+def _schema_name(text: str) -> str:
+    if not SCHEMA_RE.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a plain SQL identifier: {text!r}")
+    return text
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="load_raw.py",
+        description="Validate a folder of store exports against the raw contract and load it "
+        "atomically into the DuckDB warehouse (exit 0 loaded, 2 refused or warehouse locked).",
+    )
+    p.add_argument("--raw-dir", required=True, type=Path, help="folder with <table>.csv|.parquet")
+    p.add_argument("--database", required=True, type=Path, help="DuckDB warehouse file")
+    p.add_argument("--schema", default="raw", type=_schema_name, help="target schema (raw)")
+    p.add_argument(
+        "--memory-limit",
+        default=os.environ.get("DBT_DUCKDB_MEMORY_LIMIT"),
+        help="DuckDB memory_limit while loading (default: $DBT_DUCKDB_MEMORY_LIMIT or DuckDB's)",
+    )
+    p.add_argument("--temp-dir", type=Path, default=None, help="spill folder (default: system)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result = load_raw(
+            args.raw_dir,
+            args.database,
+            args.schema,
+            temp_dir=args.temp_dir,
+            memory_limit=args.memory_limit,
+        )
+    except LoadRefused as refused:
+        print(
+            f"load_raw: refused {args.raw_dir}: {len(refused.violations)} problem(s); "
+            f"{args.database} was not changed.",
+            file=sys.stderr,
+        )
+        for v in refused.violations:
+            print(f"  {v.message}", file=sys.stderr)
+        return 2
+    except WarehouseLocked as locked:
+        print(f"load_raw: {locked}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            f"load_raw: interrupted; rolled back, {args.database} keeps its previous raw tables.",
+            file=sys.stderr,
+        )
+        return 130
+    except duckdb.Error as err:
+        print(
+            f"load_raw: load failed and was rolled back ({_first_line(str(err))}); "
+            f"{args.database} keeps its previous raw tables.",
+            file=sys.stderr,
+        )
+        return 1
+    if result.ignored:
+        print(
+            f"load_raw: note: ignored {', '.join(result.ignored)} (not a contract table)",
+            file=sys.stderr,
+        )
+    width = max(len(t.name) for t in contract.TABLES)
+    for m in result.manifest:
+        name = str(m["table_name"])
+        if m["source_file"] is None:
+            print(f"{name:<{width}}  {0:>10,} rows  (no file: empty table)")
+            continue
+        extra = [str(c) for c in m["columns_extra"]]  # type: ignore[attr-defined]
+        note = f"; extra columns: {', '.join(extra)}" if extra else ""
+        print(
+            f"{name:<{width}}  {m['rows_loaded']:>10,} rows  "
+            f"<- {m['source_file']} ({m['source_format']}){note}"
+        )
+    return 0
