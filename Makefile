@@ -62,7 +62,7 @@ test: setup-dev
 	DBT_DUCKDB_PATH=$(TEST_DB) $(DBT) seed --quiet
 	DBT_DUCKDB_PATH=$(TEST_DB) $(VENV)/bin/sqlfluff lint models macros tests/dbt
 	DBT_DUCKDB_PATH=$(TEST_DB) $(DBT) build
-	$(PY) -m pytest -q
+	DTC_TEST_WAREHOUSE=$(TEST_DB) $(PY) -m pytest -q
 
 clean:
 	rm -rf target logs warehouse dbt_packages

@@ -7,11 +7,15 @@ with
 
 customers as (
 
+    -- first and second valid order dates per customer (same grain as dim_customers, read
+    -- from fct_orders so that dim_customers may use this model)
     select
         customer_id,
-        first_order_date,
-        days_to_second_order
-    from {{ ref('dim_customers') }}
+        min(case when order_sequence = 1 then order_date end) as first_order_date,
+        min(case when order_sequence = 2 then order_date end) as second_order_date
+    from {{ ref('fct_orders') }}
+    where is_valid_order and order_sequence <= 2
+    group by customer_id
 
 ),
 
@@ -75,7 +79,8 @@ customers_observed as (
     select
         customers.customer_id,
         customers.first_order_date,
-        customers.days_to_second_order,
+        {{ dbt.datediff('customers.first_order_date', 'customers.second_order_date', 'day') }}
+            as days_to_second_order,
         as_of.as_of_date,
         {{ dbt.datediff('customers.first_order_date', 'as_of.as_of_date', 'day') }}
             as days_observed
