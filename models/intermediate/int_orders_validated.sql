@@ -228,9 +228,14 @@ final as (
         orders_flagged.gross_sales,
         orders_flagged.discounts,
         orders_flagged.gifted_value,
+        -- rounded to 6 decimals (via numeric(28,6)) so a 40%-off order is exactly 0.4,
+        -- not 0.39999999, at the band boundaries
         case
             when orders_flagged.non_gift_gross_sales > 0
-                then orders_flagged.non_gift_discounts / orders_flagged.non_gift_gross_sales
+                then cast(cast(
+                    orders_flagged.non_gift_discounts / orders_flagged.non_gift_gross_sales
+                    as {{ dbt.type_numeric() }}
+                ) as {{ type_double() }})
             else 0
         end as discount_depth,
         orders_flagged.shipping_amount
