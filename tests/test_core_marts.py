@@ -138,7 +138,7 @@ def reference() -> dict[str, pd.DataFrame]:
         zip(customers["email"].map(md5_email), customers["customer_id"], strict=True)
     ) + [
         (h, c)
-        for h, c in zip(orders["email_hash"], orders["customer_id"])
+        for h, c in zip(orders["email_hash"], orders["customer_id"], strict=True)
         if not pd.isna(h) and not pd.isna(c)
     ]:
         if not pd.isna(email):
@@ -202,7 +202,8 @@ def reference() -> dict[str, pd.DataFrame]:
     prev = valid.groupby("resolved_customer_id")["order_date"].shift()
     orders["days_since_previous_order"] = (valid["order_date"] - prev).dt.days
     orders["channel"] = [
-        channel_of(s, m, mapping) for s, m in zip(orders["utm_source"], orders["utm_medium"])
+        channel_of(s, m, mapping)
+        for s, m in zip(orders["utm_source"], orders["utm_medium"], strict=True)
     ]
     orders["is_bfcm_order"] = [
         bool(((bfcm.window_start <= d) & (d <= bfcm.window_end)).any())

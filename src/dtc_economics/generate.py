@@ -622,7 +622,91 @@ class _Orders:
 def _concat_orders(parts: list[_Orders]) -> _Orders:
     cols = ("person", "day", "kind", "ch", "code", "home")
     out = _Orders(**{c: np.concatenate([getattr(p, c) for p in parts]) for c in cols})
+    if all(p.sec is not None for p in parts):
+        out.sec = np.concatenate([p.sec for p in parts])
     return out
+
+
+@dataclass
+class _Customers:
+    """Latent traits of the n buying customers (persons 0..n-1).
+
+    Persons n..n+N_STAFF-1 are staff accounts (test orders), person n+N_STAFF is the test
+    guest email; registered accounts without orders come after them.
+    """
+
+    acq_day: np.ndarray
+    channel: np.ndarray
+    first_cat: np.ndarray
+    bfcm: np.ndarray
+    promo: np.ndarray
+    p_rep: np.ndarray
+    is_rep: np.ndarray
+    segment: np.ndarray
+    pure_guest: np.ndarray
+    country: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.acq_day)
+
+    @property
+    def n_persons(self) -> int:
+        return self.n + N_STAFF + 1
+
+    def heavy(self, person: np.ndarray) -> np.ndarray:
+        return (person < self.n) & (self.segment[np.minimum(person, self.n - 1)] == SEG_HEAVY)
+
+
+@dataclass
+class _Identity:
+    """How each order identifies its buyer."""
+
+    reg_person: np.ndarray  # per person: has a registered account
+    with_cid: np.ndarray  # per order: customer_id filled
+    form: np.ndarray  # per order: email 0 canonical, 1 case/space variant, 2 empty
+    variant: np.ndarray  # per order: which variant
+
+
+@dataclass
+class _Lines:
+    """Order lines sorted by (order time, line number); ``order`` is the generation index."""
+
+    order: np.ndarray
+    prod: np.ndarray
+    qty: np.ndarray
+    gift: np.ndarray
+    unit: np.ndarray
+    disc: np.ndarray
+    paid: np.ndarray
+    tax_null: np.ndarray
+    n_nongift: np.ndarray  # per order
+    order_paid: np.ndarray  # per order, cents
+    shipping: np.ndarray  # per order, cents
+
+
+@dataclass
+class _Refunds:
+    """Refunds sorted by time; ``line`` indexes the sorted lines (-1: order-level)."""
+
+    order: np.ndarray
+    line: np.ndarray
+    day: np.ndarray
+    utc: np.ndarray
+    amount: np.ndarray
+    qty: np.ndarray
+    reason: np.ndarray  # index into REFUND_REASONS + ("return_incl_shipping",)
+
+
+@dataclass
+class _Accounts:
+    """The customers table: registered persons sorted by creation time."""
+
+    person: np.ndarray
+    created: np.ndarray
+    cust_no: np.ndarray  # per person (incl. accounts without orders): number in the id, or -1
+    country: np.ndarray  # per account: index into COUNTRIES, -1 empty
+    n_noorder: int
 
 
 def _draw_intervals(rng: np.random.Generator, seg: np.ndarray, first: bool) -> np.ndarray:
@@ -666,19 +750,10 @@ def _discounts_repeat(rng: np.random.Generator, bfcm_day: np.ndarray) -> np.ndar
     return np.where(bfcm_day & (u < 0.5), np.where(v < 0.6, C_BF40, C_CYBER50), code)
 
 
-def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> Store:
-    """Generate the whole store in memory."""
-    step = progress or (lambda _name: None)
-    n = cfg.customers
-    if n < 1:
-        raise ValueError("--customers must be >= 1")
-    seed = cfg.seed
-    cal = make_calendar(cfg.start_date, cfg.end_date)
-    last_day = cal.n_days - 1
-
-    # ---------------------------------------------------------------- customers (persons)
+def _draw_customers(seed: int, cal: Calendar, weights: np.ndarray, n: int) -> _Customers:
+    """Acquisition day, channel, first category, promo, and the latent repeat behaviour."""
     rng = _rng(seed, "persons")
-    weights = acquisition_weights(cal)
+    last_day = cal.n_days - 1
     acq_day = _allocate_days(rng, cal, weights, n)
     bfcm_days = np.flatnonzero(cal.bfcm)
     if not cal.bfcm[acq_day].any() and len(bfcm_days):
@@ -720,20 +795,32 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
     if len(reps) and not (pure_guest & is_rep).any():
         pure_guest[reps[0]] = True  # at least one guest who orders again
     country = _categorical(rng, COUNTRY_P, n)
-    # special persons: staff accounts (test orders) and a test guest email
-    staff = np.arange(n, n + N_STAFF)
-    test_guest = n + N_STAFF
-    n_persons = n + N_STAFF + 1
-    step("customers")
+    return _Customers(
+        acq_day=acq_day,
+        channel=channel,
+        first_cat=first_cat,
+        bfcm=bfcm,
+        promo=promo,
+        p_rep=p_rep,
+        is_rep=is_rep,
+        segment=segment,
+        pure_guest=pure_guest,
+        country=country,
+    )
 
-    # ---------------------------------------------------------------- natural orders
+
+def _natural_orders(
+    seed: int, cal: Calendar, cust: _Customers
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(person, day, order number) of first and repeat orders; the twice-a-year slide."""
     rng = _rng(seed, "repeats")
+    n, last_day = cust.n, cal.n_days - 1
     o_person = [np.arange(n)]
-    o_day = [acq_day.astype(np.int64)]
+    o_day = [cust.acq_day.astype(np.int64)]
     o_seq = [np.ones(n, dtype=np.int64)]
-    active = np.flatnonzero(is_rep)
-    cur = acq_day[active].astype(np.int64)
-    seg = segment[active]
+    active = np.flatnonzero(cust.is_rep)
+    cur = cust.acq_day[active].astype(np.int64)
+    seg = cust.segment[active]
     interval = _draw_intervals(rng, seg, first=True)
     k = 2
     while active.size:
@@ -755,7 +842,7 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
     rng = _rng(seed, "twice_slide")
     mo = cal.month_idx[day]
     last_m = cal.n_months - 1
-    twice_rep = (segment[person] == SEG_TWICE) & (seq >= 2)
+    twice_rep = (cust.segment[person] == SEG_TWICE) & (seq >= 2)
     keep = np.ones(len(person), dtype=bool)
     if last_m >= 3:
         # full-month equivalents, as for new customers
@@ -767,11 +854,19 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
             rate = len(sel) * full[m]
             if rate > target > 0:
                 keep[sel] = rng.random(len(sel)) < target / rate
-    person, day, seq = person[keep], day[keep], seq[keep]
+    return person[keep], day[keep], seq[keep]
 
-    # reactivation: customers with no order for 13+ calendar months come back
+
+def _reactivations(
+    seed: int, cal: Calendar, cust: _Customers, person: np.ndarray, day: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Customers with no order for 13+ calendar months come back (hazard growing at the end).
+
+    Returns (person, day, count of win-back orders); follow-up orders come after those.
+    """
     rng = _rng(seed, "reactivation")
-    last_order = np.zeros(n, dtype=np.int64)
+    last_day, last_m = cal.n_days - 1, cal.n_months - 1
+    last_order = np.zeros(cust.n, dtype=np.int64)
     np.maximum.at(last_order, person, day)
     month_h = np.full(cal.n_months, REACTIVATION_HAZARD / 30.44)
     for i, m in enumerate(range(last_m - 2, last_m + 1), start=1):
@@ -788,48 +883,68 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
     fu = rng.random(len(wb_person)) < REACTIVATION_FOLLOWUP_P
     fu_day = wb_day + np.maximum(1, np.rint(rng.gamma(2.0, 30.0, len(wb_person)))).astype(np.int64)
     fu &= fu_day <= last_day
-    step("repeat purchases")
+    return (
+        np.concatenate([wb_person, wb_person[fu]]),
+        np.concatenate([wb_day, fu_day[fu]]),
+        len(wb_person),
+    )
 
-    # ---------------------------------------------------------------- order attributes
+
+def _base_orders(
+    seed: int,
+    cal: Calendar,
+    cust: _Customers,
+    natural: tuple[np.ndarray, np.ndarray, np.ndarray],
+    winback: tuple[np.ndarray, np.ndarray, int],
+) -> _Orders:
+    """Channel, discount code and time of day of first, repeat and win-back orders."""
     rng = _rng(seed, "order_attrs")
+    person, day, seq = natural
     is_first = seq == 1
     kind = np.where(is_first, KIND_FIRST, KIND_REPEAT)
     ch = np.empty(len(person), dtype=np.int64)
-    ch[is_first] = channel[person[is_first]]
+    ch[is_first] = cust.channel[person[is_first]]
     u = rng.random(len(person))
     ch[is_first & (u < FIRST_ORDER_DIRECT)] = DIRECT
-    ch[is_first & (u >= FIRST_ORDER_DIRECT) & (u < FIRST_ORDER_DIRECT + FIRST_ORDER_UNKNOWN)] = (
-        UNKNOWN
-    )
+    unknown = (u >= FIRST_ORDER_DIRECT) & (u < FIRST_ORDER_DIRECT + FIRST_ORDER_UNKNOWN)
+    ch[is_first & unknown] = UNKNOWN
     rep = ~is_first
     ch[rep] = _categorical(rng, REPEAT_CH_MIX, int(rep.sum()))
     code = np.full(len(person), -1, dtype=np.int64)
     fp = person[is_first]
-    code[is_first] = _discounts_first(rng, channel[fp], promo[fp], bfcm[fp])
+    code[is_first] = _discounts_first(rng, cust.channel[fp], cust.promo[fp], cust.bfcm[fp])
     code[rep] = _discounts_repeat(rng, cal.bfcm[day[rep]])
-    base = _Orders(person=person, day=day, kind=kind, ch=ch, code=code, home=first_cat[person])
-    wb_all_p = np.concatenate([wb_person, wb_person[fu]])
-    wb_all_d = np.concatenate([wb_day, fu_day[fu]])
-    nwb = len(wb_all_p)
+    base = _Orders(person=person, day=day, kind=kind, ch=ch, code=code, home=cust.first_cat[person])
+    wb_p, wb_d, n_wb_first = winback
+    nwb = len(wb_p)
     wb_code = np.where(rng.random(nwb) < 0.5, C_COMEBACK20, -1)
-    winback = _Orders(
-        person=wb_all_p,
-        day=wb_all_d,
+    wb = _Orders(
+        person=wb_p,
+        day=wb_d,
         kind=np.full(nwb, KIND_WINBACK),
         ch=_categorical(rng, WINBACK_CH_MIX, nwb),
-        code=np.where(np.arange(nwb) < len(wb_person), wb_code, -1),
-        home=first_cat[wb_all_p],
+        code=np.where(np.arange(nwb) < n_wb_first, wb_code, -1),
+        home=cust.first_cat[wb_p],
     )
-    base = _concat_orders([base, winback])
-    nb = len(base)
-    base.sec = _sec_of_day(rng, nb)
+    base = _concat_orders([base, wb])
+    base.sec = _sec_of_day(rng, len(base))
     if not (base.ch == DIRECT).any():
         base.ch[np.flatnonzero(base.kind == KIND_REPEAT)[:1]] = DIRECT
     if not (base.ch == UNKNOWN).any():
         base.ch[np.flatnonzero(base.kind == KIND_REPEAT)[1:2]] = UNKNOWN
+    return base
 
-    # ---------------------------------------------------------------- extra orders
+
+def _with_extra_orders(
+    seed: int, cal: Calendar, cust: _Customers, base: _Orders
+) -> tuple[_Orders, np.ndarray]:
+    """Add free samples, cancelled, test and same-timestamp orders.
+
+    Returns all orders and the indices of the orders that got a same-timestamp twin.
+    """
     rng = _rng(seed, "extra_orders")
+    n, nb = cust.n, len(base)
+    acq_day = cust.acq_day
     n_zero = max(1, round(0.005 * nb))
     n_cancel = max(2, round(0.02 * nb))
     n_test = max(1, round(0.005 * nb))
@@ -851,7 +966,7 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
         home=np.full(n_zero, SKINCARE),
     )
     zero.sec = _sec_of_day(rng, n_zero)
-    # cancelled: 70% re-placed minutes later (twin), 30% standalone
+    # cancelled: 70% placed again minutes later (the twin), 30% standalone
     n_replaced = int(round(0.7 * n_cancel))
     tw = rng.choice(nb, n_replaced, replace=False) if n_replaced else np.zeros(0, np.int64)
     sp = rng.integers(0, n, n_cancel - n_replaced)
@@ -862,13 +977,14 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
         kind=np.full(n_cancel, KIND_CANCEL),
         ch=np.concatenate([base.ch[tw], _categorical(rng, REPEAT_CH_MIX, len(sp))]),
         code=np.concatenate([base.code[tw], np.full(len(sp), -1)]),
-        home=np.concatenate([base.home[tw], first_cat[sp]]),
+        home=np.concatenate([base.home[tw], cust.first_cat[sp]]),
     )
     cancel.sec = np.concatenate(
         [base.sec[tw] - rng.integers(300, 10800, len(tw)), _sec_of_day(rng, len(sp))]
     )
     # test orders by staff accounts and a test guest email
-    tp = np.where(rng.random(n_test) < 0.8, staff[rng.integers(0, N_STAFF, n_test)], test_guest)
+    staff = np.arange(n, n + N_STAFF)
+    tp = np.where(rng.random(n_test) < 0.8, staff[rng.integers(0, N_STAFF, n_test)], n + N_STAFF)
     test = _Orders(
         person=tp,
         day=rng.integers(0, cal.n_days, n_test),
@@ -879,9 +995,10 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
     )
     test.sec = _sec_of_day(rng, n_test)
     # two orders of one registered customer at the exact same timestamp
-    tie_cand = np.flatnonzero(~pure_guest[base.person] & (base.kind == KIND_REPEAT))
+    registered = ~cust.pure_guest[base.person]
+    tie_cand = np.flatnonzero(registered & (base.kind == KIND_REPEAT))
     if not len(tie_cand):
-        tie_cand = np.flatnonzero(~pure_guest[base.person])
+        tie_cand = np.flatnonzero(registered)
     tt = rng.choice(tie_cand, min(n_tie, len(tie_cand)), replace=False)
     tie = _Orders(
         person=base.person[tt],
@@ -890,64 +1007,55 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
         ch=base.ch[tt],
         code=base.code[tt],
         home=base.home[tt],
+        sec=base.sec[tt],
     )
-    tie.sec = base.sec[tt]
-    orders = _concat_orders([base, zero, cancel, test, tie])
-    orders.sec = np.concatenate([base.sec, zero.sec, cancel.sec, test.sec, tie.sec])
-    no = len(orders)
-    kind = orders.kind
-    status = np.where(
-        kind == KIND_CANCEL, ST_CANCELLED, np.where(kind == KIND_TEST, ST_TEST, ST_COMPLETED)
-    )
-    code = orders.code
-    code[kind == KIND_ZERO] = np.where(orders.code[kind == KIND_ZERO] >= 0, C_SAMPLE100, -1)
-    pct = np.where(code >= 0, CODE_PCT[np.maximum(code, 0)], 0)
-    pct[kind == KIND_ZERO] = 100
-    step("orders")
+    return _concat_orders([base, zero, cancel, test, tie]), tt
 
-    # ---------------------------------------------------------------- identity per order
+
+def _identities(seed: int, orders: _Orders, cust: _Customers, tie_twins: np.ndarray) -> _Identity:
+    """Registered checkouts, guest checkouts (by email, some case/space variants), anonymous."""
     rng = _rng(seed, "identity")
-    op = orders.person
-    is_pure_guest = np.concatenate([pure_guest, np.zeros(N_STAFF, bool), [True]])
+    n, no, op, kind = cust.n, len(orders), orders.person, orders.kind
+    is_pure_guest = np.concatenate([cust.pure_guest, np.zeros(N_STAFF, bool), [True]])
     reg_person = ~is_pure_guest
+    buyer = op < n
     guest_checkout = reg_person[op] & (rng.random(no) < REGISTERED_GUEST_CHECKOUT_P)
-    guest_checkout &= (op < n) & (kind != KIND_TIE)
+    guest_checkout &= buyer & (kind != KIND_TIE)
     if not guest_checkout.any():
-        cand = np.flatnonzero(reg_person[op] & (op < n) & (kind == KIND_REPEAT))
+        cand = np.flatnonzero(reg_person[op] & buyer & (kind == KIND_REPEAT))
         if not len(cand):
-            cand = np.flatnonzero(reg_person[op] & (op < n))
+            cand = np.flatnonzero(reg_person[op] & buyer)
         guest_checkout[cand[0]] = True
-    guest_checkout[tt] = False  # both orders of a same-timestamp pair carry the customer id
+    guest_checkout[tie_twins] = False  # both orders of a same-timestamp pair carry the id
     with_cid = reg_person[op] & ~guest_checkout
-    # email form: 0 canonical, 1 variant (case / spaces), 2 empty
     u = rng.random(no)
     form = np.zeros(no, dtype=np.int64)
     form[with_cid & (u < 0.05)] = 2
     form[guest_checkout & (u < 0.30)] = 1
-    form[is_pure_guest[op] & (op < n) & (u < 0.25)] = 1
+    form[is_pure_guest[op] & buyer & (u < 0.25)] = 1
     variant = rng.integers(0, 4, no)
-    orders_per_person = np.bincount(op, minlength=n_persons)
-    pg_multi = np.flatnonzero(is_pure_guest[op] & (op < n) & (orders_per_person[op] >= 2))
+    orders_per_person = np.bincount(op, minlength=cust.n_persons)
+    guest = is_pure_guest[op] & buyer
+    pg_multi = np.flatnonzero(guest & (orders_per_person[op] >= 2))
     if len(pg_multi) and not (form[pg_multi] == 1).any():
         form[pg_multi[-1]] = 1
         variant[pg_multi[-1]] = 2
     # anonymous orders: neither customer id nor email (single-order guests)
     n_anon = max(1, round(0.001 * no))
-    anon_cand = np.flatnonzero(is_pure_guest[op] & (op < n) & (orders_per_person[op] == 1))
+    anon_cand = np.flatnonzero(guest & (orders_per_person[op] == 1))
     if not len(anon_cand):
-        anon_cand = np.flatnonzero(is_pure_guest[op] & (op < n))
+        anon_cand = np.flatnonzero(guest)
     anon = rng.choice(anon_cand, min(n_anon, len(anon_cand)), replace=False)
     form[anon] = 2
-    step("identities")
+    return _Identity(reg_person=reg_person, with_cid=with_cid, form=form, variant=variant)
 
-    # ---------------------------------------------------------------- time and ordering
-    utc = cal.epoch_day[orders.day] * 86400 + orders.sec - cal.utc_offset_h[orders.day] * 3600
-    order_sort = np.lexsort((np.arange(no), utc))
-    pos = np.empty(no, dtype=np.int64)
-    pos[order_sort] = np.arange(no)
 
-    # ---------------------------------------------------------------- lines
+def _order_lines(
+    seed: int, orders: _Orders, pct: np.ndarray, pos: np.ndarray, cust: _Customers
+) -> _Lines:
+    """Lines: first orders in the home category, repeat orders mostly; gifts; amounts."""
     rng = _rng(seed, "lines")
+    no, kind = len(orders), orders.kind
     n_nongift = np.where(
         kind == KIND_ZERO,
         1 + (rng.random(no) < 0.4),
@@ -961,21 +1069,18 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
     nl = len(l_order)
     l_j = np.arange(nl) - np.repeat(np.cumsum(n_nongift) - n_nongift, n_nongift)
     lk = kind[l_order]
-    heavy_l = (op[l_order] < n) & (segment[np.minimum(op[l_order], n - 1)] == SEG_HEAVY)
-    q_home = np.where(heavy_l, 0.85, 0.6)
+    q_home = np.where(cust.heavy(orders.person[l_order]), 0.85, 0.6)
     home_l = orders.home[l_order]
     l_cat = np.where(rng.random(nl) < q_home, home_l, _categorical(rng, CAT_POPULARITY, nl))
     l_cat = np.where(lk == KIND_FIRST, home_l, l_cat)
     l_cat = np.where(lk == KIND_TIE, home_l, l_cat)
+    # distinct products within an order: consecutive products from a random start
     r_order = rng.random(no)
-    l_prod = (
-        CAT_START[l_cat]
-        + (np.floor(r_order[l_order] * CAT_SIZE[l_cat]).astype(np.int64) + l_j) % (CAT_SIZE[l_cat])
-    )
+    start = np.floor(r_order[l_order] * CAT_SIZE[l_cat]).astype(np.int64)
+    l_prod = CAT_START[l_cat] + (start + l_j) % CAT_SIZE[l_cat]
     zl = lk == KIND_ZERO
-    l_prod[zl] = SAMPLE_PRODUCTS[
-        (np.floor(r_order[l_order[zl]] * 4).astype(np.int64) + l_j[zl]) % 4
-    ]
+    sample = (np.floor(r_order[l_order[zl]] * 4).astype(np.int64) + l_j[zl]) % 4
+    l_prod[zl] = SAMPLE_PRODUCTS[sample]
     uq = rng.random(nl)
     thr = QTY_THRESHOLDS[PRODUCT_CAT[l_prod]]
     l_qty = 1 + (uq < thr[:, 0]) + (uq < thr[:, 1]) + (uq < thr[:, 2])
@@ -988,38 +1093,54 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
     l_qty = np.concatenate([l_qty, np.ones(len(g_order), dtype=np.int64)])
     l_gift = np.concatenate([np.zeros(nl, bool), np.ones(len(g_order), bool)])
     line_sort = np.lexsort((l_j, pos[l_order]))
-    l_order, l_j, l_prod = l_order[line_sort], l_j[line_sort], l_prod[line_sort]
+    l_order, l_prod = l_order[line_sort], l_prod[line_sort]
     l_qty, l_gift = l_qty[line_sort].astype(np.int64), l_gift[line_sort]
-    n_lines = len(l_order)
     unit = PRODUCT_PRICE[l_prod]
     gross = unit * l_qty
     disc = (gross * pct[l_order] + 99) // 100  # ceil: a 40% code is never below 40%
     disc = np.where(l_gift, gross, disc)
     paid = gross - disc
-    l_food = PRODUCT_CAT[l_prod] == FOOD
-    tax_null = ~l_food & (rng.random(n_lines) < 0.01)
+    tax_null = (PRODUCT_CAT[l_prod] != FOOD) & (rng.random(len(l_order)) < 0.01)
     order_paid = np.bincount(l_order, weights=paid, minlength=no).astype(np.int64)
-    shipping = np.where((order_paid > 0) & (order_paid < 4900), 490, 0)
-    step("order lines")
+    return _Lines(
+        order=l_order,
+        prod=l_prod,
+        qty=l_qty,
+        gift=l_gift,
+        unit=unit,
+        disc=disc,
+        paid=paid,
+        tax_null=tax_null,
+        n_nongift=n_nongift,
+        order_paid=order_paid,
+        shipping=np.where((order_paid > 0) & (order_paid < 4900), 490, 0),
+    )
 
-    # ---------------------------------------------------------------- refunds
+
+def _refunds(
+    seed: int,
+    cal: Calendar,
+    orders: _Orders,
+    status: np.ndarray,
+    lines: _Lines,
+    pos: np.ndarray,
+) -> _Refunds:
+    """Refunds 3-45 days after ~8% of paid orders: line, order-level and line + shipping."""
     rng = _rng(seed, "refunds")
-    # lines sorted by order position: per generation-order index, start and count
-    l_pos = pos[l_order]
-    starts_pos, counts_pos = _group_starts(l_pos, no)
-    l_start = starts_pos[pos]
-    n_ng = n_nongift
-    eligible = (status == ST_COMPLETED) & (order_paid > 0)
+    no, last_day = len(orders), cal.n_days - 1
+    starts_pos, _ = _group_starts(pos[lines.order], no)
+    l_start = starts_pos[pos]  # first sorted line of each order (generation index)
+    n_ng, paid, l_qty, shipping = lines.n_nongift, lines.paid, lines.qty, lines.shipping
+    eligible = (status == ST_COMPLETED) & (lines.order_paid > 0)
     refunded = eligible & (rng.random(no) < REFUND_P)
     ro = np.flatnonzero(refunded)
     u = rng.random(len(ro))
-    rtype = np.where(u < 0.33, 0, np.where(u < 0.99, 1, 2))  # 0 full, 1 line, 2 line+shipping
+    rtype = np.where(u < 0.33, 0, np.where(u < 0.99, 1, 2))  # 0 order, 1 line, 2 line+shipping
     rtype[(rtype == 2) & (shipping[ro] == 0)] = 1
-    r_delay = rng.integers(3, 46, len(ro))
-    r_day = orders.day[ro] + r_delay
-    ok = r_day <= last_day
+    r_day = orders.day[ro] + rng.integers(3, 46, len(ro))
+    ok = r_day <= last_day  # no refund after the end of the history
     ro, rtype, r_day = ro[ok], rtype[ok], r_day[ok]
-    # force at least one of each type on old enough orders
+    # at least one of each type, on orders old enough
     old = np.flatnonzero(eligible & (orders.day <= last_day - 46) & ~refunded)
     forced = []
     for t in (0, 1, 2):
@@ -1041,12 +1162,12 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
     amount = np.where(rtype == 1, lpaid * rq // lqty, 0)
     amount = np.where(goodwill, np.rint(lpaid * rng.uniform(0.2, 0.5, len(ro))), amount)
     amount = np.where(rtype == 2, lpaid + shipping[ro], amount)
-    amount = np.where(rtype == 0, order_paid[ro], amount).astype(np.int64)
+    amount = np.where(rtype == 0, lines.order_paid[ro], amount).astype(np.int64)
     r_line = np.where(rtype == 0, -1, line_idx)
     r_qty = np.where(rtype == 0, -1, np.where(rtype == 2, lqty, rq))
     r_qty[goodwill] = -1
     reason = rng.integers(0, len(REFUND_REASONS), len(ro))
-    reason_txt = np.where(rtype == 2, -2, reason)
+    reason_txt = np.where(rtype == 2, len(REFUND_REASONS), reason)
     # a second line refund on 10% of partially refunded orders with 2+ lines
     second = (rtype == 1) & (n_ng[ro] >= 2) & (rng.random(len(ro)) < 0.10)
     s_idx = np.flatnonzero(second)
@@ -1058,19 +1179,40 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
     amount = np.concatenate([amount, paid[s_line]])
     r_qty = np.concatenate([r_qty, l_qty[s_line]])
     reason_txt = np.concatenate([reason_txt, reason[s_idx]])
-    rtype = np.concatenate([rtype, np.ones(len(s_idx), dtype=np.int64)])
     r_sec = 8 * 3600 + rng.integers(0, 12 * 3600, len(ro))
     r_utc = cal.epoch_day[r_day] * 86400 + r_sec - cal.utc_offset_h[r_day] * 3600
-    r_sort = np.lexsort((np.arange(len(ro)), r_utc))
-    step("refunds")
+    s = np.lexsort((np.arange(len(ro)), r_utc))
+    return _Refunds(
+        order=ro[s],
+        line=r_line[s],
+        day=r_day[s],
+        utc=r_utc[s],
+        amount=amount[s],
+        qty=r_qty[s],
+        reason=reason_txt[s],
+    )
 
-    # ---------------------------------------------------------------- customers table
+
+def _accounts(
+    seed: int,
+    cal: Calendar,
+    cust: _Customers,
+    orders: _Orders,
+    utc: np.ndarray,
+    ident: _Identity,
+) -> _Accounts:
+    """Registered accounts: created just before the first registered order (10%: weeks
+    before; after the last order when every order was a guest checkout), plus accounts
+    that never ordered."""
     rng = _rng(seed, "customers")
-    first_reg = np.full(n_persons, np.iinfo(np.int64).max)
+    n, n_persons, op = cust.n, cust.n_persons, orders.person
+    with_cid = ident.with_cid
+    never = np.iinfo(np.int64).max
+    first_reg = np.full(n_persons, never)
     np.minimum.at(first_reg, op[with_cid], utc[with_cid])
     last_any = np.full(n_persons, -1, dtype=np.int64)
     np.maximum.at(last_any, op, utc)
-    reg_idx = np.flatnonzero(reg_person)
+    reg_idx = np.flatnonzero(ident.reg_person)
     n_noorder = max(1, round(NO_ORDER_ACCOUNT_SHARE * n))
     end_utc = (cal.epoch_day[-1] + 1) * 86400 - 3 * 3600
     # any time in the history: accounts without orders (and staff without test orders)
@@ -1080,102 +1222,128 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
         - 3600
     )
     created = np.where(
-        first_reg[reg_idx] < np.iinfo(np.int64).max,
+        first_reg[reg_idx] < never,
         first_reg[reg_idx] - rng.integers(60, 1200, len(reg_idx)),
-        # all orders were guest checkouts: the account was opened after the last one
         np.minimum(last_any[reg_idx] + rng.integers(3600, 86400, len(reg_idx)), end_utc),
     )
     created = np.where(last_any[reg_idx] < 0, anytime[: len(reg_idx)], created)
     early = rng.random(len(reg_idx)) < 0.10
     created = np.where(early, created - rng.integers(1, 61, len(reg_idx)) * 86400, created)
-    no_created = anytime[len(reg_idx) :]
-    acct_person = np.concatenate([reg_idx, np.arange(n_persons, n_persons + n_noorder)])
-    acct_created = np.concatenate([created, no_created])
-    acct_sort = np.lexsort((acct_person, acct_created))
-    acct_person, acct_created = acct_person[acct_sort], acct_created[acct_sort]
+    person = np.concatenate([reg_idx, np.arange(n_persons, n_persons + n_noorder)])
+    created = np.concatenate([created, anytime[len(reg_idx) :]])
+    s = np.lexsort((person, created))
+    person, created = person[s], created[s]
     cust_no = np.full(n_persons + n_noorder, -1, dtype=np.int64)
-    cust_no[acct_person] = np.arange(1, len(acct_person) + 1)
+    cust_no[person] = np.arange(1, len(person) + 1)
     all_country = np.concatenate(
-        [country, np.zeros(N_STAFF + 1, np.int64), _categorical(rng, COUNTRY_P, n_noorder)]
+        [cust.country, np.zeros(N_STAFF + 1, np.int64), _categorical(rng, COUNTRY_P, n_noorder)]
     )
-    country_null = rng.random(len(acct_person)) < 0.01
+    country_null = rng.random(len(person)) < 0.01
+    return _Accounts(
+        person=person,
+        created=created,
+        cust_no=cust_no,
+        country=np.where(country_null, -1, all_country[person]),
+        n_noorder=n_noorder,
+    )
+
+
+def _person_emails(cust: _Customers, n_noorder: int) -> pa.Array:
+    """Canonical email per person index (buyers, staff, test guest, accounts w/o orders)."""
+    n, n_persons = cust.n, cust.n_persons
+    emails = person_emails(np.arange(n_persons + n_noorder))
+    staff = pa.array([f"qa.staff{i + 1}@brand.test" for i in range(N_STAFF)])
+    return pa.concat_arrays(
+        [emails.slice(0, n), staff, pa.array(["test@brand.test"]), emails.slice(n_persons)]
+    )
+
+
+def _messy(values: pa.Array, mask: np.ndarray, variant: np.ndarray) -> pa.Array:
+    """Mixed case / surrounding spaces on the masked UTM values."""
+    if not mask.any():
+        return values
+    dirty = utm_variants(pc.filter(values, pa.array(mask)), variant[mask])
+    return pc.replace_with_mask(values, pa.array(mask), dirty)
+
+
+def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> Store:
+    """Generate the whole store in memory (one independent random stream per stage)."""
+    step = progress or (lambda _name: None)
+    n, seed = cfg.customers, cfg.seed
+    if n < 1:
+        raise ValueError("--customers must be >= 1")
+    cal = make_calendar(cfg.start_date, cfg.end_date)
+    weights = acquisition_weights(cal)
+    cust = _draw_customers(seed, cal, weights, n)
+    step("customers")
+    natural = _natural_orders(seed, cal, cust)
+    winback = _reactivations(seed, cal, cust, natural[0], natural[1])
+    step("repeat purchases")
+    base = _base_orders(seed, cal, cust, natural, winback)
+    orders, tie_twins = _with_extra_orders(seed, cal, cust, base)
+    kind = orders.kind
+    status = np.where(
+        kind == KIND_CANCEL, ST_CANCELLED, np.where(kind == KIND_TEST, ST_TEST, ST_COMPLETED)
+    )
+    code = orders.code
+    pct = np.where(code >= 0, CODE_PCT[np.maximum(code, 0)], 0)
+    pct[kind == KIND_ZERO] = 100
+    step("orders")
+    ident = _identities(seed, orders, cust, tie_twins)
+    step("identities")
+    no = len(orders)
+    utc = cal.epoch_day[orders.day] * 86400 + orders.sec - cal.utc_offset_h[orders.day] * 3600
+    so = np.lexsort((np.arange(no), utc))  # generation index of each output row
+    pos = np.empty(no, dtype=np.int64)
+    pos[so] = np.arange(no)
+    lines = _order_lines(seed, orders, pct, pos, cust)
+    step("order lines")
+    refunds = _refunds(seed, cal, orders, status, lines, pos)
+    step("refunds")
+    accounts = _accounts(seed, cal, cust, orders, utc, ident)
+    emails = _person_emails(cust, accounts.n_noorder)
     step("accounts")
 
-    # ---------------------------------------------------------------- emails
-    emails_person = person_emails(np.arange(n_persons + n_noorder))
-    staff_emails = pa.array([f"qa.staff{i + 1}@brand.test" for i in range(N_STAFF)])
-    emails_person = pa.concat_arrays(
-        [
-            emails_person.slice(0, n),
-            staff_emails,
-            pa.array(["test@brand.test"]),
-            emails_person.slice(n_persons),
-        ]
-    )
-
-    # ---------------------------------------------------------------- assemble tables
+    # ---------------------------------------------------------------- orders table
     rng = _rng(seed, "columns")
-    so = order_sort  # generation index of each output row
-    s_person = op[so]
-    o_email = pc.take(emails_person, pa.array(s_person))
-    s_form = form[so]
+    s_person, s_kind, s_ch = orders.person[so], kind[so], orders.ch[so]
+    s_day = orders.day[so]
+    s_form = ident.form[so]
+    o_email = pc.take(emails, pa.array(s_person))
     vmask = s_form == 1
     if vmask.any():
-        o_email = pc.replace_with_mask(
-            o_email,
-            pa.array(vmask),
-            email_variants(pc.filter(o_email, pa.array(vmask)), variant[so][vmask]),
-        )
+        variants = email_variants(pc.filter(o_email, pa.array(vmask)), ident.variant[so][vmask])
+        o_email = pc.replace_with_mask(o_email, pa.array(vmask), variants)
     o_email = pc.if_else(pa.array(s_form == 2), pa.scalar(None, pa.string()), o_email)
-    cid_num = np.where(with_cid[so], cust_no[s_person], -1)
+    cid_num = np.where(ident.with_cid[so], accounts.cust_no[s_person], -1)
     cust_ids = _ids("C", np.maximum(cid_num, 0), 8)
     cust_ids = pc.if_else(pa.array(cid_num < 0), pa.scalar(None, pa.string()), cust_ids)
-    s_ch = orders.ch[so]
-    s_kind = kind[so]
-    pair_groups = {c: CH_PAIRS[c] for c in CH_PAIRS}
-    pair = _choice_by_group(rng, s_ch, pair_groups)
+    pair = _choice_by_group(rng, s_ch, CH_PAIRS)
     camp_table = {c: (np.array(v), np.full(len(v), 1.0 / len(v))) for c, v in CH_CAMPAIGNS.items()}
     camp = _choice_by_group(rng, s_ch, camp_table)
-    s_bfcm_day = cal.bfcm[orders.day[so]]
-    camp[(s_ch == PAID_SOCIAL) & s_bfcm_day] = CAMPAIGN_IDX["bfcm"]
+    camp[(s_ch == PAID_SOCIAL) & cal.bfcm[s_day]] = CAMPAIGN_IDX["bfcm"]
     camp[(s_kind == KIND_WINBACK) & (s_ch == EMAIL)] = CAMPAIGN_IDX["winback"]
     camp[(s_kind == KIND_ZERO) & (s_ch == INFLUENCER)] = CAMPAIGN_IDX["seeding"]
-    src = _take_str(PAIR_SOURCE, pair)
-    med = _take_str(PAIR_MEDIUM, pair)
     messy = (pair >= 0) & (rng.random(no) < 0.03)
     messy[np.flatnonzero(pair >= 0)[:1]] = True
     mv = rng.integers(0, 3, no)
     pick = rng.random(no)
-    messy_src = messy & (pick < 0.7)
-    messy_med = messy & ((pick >= 0.7) | (pick < 0.2))
-    if messy_src.any():
-        src = pc.replace_with_mask(
-            src,
-            pa.array(messy_src),
-            utm_variants(pc.filter(src, pa.array(messy_src)), mv[messy_src]),
-        )
-    if messy_med.any():
-        med = pc.replace_with_mask(
-            med,
-            pa.array(messy_med),
-            utm_variants(pc.filter(med, pa.array(messy_med)), mv[messy_med]),
-        )
+    src = _messy(_take_str(PAIR_SOURCE, pair), messy & (pick < 0.7), mv)
+    med = _messy(_take_str(PAIR_MEDIUM, pair), messy & ((pick >= 0.7) | (pick < 0.2)), mv)
     s_status = status[so]
     status_null = (s_status == ST_COMPLETED) & (rng.random(no) < 0.05)
     status_txt = _take_str(("completed", "cancelled", "test"), np.where(status_null, -1, s_status))
-    s_heavy = (s_person < n) & (segment[np.minimum(s_person, n - 1)] == SEG_HEAVY)
-    subscription = s_heavy & (s_kind == KIND_REPEAT)
-    ptype = np.where(subscription, 1, 0)
+    ptype = np.where(cust.heavy(s_person) & (s_kind == KIND_REPEAT), 1, 0)  # subscriptions
     ptype[rng.random(no) < 0.03] = -1
+    s_offset = cal.utc_offset_h[s_day]
     offset_mask = rng.random(no) < 0.05
-    offset_mask[np.flatnonzero(cal.utc_offset_h[orders.day[so]] == 1)[:1]] = True
-    offset_mask[np.flatnonzero(cal.utc_offset_h[orders.day[so]] == 2)[:1]] = True
+    offset_mask[np.flatnonzero(s_offset == 1)[:1]] = True
+    offset_mask[np.flatnonzero(s_offset == 2)[:1]] = True
     pit_null = rng.random(no) < 0.03
     pit_null[0] = True
     currency_null = rng.random(no) < 0.02
     order_ids = _ids("O", np.arange(1, no + 1), 9)
     s_utc = utc[so]
-    s_offset = cal.utc_offset_h[orders.day[so]]
     orders_tbl = pa.table(
         {
             "order_id": order_ids,
@@ -1185,7 +1353,7 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
             "status": status_txt,
             "currency": pa.array(np.where(currency_null, None, "EUR"), pa.string()),
             "prices_include_tax": _bool_array(np.ones(no, bool), pit_null),
-            "shipping_amount": _money(shipping[so]),
+            "shipping_amount": _money(lines.shipping[so]),
             "utm_source": src,
             "utm_medium": med,
             "utm_campaign": _take_str(CAMPAIGNS, camp),
@@ -1193,44 +1361,43 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
             "purchase_type": _take_str(("one_time", "subscription"), ptype),
         }
     )
-    line_ids = _ids("L", np.arange(1, n_lines + 1), 10)
+
+    # ---------------------------------------------------------------- other tables
+    line_ids = _ids("L", np.arange(1, len(lines.order) + 1), 10)
     lines_tbl = pa.table(
         {
             "order_line_id": line_ids,
-            "order_id": pc.take(order_ids, pa.array(pos[l_order])),
-            "product_id": _take_str([p[0] for p in PRODUCTS], l_prod),
-            "quantity": pa.array(l_qty, pa.int32()),
-            "unit_price": _money(unit),
-            "discount_amount": _money(disc),
+            "order_id": pc.take(order_ids, pa.array(pos[lines.order])),
+            "product_id": _take_str([p[0] for p in PRODUCTS], lines.prod),
+            "quantity": pa.array(lines.qty, pa.int32()),
+            "unit_price": _money(lines.unit),
+            "discount_amount": _money(lines.disc),
             "tax_rate": pa.array(
-                np.where(l_food, VAT_FOOD, VAT_STANDARD), pa.float64(), mask=tax_null
+                np.where(PRODUCT_CAT[lines.prod] == FOOD, VAT_FOOD, VAT_STANDARD),
+                pa.float64(),
+                mask=lines.tax_null,
             ),
-            "is_gift": _bool_array(l_gift),
+            "is_gift": _bool_array(lines.gift),
         }
     )
-    nr = len(ro)
-    ro_s, rl_s = ro[r_sort], r_line[r_sort]
-    reason_s = reason_txt[r_sort]
+    nr, r_line = len(refunds.order), refunds.line
     refunds_tbl = pa.table(
         {
             "refund_id": _ids("R", np.arange(1, nr + 1), 9),
-            "order_id": pc.take(order_ids, pa.array(pos[ro_s])),
-            "order_line_id": pc.take(line_ids, pa.array(np.maximum(rl_s, 0), mask=rl_s < 0)),
-            "refunded_at": _ts_array(r_utc[r_sort]),
-            "amount": _money(amount[r_sort]),
-            "quantity": pa.array(r_qty[r_sort], pa.int32(), mask=r_qty[r_sort] < 0),
-            "reason": _take_str(
-                (*REFUND_REASONS, "return_incl_shipping"),
-                np.where(reason_s == -2, len(REFUND_REASONS), reason_s),
-            ),
+            "order_id": pc.take(order_ids, pa.array(pos[refunds.order])),
+            "order_line_id": pc.take(line_ids, pa.array(np.maximum(r_line, 0), mask=r_line < 0)),
+            "refunded_at": _ts_array(refunds.utc),
+            "amount": _money(refunds.amount),
+            "quantity": pa.array(refunds.qty, pa.int32(), mask=refunds.qty < 0),
+            "reason": _take_str((*REFUND_REASONS, "return_incl_shipping"), refunds.reason),
         }
     )
     customers_tbl = pa.table(
         {
-            "customer_id": _ids("C", np.arange(1, len(acct_person) + 1), 8),
-            "created_at": _ts_array(acct_created),
-            "email": pc.take(emails_person, pa.array(acct_person)),
-            "country": _take_str(COUNTRIES, np.where(country_null, -1, all_country[acct_person])),
+            "customer_id": _ids("C", np.arange(1, len(accounts.person) + 1), 8),
+            "created_at": _ts_array(accounts.created),
+            "email": pc.take(emails, pa.array(accounts.person)),
+            "country": _take_str(COUNTRIES, accounts.country),
         }
     )
     products_tbl = pa.table(
@@ -1241,35 +1408,33 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
         }
     )
     # new customers per resolved first-order channel (calibrates spend to the CAC targets)
-    new_by_ch = np.bincount(orders.ch[: len(person)][is_first], minlength=len(CHANNELS))
+    new_by_ch = np.bincount(orders.ch[kind == KIND_FIRST], minlength=len(CHANNELS))
     spend_tbl = _marketing_spend(_rng(seed, "spend"), cal, weights, n, new_by_ch)
     step("tables")
 
     r_offset_mask = rng.random(nr) < 0.05
-    r_days_sorted = r_day[r_sort]
+    n_acc = len(accounts.created)
     csv_overrides = {
         "orders": {"ordered_at": _format_ts(s_utc, s_offset, offset_mask)},
         "refunds": {
-            "refunded_at": _format_ts(r_utc[r_sort], cal.utc_offset_h[r_days_sorted], r_offset_mask)
+            "refunded_at": _format_ts(refunds.utc, cal.utc_offset_h[refunds.day], r_offset_mask)
         },
         "customers": {
             "created_at": _format_ts(
-                acct_created,
-                np.ones(len(acct_created), np.int64),
-                np.zeros(len(acct_created), bool),
+                accounts.created, np.ones(n_acc, np.int64), np.zeros(n_acc, bool)
             )
         },
     }
     truth = {
-        "acq_day": acq_day,
-        "channel": channel,
-        "first_cat": first_cat,
-        "promo": promo,
-        "bfcm": bfcm,
-        "segment": segment,
-        "is_rep": is_rep,
-        "p_rep": p_rep,
-        "pure_guest": pure_guest,
+        "acq_day": cust.acq_day,
+        "channel": cust.channel,
+        "first_cat": cust.first_cat,
+        "promo": cust.promo,
+        "bfcm": cust.bfcm,
+        "segment": cust.segment,
+        "is_rep": cust.is_rep,
+        "p_rep": cust.p_rep,
+        "pure_guest": cust.pure_guest,
         "order_person": s_person,  # per output order row; >= customers: staff / test guest
         "order_kind": s_kind,
     }

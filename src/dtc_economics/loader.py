@@ -407,6 +407,8 @@ def _read_parquet_header(src: Source, con: duckdb.DuckDBPyConnection) -> Violati
     scan = f"read_parquet({_sql_str(str(src.path))})"
     try:
         names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+    except _NOT_THE_FILE:
+        raise
     except duckdb.Error as err:
         return Violation(
             R_WELL_FORMED, src.table.name, src.where, src.path.name, detail=_first_line(str(err))
@@ -417,6 +419,10 @@ def _read_parquet_header(src: Source, con: duckdb.DuckDBPyConnection) -> Violati
     )
     src.relation_sql = f"(SELECT {cols} FROM {scan})"
     return None
+
+
+# DuckDB errors that say nothing about the file being read: never reported as a file problem.
+_NOT_THE_FILE = (duckdb.OutOfMemoryException, duckdb.InterruptException)
 
 
 def _first_line(text: str) -> str:
@@ -642,6 +648,7 @@ class Loader:
         self.violations: list[Violation] = []
         self.sources: dict[str, Source] = {}
         self.ignored: list[str] = []
+        self.conflicts: set[str] = set()  # tables with both a .csv and a .parquet file
         self._tmp = Path(tempfile.mkdtemp(prefix="load_raw_", dir=temp_dir))
         self.con = duckdb.connect(":memory:")
         self.con.execute(f"SET temp_directory = {_sql_str(str(self._tmp))}")
@@ -666,20 +673,26 @@ class Loader:
         """Validate, then load; returns the manifest rows. Raises LoadRefused/WarehouseLocked."""
         if not SCHEMA_RE.fullmatch(self.schema):
             raise ValueError(f"schema must be a plain SQL identifier, got {self.schema!r}")
-        if not self.raw_dir.is_dir():
-            raise LoadRefused(
-                [Violation(R_RAW_DIR, "", str(self.raw_dir), detail="no such folder")]
-            )
         if self.database.exists():
             self._attach()  # fail fast on a locked warehouse; hold the lock while validating
-        self._discover()
-        for src in self.sources.values():
-            self._stage(src)
-        self._check()
+        self.validate()
         if self.violations:
             raise LoadRefused(self.violations)
         self.hook("validated")
         return self._write()
+
+    def validate(self) -> list[Violation]:
+        """Stage every file and check every rule; writes nothing to the warehouse."""
+        if not self.raw_dir.is_dir():
+            self.violations = [Violation(R_RAW_DIR, "", str(self.raw_dir), detail="no such folder")]
+            return self.violations
+        self._discover()
+        for src in self.sources.values():
+            self._stage(src)
+        self._check()
+        order = {t.name: k for k, t in enumerate(contract.TABLES)}
+        self.violations.sort(key=lambda v: order.get(v.table, -1))  # stable: file-level first
+        return self.violations
 
     def _attach(self) -> None:
         if self._attached:
@@ -704,6 +717,7 @@ class Loader:
         for table in contract.TABLES:
             paths = found.get(table.name, [])
             if len(paths) > 1:
+                self.conflicts.add(table.name)
                 names = " and ".join(p.name for p in paths)
                 self.violations.append(
                     Violation(
@@ -781,6 +795,8 @@ class Loader:
                 )
         try:
             self.con.execute(_stage_sql(src))
+        except _NOT_THE_FILE:
+            raise
         except duckdb.Error as err:
             self.violations.append(_duckdb_read_error(src, err))
             return
@@ -831,8 +847,11 @@ class Loader:
             if column not in src.mapping:
                 continue
             parent_src = self.sources.get(parent)
+            parent_table = contract.TABLES_BY_NAME[parent]
+            if parent_src is None and (parent_table.required or parent in self.conflicts):
+                continue  # already refused as a missing / ambiguous table: no second-hand noise
             if parent_src is not None and not parent_src.ok:
-                continue  # the parent file is refused already; no second-hand noise
+                continue  # the parent file is refused already
             v = _ident(column)
             if parent_src is None:  # optional parent without a file: an empty table
                 missing = "true"
@@ -979,16 +998,10 @@ def load_raw(
 
 
 def validate_raw(raw_dir: Path | str) -> list[Violation]:
-    """All rule violations of ``raw_dir`` (empty list = it would load). Writes nothing."""
+    """Every rule violation of ``raw_dir`` (an empty list: it would load). Writes nothing."""
     loader = Loader(Path(raw_dir), Path(os.devnull))
     try:
-        if not loader.raw_dir.is_dir():
-            return [Violation(R_RAW_DIR, "", str(loader.raw_dir), detail="no such folder")]
-        loader._discover()
-        for src in loader.sources.values():
-            loader._stage(src)
-        loader._check()
-        return loader.violations
+        return loader.validate()
     finally:
         loader.close()
 
