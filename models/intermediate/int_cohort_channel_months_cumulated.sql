@@ -100,7 +100,7 @@ grid as (
         activity_months.activity_month
     from cohort_channels
     inner join activity_months
-        on activity_months.activity_month >= cohort_channels.cohort_month
+        on cohort_channels.cohort_month <= activity_months.activity_month
     cross join as_of
     where activity_months.activity_month <= as_of.as_of_date
 

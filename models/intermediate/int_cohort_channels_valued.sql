@@ -3,7 +3,6 @@
 -- after the first order (attributed-to-order view, int_customers_value_windows). A window
 -- of N days is mature for the cell when it is complete for every customer the month can
 -- hold: last day of the cohort month + N - 1 <= as_of_date. Immature values are null.
-{%- set windows = [182, 365] %}
 with
 
 customers as (
@@ -21,10 +20,10 @@ value_windows as (
 
     select
         customer_id,
-        {%- for n in windows %}
-            ltv_{{ n }}d,
-            has_repeat_within_{{ n }}d{{ "," if not loop.last }}
-        {%- endfor %}
+        ltv_182d,
+        ltv_365d,
+        has_repeat_within_182d,
+        has_repeat_within_365d
     from {{ ref('int_customers_value_windows') }}
 
 ),
@@ -42,11 +41,10 @@ customers_valued as (
         customers.cohort_month,
         customers.acquisition_channel,
         customers.first_order_net_revenue,
-        {%- for n in windows %}
-            value_windows.ltv_{{ n }}d,
-            case when value_windows.has_repeat_within_{{ n }}d then 1 else 0 end
-                as repeat_within_{{ n }}d{{ "," if not loop.last }}
-        {%- endfor %}
+        value_windows.ltv_182d,
+        value_windows.ltv_365d,
+        case when value_windows.has_repeat_within_182d then 1 else 0 end as repeat_within_182d,
+        case when value_windows.has_repeat_within_365d then 1 else 0 end as repeat_within_365d
     from customers
     inner join value_windows
         on customers.customer_id = value_windows.customer_id
@@ -60,10 +58,10 @@ per_channel as (
         acquisition_channel as channel,
         count(*) as new_customers,
         sum(first_order_net_revenue) as first_order_net_revenue,
-        {%- for n in windows %}
-            sum(ltv_{{ n }}d) as net_revenue_{{ n }}d,
-            sum(repeat_within_{{ n }}d) as repeat_customers_{{ n }}d{{ "," if not loop.last }}
-        {%- endfor %}
+        sum(ltv_182d) as net_revenue_182d,
+        sum(ltv_365d) as net_revenue_365d,
+        sum(repeat_within_182d) as repeat_customers_182d,
+        sum(repeat_within_365d) as repeat_customers_365d
     from customers_valued
     group by cohort_month, acquisition_channel
 
@@ -76,10 +74,10 @@ with_total as (
         channel,
         new_customers,
         first_order_net_revenue,
-        {%- for n in windows %}
-            net_revenue_{{ n }}d,
-            repeat_customers_{{ n }}d{{ "," if not loop.last }}
-        {%- endfor %}
+        net_revenue_182d,
+        net_revenue_365d,
+        repeat_customers_182d,
+        repeat_customers_365d
     from per_channel
     union all
     select
@@ -87,10 +85,10 @@ with_total as (
         'all' as channel,
         sum(new_customers) as new_customers,
         sum(first_order_net_revenue) as first_order_net_revenue,
-        {%- for n in windows %}
-            sum(net_revenue_{{ n }}d) as net_revenue_{{ n }}d,
-            sum(repeat_customers_{{ n }}d) as repeat_customers_{{ n }}d{{ "," if not loop.last }}
-        {%- endfor %}
+        sum(net_revenue_182d) as net_revenue_182d,
+        sum(net_revenue_365d) as net_revenue_365d,
+        sum(repeat_customers_182d) as repeat_customers_182d,
+        sum(repeat_customers_365d) as repeat_customers_365d
     from per_channel
     group by cohort_month
 
@@ -103,12 +101,14 @@ maturity as (
         with_total.channel,
         with_total.new_customers,
         with_total.first_order_net_revenue,
-        {%- for n in windows %}
-            with_total.net_revenue_{{ n }}d,
-            with_total.repeat_customers_{{ n }}d,
-            {{ dbt.dateadd('day', n - 1, dbt.last_day('with_total.cohort_month', 'month')) }}
-            <= as_of.as_of_date as is_{{ n }}d_mature{{ "," if not loop.last }}
-        {%- endfor %}
+        with_total.net_revenue_182d,
+        with_total.net_revenue_365d,
+        with_total.repeat_customers_182d,
+        with_total.repeat_customers_365d,
+        {{ dbt.dateadd('day', 181, dbt.last_day('with_total.cohort_month', 'month')) }}
+        <= as_of.as_of_date as is_182d_mature,
+        {{ dbt.dateadd('day', 364, dbt.last_day('with_total.cohort_month', 'month')) }}
+        <= as_of.as_of_date as is_365d_mature
     from with_total
     cross join as_of
 
@@ -121,16 +121,20 @@ final as (
         channel,
         cast(new_customers as {{ dbt.type_int() }}) as new_customers,
         cast(first_order_net_revenue as {{ type_double() }}) as first_order_net_revenue,
-        {%- for n in windows %}
-            is_{{ n }}d_mature,
-            case
-                when is_{{ n }}d_mature then cast(net_revenue_{{ n }}d as {{ type_double() }})
-            end as net_revenue_{{ n }}d,
-            case
-                when is_{{ n }}d_mature
-                    then cast(repeat_customers_{{ n }}d as {{ dbt.type_int() }})
-            end as repeat_customers_{{ n }}d{{ "," if not loop.last }}
-        {%- endfor %}
+        is_182d_mature,
+        case
+            when is_182d_mature then cast(net_revenue_182d as {{ type_double() }})
+        end as net_revenue_182d,
+        case
+            when is_182d_mature then cast(repeat_customers_182d as {{ dbt.type_int() }})
+        end as repeat_customers_182d,
+        is_365d_mature,
+        case
+            when is_365d_mature then cast(net_revenue_365d as {{ type_double() }})
+        end as net_revenue_365d,
+        case
+            when is_365d_mature then cast(repeat_customers_365d as {{ dbt.type_int() }})
+        end as repeat_customers_365d
     from maturity
 
 )

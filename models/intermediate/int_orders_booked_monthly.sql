@@ -36,54 +36,29 @@ as_of as (
 
 ),
 
-sales_per_channel as (
+booked_rows as (
 
+    -- sales on the order's month, returns on the refund's month, both on the order channel
     select
         order_month as month,
         channel,
-        count(*) as valid_orders,
-        sum(net_sales_before_returns) as net_sales_before_returns,
+        1 as valid_orders,
+        net_sales_before_returns,
         0 as returns
     from orders
     where is_valid_order
-    group by order_month, channel
-
-),
-
-returns_per_channel as (
-
+    union all
     select
         returns.refund_month as month,
         orders.channel,
         0 as valid_orders,
         0 as net_sales_before_returns,
-        sum(returns.returns) as returns
+        returns.returns
     from returns
     inner join orders
         on returns.order_id = orders.order_id
     cross join as_of
     where returns.is_valid_order and returns.refund_date <= as_of.as_of_date
-    group by returns.refund_month, orders.channel
-
-),
-
-booked as (
-
-    select
-        month,
-        channel,
-        valid_orders,
-        net_sales_before_returns,
-        returns
-    from sales_per_channel
-    union all
-    select
-        month,
-        channel,
-        valid_orders,
-        net_sales_before_returns,
-        returns
-    from returns_per_channel
 
 ),
 
@@ -95,7 +70,7 @@ booked_per_channel as (
         sum(valid_orders) as valid_orders,
         sum(net_sales_before_returns) as net_sales_before_returns,
         sum(returns) as returns
-    from booked
+    from booked_rows
     group by month, channel
 
 ),

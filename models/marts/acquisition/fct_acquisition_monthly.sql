@@ -35,9 +35,8 @@ cohorts as (
         channel,
         new_customers,
         first_order_net_revenue,
-        {%- for n in windows %}
-            net_revenue_{{ n }}d{{ "," if not loop.last }}
-        {%- endfor %}
+        net_revenue_182d,
+        net_revenue_365d
     from {{ ref('int_cohort_channels_valued') }}
 
 ),
