@@ -62,6 +62,19 @@ as_of as (
 
 ),
 
+rfm_scores as (
+
+    select
+        customer_id,
+        recency_score,
+        frequency_score,
+        monetary_score,
+        rfm_segment
+    from {{ ref('int_customers_rfm_scored') }}
+    where is_as_of_snapshot
+
+),
+
 first_lines_ranked as (
 
     -- the first product is the first order's highest-value paid line (ties: product id)
@@ -189,7 +202,17 @@ final as (
             {{ dbt.datediff('orders_per_customer.last_order_date', 'as_of.as_of_date', 'day') }}
             as {{ dbt.type_int() }}
         ) as days_since_last_order,
-        as_of.as_of_date
+        as_of.as_of_date,
+
+        -- rfm as of as_of_date (int_customers_rfm_scored) and first-order calendar
+        rfm_scores.recency_score,
+        rfm_scores.frequency_score,
+        rfm_scores.monetary_score,
+        rfm_scores.rfm_segment,
+        cast(extract(month from first_orders.order_date) as {{ dbt.type_int() }})
+            as acquisition_month_of_year,
+        {{ season_of_month('extract(month from first_orders.order_date)') }}
+            as first_order_season
     from first_orders
     inner join orders_per_customer
         on first_orders.customer_id = orders_per_customer.customer_id
@@ -199,6 +222,8 @@ final as (
         on first_orders.order_id = first_products.order_id
     left join customers
         on first_orders.customer_id = customers.customer_id
+    left join rfm_scores
+        on first_orders.customer_id = rfm_scores.customer_id
     cross join as_of
 
 )
