@@ -62,6 +62,20 @@ as_of as (
 
 ),
 
+customers_lifecycle as (
+
+    select
+        customer_id,
+        ltv_182d,
+        ltv_365d,
+        lifecycle_status,
+        activation_speed,
+        expected_next_order_date,
+        is_in_cooldown
+    from {{ ref('int_customers_lifecycle_classified') }}
+
+),
+
 first_lines_ranked as (
 
     -- the first product is the first order's highest-value paid line (ties: product id)
@@ -189,7 +203,15 @@ final as (
             {{ dbt.datediff('orders_per_customer.last_order_date', 'as_of.as_of_date', 'day') }}
             as {{ dbt.type_int() }}
         ) as days_since_last_order,
-        as_of.as_of_date
+        as_of.as_of_date,
+
+        -- value windows and lifecycle as of as_of_date
+        customers_lifecycle.ltv_182d,
+        customers_lifecycle.ltv_365d,
+        customers_lifecycle.lifecycle_status,
+        customers_lifecycle.activation_speed,
+        customers_lifecycle.expected_next_order_date,
+        customers_lifecycle.is_in_cooldown
     from first_orders
     inner join orders_per_customer
         on first_orders.customer_id = orders_per_customer.customer_id
@@ -199,6 +221,8 @@ final as (
         on first_orders.order_id = first_products.order_id
     left join customers
         on first_orders.customer_id = customers.customer_id
+    left join customers_lifecycle
+        on first_orders.customer_id = customers_lifecycle.customer_id
     cross join as_of
 
 )
