@@ -75,6 +75,20 @@ rfm_scores as (
 
 ),
 
+customers_lifecycle as (
+
+    select
+        customer_id,
+        ltv_182d,
+        ltv_365d,
+        lifecycle_status,
+        activation_speed,
+        expected_next_order_date,
+        is_in_cooldown
+    from {{ ref('int_customers_lifecycle_classified') }}
+
+),
+
 first_lines_ranked as (
 
     -- the first product is the first order's highest-value paid line (ties: product id)
@@ -212,7 +226,15 @@ final as (
         cast(extract(month from first_orders.order_date) as {{ dbt.type_int() }})
             as acquisition_month_of_year,
         {{ season_of_month('extract(month from first_orders.order_date)') }}
-            as first_order_season
+            as first_order_season,
+
+        -- value windows and lifecycle as of as_of_date
+        customers_lifecycle.ltv_182d,
+        customers_lifecycle.ltv_365d,
+        customers_lifecycle.lifecycle_status,
+        customers_lifecycle.activation_speed,
+        customers_lifecycle.expected_next_order_date,
+        customers_lifecycle.is_in_cooldown
     from first_orders
     inner join orders_per_customer
         on first_orders.customer_id = orders_per_customer.customer_id
@@ -224,6 +246,8 @@ final as (
         on first_orders.customer_id = customers.customer_id
     left join rfm_scores
         on first_orders.customer_id = rfm_scores.customer_id
+    left join customers_lifecycle
+        on first_orders.customer_id = customers_lifecycle.customer_id
     cross join as_of
 
 )
