@@ -8,6 +8,7 @@ orders as (
         customer_id,
         order_date,
         order_month,
+        order_sequence,
         net_revenue
     from {{ ref('fct_orders') }}
     where is_valid_order
@@ -21,7 +22,8 @@ purchase_days as (
         order_date as purchase_date,
         order_month as purchase_month,
         count(*) as orders,
-        sum(net_revenue) as net_revenue
+        sum(net_revenue) as net_revenue,
+        sum(case when order_sequence = 1 then net_revenue else 0 end) as first_order_net_revenue
     from orders
     group by customer_id, order_date, order_month
 
@@ -35,6 +37,7 @@ purchase_days_ordered as (
         purchase_month,
         orders,
         net_revenue,
+        first_order_net_revenue,
         row_number() over (
             partition by customer_id order by purchase_date
         ) as purchase_day_number,
@@ -58,7 +61,9 @@ final as (
             as {{ dbt.type_int() }}
         ) as days_since_previous_purchase,
         cast(orders as {{ dbt.type_int() }}) as orders,
-        net_revenue
+        net_revenue,
+        -- the customer's first valid order is on its first purchase day (0 on other days)
+        first_order_net_revenue
     from purchase_days_ordered
 
 )

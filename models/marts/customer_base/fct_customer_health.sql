@@ -33,20 +33,12 @@ purchase_days as (
 
     select
         purchase_month,
-        days_since_previous_purchase
+        purchase_day_number,
+        days_since_previous_purchase,
+        orders,
+        net_revenue,
+        first_order_net_revenue
     from {{ ref('int_purchase_days_sequenced') }}
-    where days_since_previous_purchase is not null
-
-),
-
-orders as (
-
-    select
-        order_month,
-        order_sequence,
-        net_revenue
-    from {{ ref('fct_orders') }}
-    where is_valid_order
 
 ),
 
@@ -65,15 +57,15 @@ buyers_counted as (
 
 orders_by_sequence as (
 
+    -- first orders (sequence 1: on each customer's first purchase day) vs repeat orders
     select
-        order_month,
-        sum(case when order_sequence = 1 then 1 else 0 end) as first_orders,
-        sum(case when order_sequence = 1 then net_revenue else 0 end) as first_orders_net_revenue,
-        sum(case when order_sequence > 1 then 1 else 0 end) as repeat_orders,
-        sum(case when order_sequence > 1 then net_revenue else 0 end)
-            as repeat_orders_net_revenue
-    from orders
-    group by order_month
+        purchase_month,
+        sum(case when purchase_day_number = 1 then 1 else 0 end) as first_orders,
+        sum(first_order_net_revenue) as first_orders_net_revenue,
+        sum(orders) - sum(case when purchase_day_number = 1 then 1 else 0 end) as repeat_orders,
+        sum(net_revenue) - sum(first_order_net_revenue) as repeat_orders_net_revenue
+    from purchase_days
+    group by purchase_month
 
 ),
 
@@ -134,6 +126,7 @@ gaps_per_month as (
         days_since_previous_purchase as gap_days,
         count(*) as gaps
     from purchase_days
+    where days_since_previous_purchase is not null
     group by purchase_month, days_since_previous_purchase
 
 ),
@@ -236,7 +229,7 @@ months_counted as (
     left join buyers_counted
         on months.month = buyers_counted.month
     left join orders_by_sequence
-        on months.month = orders_by_sequence.order_month
+        on months.month = orders_by_sequence.purchase_month
     left join median_gaps
         on months.month = median_gaps.month
     left join status_changes_per_month
