@@ -219,9 +219,9 @@ medians as (
 
 ),
 
+-- Kaplan-Meier quartiles of days to second order per cell (censoring-aware)
 second_order_survival as (
 
-    -- Kaplan-Meier quartiles of days to second order per cell (censoring-aware)
     {{ kaplan_meier_quantiles(
         'customers_leveled', group_columns, 'second_order_duration_days', 'is_second_order_event'
     ) }}

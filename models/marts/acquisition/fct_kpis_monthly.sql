@@ -150,7 +150,9 @@ customers_survival as (
 
 kaplan_meier_per_cohort as (
 
-    {{ kaplan_meier_quantiles('customers_survival', ['cohort_month'], 'duration_days', 'is_event') }}
+    {{ kaplan_meier_quantiles(
+        'customers_survival', ['cohort_month'], 'duration_days', 'is_event'
+    ) }}
 
 ),
 
