@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from test_cohorts import kaplan_meier_quantiles
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_MAPPING = ROOT / "seeds" / "channel_mapping.csv"
@@ -259,6 +260,7 @@ def test_kpis_match_independent_computation(fixture_db):
         pd.to_datetime(valued["order_date"]) - pd.to_datetime(valued["first_order_date"])
     ).dt.days
     cohort_months = sorted(customers["cohort_month"].unique())
+    km_checked: list[tuple[float, float]] = []
     for row in kpis.itertuples():
         until = min(month_end(pd.Series([row.month]))[0], as_of)
         for n, ltv, churn, source in (
@@ -287,6 +289,23 @@ def test_kpis_match_independent_computation(fixture_db):
                     assert row.median_days_to_second_order == pytest.approx(days.median())
                 else:
                     assert pd.isna(row.median_days_to_second_order)
+                # Kaplan-Meier over the whole cohort, no second order within 365 days =
+                # censored at 365 (the cohort is observed for the full window)
+                delays = members["days_to_second_order"].to_numpy(dtype=float)
+                events = delays < 365  # NaN < 365 is False
+                durations = np.where(events, delays, 365.0)
+                km = kaplan_meier_quantiles(durations, events)
+                assert row.km_median_days_to_second_order_cohort_month == cohort
+                assert row.km_days_to_second_order_customers == len(members)
+                for name in ("median", "p25"):
+                    value = getattr(row, f"km_{name}_days_to_second_order")
+                    if np.isnan(km[f"km_{name}"]):
+                        assert pd.isna(value)
+                    else:
+                        assert value == pytest.approx(km[f"km_{name}"])
+                km_checked.append((km["km_median"], row.median_days_to_second_order))
+    # the comparison exercised a KM median that differs from the observed one
+    assert any(not np.isnan(k) and k != m for k, m in km_checked)
 
 
 # ------------------------------------------------------------------------------ demo store

@@ -22,6 +22,13 @@ TOL = 1e-6
 KM_TOL = 1e-9
 PROMO_THRESHOLD = 0.40  # var promo_discount_threshold
 LAPSED_CAP_DAYS = 365  # var lifecycle_lapsed_cap_days
+# var season_hemisphere 'north': meteorological seasons of the first order's month
+SEASON_OF_MONTH = {
+    **dict.fromkeys((12, 1, 2), "winter"),
+    **dict.fromkeys((3, 4, 5), "spring"),
+    **dict.fromkeys((6, 7, 8), "summer"),
+    **dict.fromkeys((9, 10, 11), "autumn"),
+}
 
 
 @dataclass
@@ -46,7 +53,7 @@ def load_store(con: duckdb.DuckDBPyConnection) -> Store:
     orders = con.sql(
         """
         select order_id, customer_id, ordered_at, order_date, net_revenue, channel,
-            is_bfcm_order, discount_depth
+            is_bfcm_order, discount_depth, purchase_type
         from marts.fct_orders
         where is_valid_order
         """
@@ -69,6 +76,8 @@ def load_store(con: duckdb.DuckDBPyConnection) -> Store:
     customers["first_order_offer_type"] = np.select(
         [depth >= PROMO_THRESHOLD, depth > 0], ["promo", "discounted"], "full_price"
     )
+    customers["first_order_purchase_type"] = first["purchase_type"]
+    customers["first_order_season"] = customers["first_date"].dt.month.map(SEASON_OF_MONTH)
     customers["all"] = "all"
 
     orders = orders.join(customers[["first_date", "cohort_month"]], on="customer_id")
@@ -252,11 +261,21 @@ def mart_value(con: duckdb.DuckDBPyConnection, segment_types: list[str]) -> pd.D
     return df[df["segment_type"].isin(segment_types)]
 
 
-SEGMENTS = ["all", "acquisition_channel", "is_bfcm_acquired", "first_order_offer_type"]
+SEGMENTS = [
+    "all",
+    "acquisition_channel",
+    "is_bfcm_acquired",
+    "first_order_offer_type",
+    "first_order_season",
+    "first_order_purchase_type",
+    "activation_speed",
+]
 
 
 def check_value(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     store = load_store(con)
+    # activation speed recomputed from its definition (expected_lifecycle), not read back
+    store.customers["activation_speed"] = expected_lifecycle(store)["activation_speed"]
     expected = expected_value(store, SEGMENTS)
     actual = mart_value(con, SEGMENTS)
     assert_frames_close(actual, expected, ["cohort_month", "segment_type", "segment_value"])
@@ -270,6 +289,9 @@ def test_value_fixture(fixture_db: duckdb.DuckDBPyConnection) -> None:
     assert all_rows["ltv_365d"].notna().any() and all_rows["ltv_365d"].isna().any()
     assert all_rows["km_p25_days_to_second_order"].notna().any()
     assert (all_rows["second_order_censored"] > 0).all()
+    # the new segment types are present and split the cohorts
+    for segment_type in ("first_order_season", "activation_speed"):
+        assert actual.loc[actual["segment_type"] == segment_type, "segment_value"].nunique() >= 2
 
 
 def test_value_demo(demo_db: duckdb.DuckDBPyConnection) -> None:

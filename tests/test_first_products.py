@@ -2,12 +2,12 @@
 
 On the small fixture store, the first-product table (customers, repeat rates within 90 /
 180 / 365 days with Wilson intervals, LTV 365 days excl. the first order, observed median
-days to second order, same-product repeat share, discount depth, min-sample flag, by
-product and category within every stratum) and the RFM scores, segments and segment
-movements are recomputed from the order-level marts (fct_orders, fct_order_lines) with
-pandas, from the definitions in docs/first_products.md, and compared with the marts. On the
-generated demo store, the planted high-repeat consumables (category 'refill') must rank
-above the one-shot gadgets, also within every first-order offer type.
+days to second order and its Kaplan-Meier quartiles, same-product repeat share, discount
+depth, min-sample flag, by product and category within every stratum) and the RFM scores,
+segments and segment movements are recomputed from the order-level marts (fct_orders,
+fct_order_lines) with pandas, from the definitions in docs/first_products.md, and compared
+with the marts. On the generated demo store, the planted high-repeat consumables (category
+'refill') must rank above the one-shot gadgets, also within every first-order offer type.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from test_cohorts import kaplan_meier_quantiles
 
 ROOT = Path(__file__).resolve().parents[1]
 VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
@@ -124,6 +125,7 @@ def customer_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     second = orders[orders["sequence"] == 2].set_index("customer_id")["day"]
     customers["days_to_second_order"] = second.reindex(customers.index)
     observed = (as_of - first["order_date"]).dt.days
+    customers["days_observed"] = observed
     for n in WINDOWS:
         complete = observed >= n - 1
         customers[f"complete_{n}d"] = complete
@@ -167,6 +169,12 @@ def cell_metrics(cell: pd.DataFrame) -> dict[str, object]:
     delays = cell["days_to_second_order"].dropna()
     row["repeat_customers"] = len(delays)
     row["median_days_to_second_order"] = float(np.median(delays)) if len(delays) else math.nan
+    # Kaplan-Meier: no second order = right-censored at days_observed (as_of_date)
+    events = cell["days_to_second_order"].notna().to_numpy()
+    durations = cell["days_to_second_order"].fillna(cell["days_observed"]).to_numpy(dtype=float)
+    km = kaplan_meier_quantiles(durations, events)
+    for name in ("p25", "median", "p75"):
+        row[f"km_{name}_days_to_second_order"] = km[f"km_{name}"]
     repeat_orders = cell["repeat_orders"].sum()
     row["repeat_orders"] = repeat_orders
     row["repeat_orders_with_first_product"] = cell["repeat_orders_same"].sum()
@@ -315,6 +323,15 @@ def test_first_product_marts_equal_pandas(
     assert (expected["repeat_rate_365d"] == 0).any()  # Wilson low bound exactly 0
     assert expected["repeat_rate_365d"].isna().any()  # immature cells (recent cohort years)
     assert expected["median_days_to_second_order"].notna().sum() > 10
+    # KM: readable and null medians, and censoring moving the median off the observed one
+    assert expected["km_median_days_to_second_order"].notna().sum() > 10
+    assert (
+        expected["km_median_days_to_second_order"].isna()
+        & expected["median_days_to_second_order"].notna()
+    ).any()
+    assert expected["km_p25_days_to_second_order"].notna().sum() > (
+        expected["km_median_days_to_second_order"].notna().sum()
+    )
 
 
 def test_rfm_scores_equal_pandas(fixture_db: duckdb.DuckDBPyConnection) -> None:

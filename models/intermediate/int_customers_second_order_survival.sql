@@ -15,6 +15,9 @@ customers as (
         first_product_id,
         first_product_category,
         is_bfcm_acquired,
+        first_order_season,
+        first_order_purchase_type,
+        activation_speed,
         days_to_second_order,
         as_of_date
     from {{ ref('dim_customers') }}
@@ -33,6 +36,9 @@ customers_observed as (
         first_product_id,
         first_product_category,
         is_bfcm_acquired,
+        first_order_season,
+        first_order_purchase_type,
+        activation_speed,
         days_to_second_order,
         as_of_date,
         {{ dbt.datediff('first_order_date', 'as_of_date', 'day') }}
@@ -53,6 +59,9 @@ final as (
         first_product_id,
         first_product_category,
         is_bfcm_acquired,
+        first_order_season,
+        first_order_purchase_type,
+        activation_speed,
         as_of_date,
         days_to_second_order,
         cast(days_observed as {{ dbt.type_int() }}) as days_observed,

@@ -1,6 +1,7 @@
 -- grain: one row per customer with a valid order x segment type ('all' plus each
 -- first-order segment), with the customer's value windows and second-order survival data:
--- the long input of fct_cohort_value (first-order semantics: segments never change).
+-- the long input of fct_cohort_value (first-order semantics: segments never change, except
+-- activation_speed, which is as of as_of_date: a not_yet customer can become fast / slow).
 {%- set segment_columns = [
     'acquisition_channel',
     'first_order_offer_type',
@@ -8,6 +9,9 @@
     'first_product_id',
     'first_product_category',
     'is_bfcm_acquired',
+    'first_order_season',
+    'first_order_purchase_type',
+    'activation_speed',
 ] %}
 with
 
@@ -22,6 +26,9 @@ survival as (
         first_product_id,
         first_product_category,
         is_bfcm_acquired,
+        first_order_season,
+        first_order_purchase_type,
+        activation_speed,
         as_of_date,
         days_to_second_order,
         duration_days,

@@ -3,6 +3,8 @@
 -- category) did next. Each customer counts once per stratum type, under the single first
 -- product of dim_customers (the first order's highest-value non-gift line).
 -- Stratum types: all ('all'), offer_type, acquisition_channel, cohort_year.
+-- Days to second order: observed median over repeaters, and Kaplan-Meier quartiles over all
+-- customers (no second order = right-censored at days_observed, i.e. at as_of_date).
 {%- set windows = [90, 180, 365] %}
 {%- set group_columns = ['product_level', 'product_key', 'stratum_type', 'stratum_value'] %}
 with
@@ -31,7 +33,8 @@ value_windows as (
         {%- for n in windows %}
             has_repeat_within_{{ n }}d,
         {%- endfor %}
-        ltv_365d_excl_first_order
+        ltv_365d_excl_first_order,
+        days_observed
     from {{ ref('int_customers_value_windows') }}
 
 ),
@@ -76,6 +79,9 @@ customers_profiled as (
         ) as cohort_year,
         customers.first_order_discount_depth,
         customers.days_to_second_order,
+        coalesce(customers.days_to_second_order, value_windows.days_observed)
+            as second_order_duration_days,
+        customers.days_to_second_order is not null as is_second_order_event,
         customers.order_count - 1 as repeat_orders,
         coalesce(repeat_orders_with_first_product.repeat_orders_with_first_product, 0)
             as repeat_orders_with_first_product,
@@ -122,6 +128,8 @@ customers_leveled as (
         customers_profiled.first_product_category,
         customers_profiled.first_order_discount_depth,
         customers_profiled.days_to_second_order,
+        customers_profiled.second_order_duration_days,
+        customers_profiled.is_second_order_event,
         customers_profiled.repeat_orders,
         customers_profiled.repeat_orders_with_first_product,
         {%- for n in windows %}
@@ -211,6 +219,15 @@ medians as (
 
 ),
 
+-- Kaplan-Meier quartiles of days to second order per cell (censoring-aware)
+second_order_survival as (
+
+    {{ kaplan_meier_quantiles(
+        'customers_leveled', group_columns, 'second_order_duration_days', 'is_second_order_event'
+    ) }}
+
+),
+
 final as (
 
     select
@@ -249,6 +266,10 @@ final as (
         end as ltv_365d_excl_first_order,
         cast(cells_aggregated.repeat_customers as {{ dbt.type_int() }}) as repeat_customers,
         medians.median_days_to_second_order,
+        cast(second_order_survival.km_p25 as {{ type_double() }}) as km_p25_days_to_second_order,
+        cast(second_order_survival.km_median as {{ type_double() }})
+            as km_median_days_to_second_order,
+        cast(second_order_survival.km_p75 as {{ type_double() }}) as km_p75_days_to_second_order,
         cast(cells_aggregated.repeat_orders as {{ dbt.type_int() }}) as repeat_orders,
         cast(cells_aggregated.repeat_orders_with_first_product as {{ dbt.type_int() }})
             as repeat_orders_with_first_product,
@@ -267,6 +288,12 @@ final as (
             and cells_aggregated.product_key = medians.product_key
             and cells_aggregated.stratum_type = medians.stratum_type
             and cells_aggregated.stratum_value = medians.stratum_value
+    left join second_order_survival
+        on
+            cells_aggregated.product_level = second_order_survival.product_level
+            and cells_aggregated.product_key = second_order_survival.product_key
+            and cells_aggregated.stratum_type = second_order_survival.stratum_type
+            and cells_aggregated.stratum_value = second_order_survival.stratum_value
 
 )
 

@@ -2,7 +2,10 @@
 -- month's own (fct_acquisition_monthly, row 'all'); median days to second order, LTV and
 -- churn come from the most recent acquisition cohort whose window is complete for all its
 -- customers at the end of the month (at as_of_date for the current month), with that
--- cohort month in its own column.
+-- cohort month in its own column. The Kaplan-Meier quartiles of days to second order are
+-- taken on the same source cohort and horizon as the observed median: every customer of
+-- that cohort is followed for the full window, and one without a second order inside it is
+-- right-censored at the window's length (so a month's row never changes later).
 {%- set second_order_window = var('kpi_second_order_window_days') %}
 with
 
@@ -130,6 +133,29 @@ repeaters_ranked as (
 
 ),
 
+customers_survival as (
+
+    -- time to the second order within the window, right-censored at the window's length
+    select
+        cohort_month,
+        case
+            when days_to_second_order < {{ second_order_window }}
+                then days_to_second_order
+            else {{ second_order_window }}
+        end as duration_days,
+        coalesce(days_to_second_order < {{ second_order_window }}, false) as is_event
+    from customers
+
+),
+
+kaplan_meier_per_cohort as (
+
+    {{ kaplan_meier_quantiles(
+        'customers_survival', ['cohort_month'], 'duration_days', 'is_event'
+    ) }}
+
+),
+
 median_per_cohort as (
 
     -- portable median: the middle value (odd count) or the mean of the two middle values
@@ -195,6 +221,14 @@ final as (
                     then coalesce(median_per_cohort.repeaters, 0)
             end as {{ dbt.type_int() }}
         ) as median_days_to_second_order_repeaters,
+        cast(kaplan_meier_per_cohort.km_median as {{ type_double() }})
+            as km_median_days_to_second_order,
+        cast(kaplan_meier_per_cohort.km_p25 as {{ type_double() }})
+            as km_p25_days_to_second_order,
+        source_cohorts.cohort_month_second_order
+            as km_median_days_to_second_order_cohort_month,
+        cast(kaplan_meier_per_cohort.subjects as {{ dbt.type_int() }})
+            as km_days_to_second_order_customers,
 
         -- value per new customer
         cast(cohort_182d.ltv_182d as {{ type_double() }}) as ltv_182d,
@@ -229,6 +263,8 @@ final as (
         on source_cohorts.cohort_month_365d = cohort_365d.cohort_month
     left join median_per_cohort
         on source_cohorts.cohort_month_second_order = median_per_cohort.cohort_month
+    left join kaplan_meier_per_cohort
+        on source_cohorts.cohort_month_second_order = kaplan_meier_per_cohort.cohort_month
 
 )
 
