@@ -3,7 +3,7 @@
 Everything expected here is recomputed from `fct_orders` valid rows (customer, timestamp,
 date, net revenue, channel, BF/CM flag, discount depth) and `as_of_date` only: the order
 sequence, first-order segments, cohorts, windows, Kaplan-Meier curve and lifecycle
-thresholds are rebuilt in Python from their definitions (docs/cohorts.md), never from the
+thresholds are rebuilt in Python from their definitions (the README glossary), never from the
 models' SQL. Both the small fixture store and the generated demo store are checked; the
 demo store's planted effects (promo- and BF/CM-acquired customers repeat less) must show in
 fct_cohort_value.

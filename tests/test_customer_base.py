@@ -1,7 +1,7 @@
 """Customer-base marts against an independent pandas computation, and the demo's planted effects.
 
 fct_customer_base_monthly, fct_customer_health and fct_promo_cohorts are recomputed here
-from the valid rows of fct_orders (the definitions in docs/customer_base.md, not the models'
+from the valid rows of fct_orders (the definitions in the README glossary, not the models'
 SQL) on the small fixture store and on the 20k-customer demo store. The demo store's planted
 effects (docs/demo_store.md) must be visible in the marts.
 """

@@ -5,7 +5,7 @@ On the small fixture store, the first-product table (customers, repeat rates wit
 days to second order and its Kaplan-Meier quartiles, same-product repeat share, discount
 depth, min-sample flag, by product and category within every stratum) and the RFM scores,
 segments and segment movements are recomputed from the order-level marts (fct_orders,
-fct_order_lines) with pandas, from the definitions in docs/first_products.md, and compared
+fct_order_lines) with pandas, from the definitions in the README glossary, and compared
 with the marts. On the generated demo store, the planted high-repeat consumables (category
 'refill') must rank above the one-shot gadgets, also within every first-order offer type.
 """
