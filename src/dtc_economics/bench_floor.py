@@ -61,12 +61,15 @@ def dependency_order(manifest: dict, nodes: Iterable[str]) -> list[str]:
 def run_file(target_dir: Path, node: dict) -> Path:
     """Where dbt wrote the SQL it executed for a model, test or unit test."""
     base = target_dir / "run" / node["package_name"] / node["original_file_path"]
-    if base.is_file():  # models and singular tests
-        return base
-    matches = sorted(base.rglob(f"{node['name']}.sql")) or sorted(base.rglob(node["path"]))
-    if not matches:
-        raise FileNotFoundError(f"no target/run file for {node['unique_id']} under {base}")
-    return matches[0]
+    candidates = [
+        base,  # models and singular tests
+        base / node["path"],  # generic tests (long names are shortened with a hash)
+        base / Path(node["original_file_path"]).parent / f"{node['name']}.sql",  # unit tests
+    ]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"no target/run file for {node['unique_id']} under {base}")
 
 
 def model_sql(sql: str) -> str:
@@ -87,11 +90,13 @@ def replay(
     for schema in sorted({nodes[m]["schema"] for m in models}):
         con.execute(f'create schema if not exists "{schema}"')
     per_model: dict[str, float] = {}
+    per_model_cpu: dict[str, float] = {}
     t0, c0 = time.perf_counter(), time.process_time()
     for unique_id in dependency_order(manifest, models):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         con.execute(model_sql(run_file(target_dir, nodes[unique_id]).read_text(encoding="utf-8")))
         per_model[unique_id] = time.perf_counter() - t
+        per_model_cpu[unique_id] = time.process_time() - c
     models_seconds, models_cpu = time.perf_counter() - t0, time.process_time() - c0
     failing: list[str] = []
     t0, c0 = time.perf_counter(), time.process_time()
@@ -110,6 +115,7 @@ def replay(
         "tests": len(tests),
         "failing_tests": failing,
         "per_model_seconds": per_model,
+        "per_model_cpu_seconds": per_model_cpu,
     }
 
 
