@@ -105,6 +105,28 @@ def test_floor_creates_the_final_relations():
     ]
 
 
+def test_lineage_is_the_models_upstream_of_the_named_ones():
+    manifest = {
+        "nodes": {
+            "model.p.mart": {"resource_type": "model", "name": "mart"},
+            "model.p.int": {"resource_type": "model", "name": "int"},
+            "model.p.stg": {"resource_type": "model", "name": "stg"},
+            "model.p.other": {"resource_type": "model", "name": "other"},
+        },
+        "parent_map": {
+            "model.p.mart": ["model.p.int", "seed.p.s"],
+            "model.p.int": ["model.p.stg"],
+            "model.p.stg": ["source.p.raw.t"],
+            "model.p.other": ["model.p.stg"],
+        },
+    }
+    assert benchmark.lineage(manifest, ["mart", "absent"]) == {
+        "model.p.mart",
+        "model.p.int",
+        "model.p.stg",
+    }
+
+
 def _scale(customers: int, build: float, **ratios: float) -> dict:
     return {
         "customers": customers,
