@@ -12,8 +12,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from dtc_economics import bench_floor, bench_peer, benchmark
+
+
+def test_profile_sets_spill_settings_once_per_connection():
+    """dbt-duckdb re-applies `settings` on every cursor, and DuckDB refuses to set
+    temp_directory again after a spill ("Cannot switch temporary directory"): the model
+    after the first spill failed at 1M customers. Connection config is set once."""
+    root = Path(__file__).resolve().parents[1]
+    profile = yaml.safe_load((root / "profiles.yml").read_text(encoding="utf-8"))
+    output = profile["dtc_economics"]["outputs"]["duckdb"]
+    assert {"memory_limit", "temp_directory"} <= set(output["config_options"])
+    assert not {"memory_limit", "temp_directory"} & set(output.get("settings") or {})
 
 
 def test_scales_accept_suffixes():

@@ -51,34 +51,16 @@ value_windows as (
 
 ),
 
-customers_segmented as (
+customers_valued as (
 
+    -- one row per customer: survival and value windows joined once, before the unpivot
+    -- multiplies the rows by the number of segment types
     select
         survival.customer_id,
         survival.cohort_month,
-        'all' as segment_type,
-        'all' as segment_value
-    from survival
-    {%- for column in segment_columns %}
-        union all
-        select
-            survival.customer_id,
-            survival.cohort_month,
-            '{{ column }}' as segment_type,
-            coalesce(cast(survival.{{ column }} as {{ dbt.type_string() }}), 'unknown')
-                as segment_value
-        from survival
-    {%- endfor %}
-
-),
-
-final as (
-
-    select
-        customers_segmented.customer_id,
-        customers_segmented.cohort_month,
-        customers_segmented.segment_type,
-        customers_segmented.segment_value,
+        {%- for column in segment_columns %}
+            survival.{{ column }},
+        {%- endfor %}
         survival.as_of_date,
         survival.days_to_second_order,
         survival.duration_days,
@@ -89,11 +71,39 @@ final as (
         value_windows.has_repeat_within_180d,
         value_windows.has_repeat_within_182d,
         value_windows.has_repeat_within_365d
-    from customers_segmented
-    inner join survival
-        on customers_segmented.customer_id = survival.customer_id
+    from survival
     inner join value_windows
-        on customers_segmented.customer_id = value_windows.customer_id
+        on survival.customer_id = value_windows.customer_id
+
+),
+
+final as (
+
+    {%- for column in ['all'] + segment_columns %}
+        {%- if not loop.first %}
+            union all
+        {%- endif %}
+        select
+            customer_id,
+            cohort_month,
+            '{{ column }}' as segment_type,
+            {% if column == 'all' -%}
+                'all'
+            {%- else -%}
+                coalesce(cast({{ column }} as {{ dbt.type_string() }}), 'unknown')
+            {%- endif %} as segment_value,
+            as_of_date,
+            days_to_second_order,
+            duration_days,
+            is_event,
+            ltv_182d,
+            ltv_365d,
+            has_repeat_within_90d,
+            has_repeat_within_180d,
+            has_repeat_within_182d,
+            has_repeat_within_365d
+        from customers_valued
+    {%- endfor %}
 
 )
 
