@@ -78,7 +78,13 @@ def run(cmd: list[str], env: dict[str, str]) -> str:
 @pytest.fixture(scope="module")
 def pg_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Load the fixture store into PostgreSQL and run dbt seed + build --target postgres."""
-    connect().close()  # fail fast with a clear message
+    con = connect()  # fails fast with a clear message
+    try:
+        with con.cursor() as cur:  # start clean: no table left over from an earlier run
+            cur.execute("drop schema if exists raw, staging, intermediate, marts, seeds cascade")
+        con.commit()
+    finally:
+        con.close()
     work = tmp_path_factory.mktemp("pg_build")
     env = pg_env()
     env.update(
