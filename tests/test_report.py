@@ -253,6 +253,14 @@ def test_core_report_draws_core_charts_offline_and_names_missing_marts(
             assert figures[key] == pytest.approx(expected[key], abs=1e-6), key
         for key in ("valid_orders_total", "new_customers_total", "ltv_182d_customers"):
             assert figures[key] == expected[key], key
+        # the same window rule as the project's value windows (intermediate model)
+        windows = con.execute(
+            "select avg(ltv_182d), count(ltv_182d), avg(ltv_365d) "
+            "from intermediate.int_customers_value_windows"
+        ).fetchone()
+        assert figures["ltv_182d"] == pytest.approx(windows[0], abs=1e-6)
+        assert figures["ltv_182d_customers"] == windows[1]
+        assert figures["ltv_365d"] == pytest.approx(windows[2], abs=1e-6)
         for key, value in expected.items():
             if key.startswith("repeat_"):
                 assert figures[key] == pytest.approx(value, abs=1e-9), key
