@@ -296,3 +296,24 @@ def test_a_refused_folder_changes_nothing_in_postgres(
     assert "unique primary key" in done.stderr and "nothing was written" in done.stderr
     _, after = pg_rows(pg, "select count(*) from raw.orders")
     assert after == before
+
+
+def test_reloading_from_a_duckdb_warehouse_keeps_the_staging_views(
+    pg: Any, pg_warehouse: str, fixture_warehouse: Path
+) -> None:
+    from dtc_economics import load_postgres
+
+    env = pg_env()
+    dsn = (
+        f"host={env['PGHOST']} port={env['PGPORT']} user={env['PGUSER']} "
+        f"password={env['PGPASSWORD']} dbname={TEST_DATABASE}"
+    )
+    code = load_postgres.main(["--from-duckdb", str(fixture_warehouse), "--dsn", dsn])
+    assert code == 0
+    with duckdb.connect(str(fixture_warehouse), read_only=True) as con:
+        expected = con.execute("select count(*) from raw.order_lines").fetchone()
+    _, rows = pg_rows(pg, "select count(*) from raw.order_lines")
+    assert rows[0] == expected
+    # same columns -> truncate + COPY, so dbt's staging views on raw are still there
+    _, views = pg_rows(pg, "select count(*) from staging.stg_shop__order_lines")
+    assert views[0] == expected

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -244,3 +245,48 @@ def test_the_script_runs_from_the_command_line(fixture_warehouse: Path, tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert "resync" in done.stdout and out.is_file()
+
+
+def test_a_view_in_the_marts_schema_is_published_as_a_table(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "wh.duckdb"
+    shutil.copyfile(fixture_warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "create view marts.v_orders_per_month as select order_month, count(*) as n "
+            "from staging.stg_shop__orders s join marts.fct_orders f using (order_id) group by 1"
+        )
+        expected = con.execute("select sum(n) from marts.v_orders_per_month").fetchone()
+    out = tmp_path / "serving.duckdb"
+    publish.publish(copy, out)
+    with duckdb.connect(str(out), read_only=True) as con:
+        kind = con.execute(
+            "select count(*) from duckdb_tables() where table_name = 'v_orders_per_month'"
+        ).fetchone()
+        assert kind == (1,)
+        assert con.execute("select sum(n) from marts.v_orders_per_month").fetchone() == expected
+
+
+def test_publish_refuses_while_a_build_holds_the_warehouse(
+    published: Path, fixture_warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "busy.duckdb"
+    shutil.copyfile(fixture_warehouse, copy)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+         " time.sleep(60)", str(copy)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        before = digest(published)
+        code = publish.main(["--database", str(copy), "--out", str(published)])
+        assert code == 2
+        err = capsys.readouterr().err
+        assert "cannot open the warehouse read-only" in err and "build still running" in err
+        assert digest(published) == before
+    finally:
+        holder.kill()
+        holder.wait()

@@ -9,7 +9,9 @@ end of ``make build``) copies the serving schemas (``marts``, ``seeds``) of the 
   readers such as Metabase's DuckDB driver open it (DuckDB 2.0's default format is not
   readable before 2.0);
 * with each table's columns, types, NOT NULL and primary keys, and the table and column
-  comments that dbt's ``persist_docs`` wrote (BI tools show them as descriptions);
+  comments that dbt's ``persist_docs`` wrote (BI tools show them as descriptions); a view
+  in those schemas is published as a table holding its rows (the serving file is
+  self-contained: it has no staging schema a view could read);
 * plus ``meta.publish_info`` (one row: when, from where, which storage version, row counts);
 * into a temporary file in the same folder that is checked (row counts) and then atomically
   renamed over the previous serving file (``os.replace``). A failed or interrupted publish
@@ -78,10 +80,13 @@ def _remove_quietly(path: Path) -> None:
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[tuple[str, str | None]]:
+    """Tables and views of the schema; a view is published as a table (a snapshot of it)."""
     return con.execute(
         "select table_name, comment from duckdb_tables() "
-        "where database_name = ? and schema_name = ? order by table_name",
-        [_SRC, schema],
+        "where database_name = ? and schema_name = ? "
+        "union all select view_name, comment from duckdb_views() "
+        "where database_name = ? and schema_name = ? and not internal order by 1",
+        [_SRC, schema, _SRC, schema],
     ).fetchall()
 
 

@@ -583,7 +583,8 @@ SECTIONS: tuple[Section, ...] = (
         "Sales by month",
         ("fct_orders",),
         "Valid orders only; net revenue excl. VAT and net of returns attributed to the order; "
-        "AOV = net revenue / valid orders; new customers = first valid orders.",
+        "AOV = net revenue / valid orders; new customers = first valid orders. The last month "
+        "runs to the as-of date and may be partial.",
         sales_by_month,
     ),
     Section(
