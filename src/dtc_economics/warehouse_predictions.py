@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -99,7 +99,6 @@ class FitOutcome:
     bgnbd: btyd.BGNBDFit | None = None
     gamma_gamma: btyd.GammaGammaFit | None = None
     correlation: float = float("nan")
-    errors: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def purchases_usable(self) -> bool:
