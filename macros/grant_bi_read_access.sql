@@ -9,7 +9,7 @@
 
 {% macro postgres__grant_bi_read_access() -%}
     {#- var bi_read_role may read the marts schema and nothing else (created by
-        scripts/ci_services.sh or docs/serving.md's SQL); no role, no grants. -#}
+        scripts/ci_services.sh or README "Serving the marts"'s SQL); no role, no grants. -#}
     {%- set role = var('bi_read_role') -%}
     {%- set schema = generate_schema_name('marts', none) -%}
     {%- if role %}

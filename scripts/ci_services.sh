@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Services the serving tests need (docs/serving.md), installed from Debian packages and
+# Services the serving tests need (README "Serving the marts"), installed from Debian packages and
 # started on this machine. Idempotent: run it as often as you like (CI runs it before tests).
 #   - PostgreSQL: installed if missing, started on loopback only (127.0.0.1), with
 #       role  $PGUSER ($PGPASSWORD)  owning databases $PGDATABASE (dbt's postgres target)

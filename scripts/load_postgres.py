@@ -1,4 +1,4 @@
-"""Load a folder of store exports into PostgreSQL's raw schema (see docs/serving.md)."""
+"""Load a folder of store exports into PostgreSQL's raw schema (see README "Serving the marts")."""
 
 import sys
 

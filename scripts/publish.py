@@ -1,4 +1,4 @@
-"""Copy the marts into the serving DuckDB file BI tools read (see docs/serving.md)."""
+"""Copy the marts into the serving DuckDB file BI tools read (see README "Serving the marts")."""
 
 import sys
 

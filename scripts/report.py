@@ -1,4 +1,4 @@
-"""Render the self-contained HTML report from the marts (see docs/serving.md)."""
+"""Render the self-contained HTML report from the marts (see README "Serving the marts")."""
 
 import sys
 

@@ -54,7 +54,7 @@ SEMANTIC_TYPES = {
     "type/Company",
 }
 MONEY_TYPES = {"type/Currency", "type/Price", "type/Discount", "type/Income", "type/Cost"}
-# Dashboards the project recommends (docs/serving.md); each must be a dbt exposure.
+# Dashboards the project recommends (README "Serving the marts"); each must be a dbt exposure.
 RECOMMENDED_DASHBOARDS = {"five_numbers", "cohorts", "acquisition", "first_products"}
 
 
