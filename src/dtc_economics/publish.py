@@ -1,4 +1,4 @@
-"""Publish the marts into a separate serving DuckDB file that BI tools read (README "Serving the marts").
+"""Publish the marts into a serving DuckDB file that BI tools read (README: Serving the marts).
 
 DuckDB allows one writer or many readers of a file, never both: a BI tool holding the build
 warehouse blocks ``dbt build`` and the build blocks the tool. So ``make publish`` (run at the
