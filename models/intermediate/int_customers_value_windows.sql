@@ -96,6 +96,7 @@ final as (
         customers_observed.first_order_date,
         customers_observed.as_of_date,
         customers_observed.days_observed,
+        value_per_customer.order_count,
         {%- for n in windows %}
             customers_observed.days_observed >= {{ n - 1 }} as is_window_{{ n }}d_complete,
             case
@@ -109,8 +110,9 @@ final as (
             case
                 when customers_observed.days_observed >= {{ n - 1 }}
                     then coalesce(customers_observed.days_to_second_order < {{ n }}, false)
-            end as has_repeat_within_{{ n }}d{{ "," if not loop.last }}
+            end as has_repeat_within_{{ n }}d,
         {%- endfor %}
+        customers_observed.days_to_second_order
     from customers_observed
     inner join value_per_customer
         on customers_observed.customer_id = value_per_customer.customer_id

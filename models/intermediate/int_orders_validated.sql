@@ -152,6 +152,10 @@ orders_flagged as (
 
     select
         *,
+        case
+            when non_gift_gross_sales > 0 then non_gift_discounts / non_gift_gross_sales
+            else 0
+        end as discount_ratio,
         -- the one validity rule, first failing reason wins
         case
             when order_status = 'cancelled' then 'cancelled'
@@ -230,14 +234,10 @@ final as (
         orders_flagged.gifted_value,
         -- rounded to 6 decimals (via numeric(28,6)) so a 40%-off order is exactly 0.4,
         -- not 0.39999999, at the band boundaries
-        case
-            when orders_flagged.non_gift_gross_sales > 0
-                then cast(cast(
-                    orders_flagged.non_gift_discounts / orders_flagged.non_gift_gross_sales
-                    as {{ dbt.type_numeric() }}
-                ) as {{ type_double() }})
-            else 0
-        end as discount_depth,
+        cast(
+            cast(orders_flagged.discount_ratio as {{ dbt.type_numeric() }})
+            as {{ type_double() }}
+        ) as discount_depth,
         orders_flagged.shipping_amount
     from orders_flagged
     left join valid_orders_sequenced

@@ -151,3 +151,20 @@ MARKETING_SPEND = Table(
 
 TABLES: tuple[Table, ...] = (ORDERS, ORDER_LINES, REFUNDS, CUSTOMERS, PRODUCTS, MARKETING_SPEND)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def markdown() -> str:
+    """The contract as README markdown (a test keeps README.md in sync with it)."""
+    parts: list[str] = []
+    for table in TABLES:
+        need = "required" if table.required else "optional"
+        key = f"key `{table.primary_key}`" if table.primary_key else "no key"
+        parts.append(f"**`{table.name}`** ({need} table; {key}). {table.description}\n")
+        parts.append("| column | type | required | meaning |")
+        parts.append("|---|---|---|---|")
+        for c in table.columns:
+            parts.append(
+                f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {c.description} |"
+            )
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"

@@ -362,16 +362,8 @@ def _read_csv_header(src: Source) -> Violation | None:
         )
     if head.startswith(_BOM):
         head = head[len(_BOM) :]
-    try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError as err:
-        return Violation(
-            R_WELL_FORMED,
-            src.table.name,
-            src.where,
-            src.path.name,
-            detail=f"not UTF-8 text near the start ({err.reason}); re-export the file as UTF-8",
-        )
+    # Bad bytes in data rows are left to DuckDB, whose error names the line.
+    text = codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=False)
     first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     if not first_line.strip():
         return Violation(
@@ -380,6 +372,14 @@ def _read_csv_header(src: Source) -> Violation | None:
             src.where,
             src.path.name,
             detail="line 1 is blank: the header must be on line 1",
+        )
+    if "\ufffd" in first_line:
+        return Violation(
+            R_WELL_FORMED,
+            src.table.name,
+            src.where,
+            src.path.name,
+            detail="line 1 (the header) is not UTF-8 text; re-export the file as UTF-8",
         )
     src.delimiter = _first_line_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=src.delimiter, quotechar='"')
@@ -649,23 +649,35 @@ class Loader:
         self.sources: dict[str, Source] = {}
         self.ignored: list[str] = []
         self.conflicts: set[str] = set()  # tables with both a .csv and a .parquet file
+        self._attached = False
+        if temp_dir is not None:
+            temp_dir.mkdir(parents=True, exist_ok=True)
+        # The stage lives in an in-memory DuckDB that spills to this folder when large.
         self._tmp = Path(tempfile.mkdtemp(prefix="load_raw_", dir=temp_dir))
         self.con = duckdb.connect(":memory:")
-        self.con.execute(f"SET temp_directory = {_sql_str(str(self._tmp))}")
-        self.con.execute("SET preserve_insertion_order = true")
-        if memory_limit:
-            self.con.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
         try:
-            self.con.execute("SET TimeZone = 'UTC'")
-        except duckdb.Error:  # ICU not available: timestamptz text then carries the offset
-            pass
-        self._attached = False
+            self.con.execute(f"SET temp_directory = {_sql_str(str(self._tmp))}")
+            self.con.execute("SET preserve_insertion_order = true")  # rowid = file order
+            if memory_limit:
+                self.con.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
+            try:
+                self.con.execute("SET TimeZone = 'UTC'")
+            except duckdb.Error:  # no ICU: timestamptz text then carries its offset anyway
+                pass
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
+        """Drop the stage (and the warehouse lock: an uncommitted transaction is discarded)."""
         try:
             self.con.close()
         finally:
             shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _scalar(self, sql: str) -> int:
+        row = self.con.execute(sql).fetchone()
+        return int(row[0]) if row else 0
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -800,7 +812,7 @@ class Loader:
         except duckdb.Error as err:
             self.violations.append(_duckdb_read_error(src, err))
             return
-        src.rows = self.con.execute(f"SELECT count(*) FROM {_stage(table)}").fetchone()[0]
+        src.rows = self._scalar(f"SELECT count(*) FROM {_stage(table)}")
         src.ok = True
 
     def _check(self) -> None:
@@ -815,9 +827,7 @@ class Loader:
                 row = self.con.execute(f"SELECT {counts} FROM {stage} s").fetchone()
                 found += [(c, n) for c, n in zip(row_checks, row, strict=True) if n]
             for c in self._set_checks(src):  # keys and references: joins, one query each
-                n = self.con.execute(f"SELECT count(*) FROM {stage} s WHERE {c.where}").fetchone()[
-                    0
-                ]
+                n = self._scalar(f"SELECT count(*) FROM {stage} s WHERE {c.where}")
                 if n:
                     found.append((c, n))
             if not found:
@@ -880,7 +890,7 @@ class Loader:
         csv.field_size_limit(sys.maxsize)
         labels: dict[int, str] = {}
         wanted = max(rowids)
-        with open(src.path, encoding="utf-8-sig", newline="") as f:
+        with open(src.path, encoding="utf-8-sig", errors="replace", newline="") as f:
             reader = csv.reader(f, delimiter=src.delimiter, quotechar='"')
             next(reader, None)
             index = 0
@@ -923,7 +933,7 @@ class Loader:
                     self.con.execute(
                         f"CREATE OR REPLACE TABLE {target} AS SELECT {select} FROM {_stage(table)}"
                     )
-                    rows_loaded = self.con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+                    rows_loaded = self._scalar(f"SELECT count(*) FROM {target}")
                 manifest.append(
                     {
                         "table_name": table.name,
@@ -1065,7 +1075,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except duckdb.Error as err:
         print(
-            f"load_raw: load failed and was rolled back ({_first_line(str(err))}); "
+            f"load_raw: load failed ({_first_line(str(err))}); nothing was committed: "
             f"{args.database} keeps its previous raw tables.",
             file=sys.stderr,
         )

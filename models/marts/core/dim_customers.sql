@@ -62,6 +62,33 @@ as_of as (
 
 ),
 
+rfm_scores as (
+
+    select
+        customer_id,
+        recency_score,
+        frequency_score,
+        monetary_score,
+        rfm_segment
+    from {{ ref('int_customers_rfm_scored') }}
+    where is_as_of_snapshot
+
+),
+
+customers_lifecycle as (
+
+    select
+        customer_id,
+        ltv_182d,
+        ltv_365d,
+        lifecycle_status,
+        activation_speed,
+        expected_next_order_date,
+        is_in_cooldown
+    from {{ ref('int_customers_lifecycle_classified') }}
+
+),
+
 first_lines_ranked as (
 
     -- the first product is the first order's highest-value paid line (ties: product id)
@@ -189,7 +216,25 @@ final as (
             {{ dbt.datediff('orders_per_customer.last_order_date', 'as_of.as_of_date', 'day') }}
             as {{ dbt.type_int() }}
         ) as days_since_last_order,
-        as_of.as_of_date
+        as_of.as_of_date,
+
+        -- rfm as of as_of_date (int_customers_rfm_scored) and first-order calendar
+        rfm_scores.recency_score,
+        rfm_scores.frequency_score,
+        rfm_scores.monetary_score,
+        rfm_scores.rfm_segment,
+        cast(extract(month from first_orders.order_date) as {{ dbt.type_int() }})
+            as acquisition_month_of_year,
+        {{ season_of_month('extract(month from first_orders.order_date)') }}
+            as first_order_season,
+
+        -- value windows and lifecycle as of as_of_date
+        customers_lifecycle.ltv_182d,
+        customers_lifecycle.ltv_365d,
+        customers_lifecycle.lifecycle_status,
+        customers_lifecycle.activation_speed,
+        customers_lifecycle.expected_next_order_date,
+        customers_lifecycle.is_in_cooldown
     from first_orders
     inner join orders_per_customer
         on first_orders.customer_id = orders_per_customer.customer_id
@@ -199,6 +244,10 @@ final as (
         on first_orders.order_id = first_products.order_id
     left join customers
         on first_orders.customer_id = customers.customer_id
+    left join rfm_scores
+        on first_orders.customer_id = rfm_scores.customer_id
+    left join customers_lifecycle
+        on first_orders.customer_id = customers_lifecycle.customer_id
     cross join as_of
 
 )

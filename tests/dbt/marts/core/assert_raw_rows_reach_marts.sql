@@ -1,7 +1,8 @@
 -- Nothing is lost: for every raw table, raw rows = accepted rows + quarantined rows, and no
 -- row is both. Orders and lines are never quarantined (invalid orders stay in the facts,
--- flagged with invalid_reason); refunds reach fct_returns or int_refunds_rejected;
--- customers, products and spend reach staging one to one. Returns one row per broken table.
+-- flagged with invalid_reason); refunds reach fct_returns or int_refunds_rejected; spend
+-- rows reach int_marketing_spend_attributed or int_marketing_spend_rejected; customers and
+-- products reach staging one to one. Returns one row per broken table.
 with
 
 raw_counts as (
@@ -82,7 +83,7 @@ accepted_counts as (
     select
         'marketing_spend' as table_name,
         count(*) as accepted_rows
-    from {{ ref('stg_marketing__spend') }}
+    from {{ ref('int_marketing_spend_attributed') }}
 
 ),
 
@@ -92,6 +93,11 @@ rejected_counts as (
         'refunds' as table_name,
         count(*) as rejected_rows
     from rejected_refunds
+    union all
+    select
+        'marketing_spend' as table_name,
+        count(*) as rejected_rows
+    from {{ ref('int_marketing_spend_rejected') }}
 
 ),
 
@@ -103,6 +109,13 @@ both_accepted_and_rejected as (
     from accepted_refunds
     inner join rejected_refunds
         on accepted_refunds.refund_id = rejected_refunds.refund_id
+    union all
+    select
+        'marketing_spend' as table_name,
+        count(*) as overlapping_rows
+    from {{ ref('int_marketing_spend_attributed') }} as accepted_spend
+    inner join {{ ref('int_marketing_spend_rejected') }} as rejected_spend
+        on accepted_spend.spend_row_id = rejected_spend.spend_row_id
 
 ),
 

@@ -1,0 +1,152 @@
+-- grain: one row per cohort month x acquisition channel (plus 'all') x month since
+-- acquisition (0 = the cohort month), up to the month of as_of_date: the cohort's net
+-- revenue of valid orders in that month and cumulated since acquisition (attributed-to-order
+-- view: returns reduce the order they refund). is_month_complete: the month ended on or
+-- before as_of_date. Months come from the data's own order months (portable spine).
+with
+
+customers as (
+
+    select
+        customer_id,
+        cohort_month,
+        acquisition_channel
+    from {{ ref('dim_customers') }}
+
+),
+
+orders as (
+
+    select
+        customer_id,
+        order_month,
+        net_revenue
+    from {{ ref('fct_orders') }}
+    where is_valid_order
+
+),
+
+as_of as (
+
+    select as_of_date
+    from {{ ref('int_as_of_date') }}
+
+),
+
+activity_months as (
+
+    select distinct order_month as activity_month
+    from orders
+
+),
+
+cohort_channels as (
+
+    select
+        cohort_month,
+        acquisition_channel as channel,
+        count(*) as new_customers
+    from customers
+    group by cohort_month, acquisition_channel
+    union all
+    select
+        cohort_month,
+        'all' as channel,
+        count(*) as new_customers
+    from customers
+    group by cohort_month
+
+),
+
+revenue_per_channel as (
+
+    select
+        customers.cohort_month,
+        customers.acquisition_channel as channel,
+        orders.order_month as activity_month,
+        sum(orders.net_revenue) as net_revenue
+    from orders
+    inner join customers
+        on orders.customer_id = customers.customer_id
+    group by customers.cohort_month, customers.acquisition_channel, orders.order_month
+
+),
+
+revenue_with_total as (
+
+    select
+        cohort_month,
+        channel,
+        activity_month,
+        net_revenue
+    from revenue_per_channel
+    union all
+    select
+        cohort_month,
+        'all' as channel,
+        activity_month,
+        sum(net_revenue) as net_revenue
+    from revenue_per_channel
+    group by cohort_month, activity_month
+
+),
+
+grid as (
+
+    select
+        cohort_channels.cohort_month,
+        cohort_channels.channel,
+        cohort_channels.new_customers,
+        activity_months.activity_month
+    from cohort_channels
+    inner join activity_months
+        on cohort_channels.cohort_month <= activity_months.activity_month
+    cross join as_of
+    where activity_months.activity_month <= as_of.as_of_date
+
+),
+
+grid_valued as (
+
+    select
+        grid.cohort_month,
+        grid.channel,
+        grid.activity_month,
+        grid.new_customers,
+        coalesce(revenue_with_total.net_revenue, 0) as net_revenue
+    from grid
+    left join revenue_with_total
+        on
+            grid.cohort_month = revenue_with_total.cohort_month
+            and grid.channel = revenue_with_total.channel
+            and grid.activity_month = revenue_with_total.activity_month
+
+),
+
+final as (
+
+    select
+        grid_valued.cohort_month,
+        grid_valued.channel,
+        cast(
+            {{ dbt.datediff('grid_valued.cohort_month', 'grid_valued.activity_month', 'month') }}
+            as {{ dbt.type_int() }}
+        ) as months_since_acquisition,
+        grid_valued.activity_month,
+        cast(grid_valued.new_customers as {{ dbt.type_int() }}) as new_customers,
+        cast(grid_valued.net_revenue as {{ type_double() }}) as net_revenue,
+        cast(
+            sum(grid_valued.net_revenue) over (
+                partition by grid_valued.cohort_month, grid_valued.channel
+                order by grid_valued.activity_month
+                rows between unbounded preceding and current row
+            ) as {{ type_double() }}
+        ) as cumulative_net_revenue,
+        {{ dbt.last_day('grid_valued.activity_month', 'month') }} <= as_of.as_of_date
+            as is_month_complete
+    from grid_valued
+    cross join as_of
+
+)
+
+select * from final

@@ -1,0 +1,271 @@
+-- grain: one row per month: the five numbers side by side. Blended CAC and COS are the
+-- month's own (fct_acquisition_monthly, row 'all'); median days to second order, LTV and
+-- churn come from the most recent acquisition cohort whose window is complete for all its
+-- customers at the end of the month (at as_of_date for the current month), with that
+-- cohort month in its own column. The Kaplan-Meier quartiles of days to second order are
+-- taken on the same source cohort and horizon as the observed median: every customer of
+-- that cohort is followed for the full window, and one without a second order inside it is
+-- right-censored at the window's length (so a month's row never changes later).
+{%- set second_order_window = var('kpi_second_order_window_days') %}
+with
+
+acquisition as (
+
+    select
+        month,
+        spend,
+        new_customers,
+        cac,
+        net_revenue,
+        cos,
+        roas
+    from {{ ref('fct_acquisition_monthly') }}
+    where channel = 'all'
+
+),
+
+cohorts as (
+
+    select
+        cohort_month,
+        new_customers,
+        net_revenue_182d,
+        net_revenue_365d,
+        repeat_customers_182d,
+        repeat_customers_365d
+    from {{ ref('int_cohort_channels_valued') }}
+    where channel = 'all'
+
+),
+
+customers as (
+
+    select
+        cohort_month,
+        days_to_second_order
+    from {{ ref('dim_customers') }}
+
+),
+
+as_of as (
+
+    select as_of_date
+    from {{ ref('int_as_of_date') }}
+
+),
+
+months_bounded as (
+
+    -- the date up to which each month's row may look: its last day, or as_of_date for the
+    -- month in progress
+    select
+        acquisition.month,
+        case
+            when {{ dbt.last_day('acquisition.month', 'month') }} <= as_of.as_of_date
+                then {{ dbt.last_day('acquisition.month', 'month') }}
+            else as_of.as_of_date
+        end as observed_until,
+        {{ dbt.last_day('acquisition.month', 'month') }} <= as_of.as_of_date
+            as is_month_complete,
+        as_of.as_of_date
+    from acquisition
+    cross join as_of
+
+),
+
+cohorts_dated as (
+
+    -- the day from which every customer of the cohort has a complete window
+    select
+        cohort_month,
+        {{ dbt.dateadd('day', 181, dbt.last_day('cohort_month', 'month')) }}
+            as complete_182d_on,
+        {{ dbt.dateadd('day', 364, dbt.last_day('cohort_month', 'month')) }}
+            as complete_365d_on,
+        {{ dbt.dateadd('day', second_order_window - 1, dbt.last_day('cohort_month', 'month')) }}
+            as complete_second_order_window_on
+    from cohorts
+
+),
+
+source_cohorts as (
+
+    select
+        months_bounded.month,
+        max(
+            case
+                when cohorts_dated.complete_182d_on <= months_bounded.observed_until
+                    then cohorts_dated.cohort_month
+            end
+        ) as cohort_month_182d,
+        max(
+            case
+                when cohorts_dated.complete_365d_on <= months_bounded.observed_until
+                    then cohorts_dated.cohort_month
+            end
+        ) as cohort_month_365d,
+        max(
+            case
+                when
+                    cohorts_dated.complete_second_order_window_on
+                    <= months_bounded.observed_until
+                    then cohorts_dated.cohort_month
+            end
+        ) as cohort_month_second_order
+    from months_bounded
+    cross join cohorts_dated
+    group by months_bounded.month
+
+),
+
+repeaters_ranked as (
+
+    select
+        cohort_month,
+        days_to_second_order,
+        row_number() over (
+            partition by cohort_month
+            order by days_to_second_order
+        ) as repeater_position,
+        count(*) over (partition by cohort_month) as repeaters
+    from customers
+    where days_to_second_order < {{ second_order_window }}
+
+),
+
+customers_survival as (
+
+    -- time to the second order within the window, right-censored at the window's length
+    select
+        cohort_month,
+        case
+            when days_to_second_order < {{ second_order_window }}
+                then days_to_second_order
+            else {{ second_order_window }}
+        end as duration_days,
+        coalesce(days_to_second_order < {{ second_order_window }}, false) as is_event
+    from customers
+
+),
+
+kaplan_meier_per_cohort as (
+
+    {{ kaplan_meier_quantiles(
+        'customers_survival', ['cohort_month'], 'duration_days', 'is_event'
+    ) }}
+
+),
+
+median_per_cohort as (
+
+    -- portable median: the middle value (odd count) or the mean of the two middle values
+    select
+        cohort_month,
+        avg(cast(days_to_second_order as {{ type_double() }})) as median_days_to_second_order,
+        max(repeaters) as repeaters
+    from repeaters_ranked
+    where 2 * repeater_position between repeaters and repeaters + 2
+    group by cohort_month
+
+),
+
+cohort_rates as (
+
+    select
+        cohort_month,
+        new_customers,
+        net_revenue_182d,
+        net_revenue_365d,
+        case when new_customers > 0 then net_revenue_182d / new_customers end as ltv_182d,
+        case when new_customers > 0 then net_revenue_365d / new_customers end as ltv_365d,
+        new_customers - repeat_customers_182d as churned_customers_182d,
+        new_customers - repeat_customers_365d as churned_customers_365d,
+        case
+            when new_customers > 0
+                then
+                    cast(new_customers - repeat_customers_182d as {{ type_double() }})
+                    / new_customers
+        end as churn_182d,
+        case
+            when new_customers > 0
+                then
+                    cast(new_customers - repeat_customers_365d as {{ type_double() }})
+                    / new_customers
+        end as churn_365d
+    from cohorts
+
+),
+
+final as (
+
+    select
+        -- month
+        months_bounded.month,
+        months_bounded.is_month_complete,
+
+        -- acquisition cost and efficiency of the month
+        acquisition.spend,
+        acquisition.new_customers,
+        acquisition.cac as blended_cac,
+        acquisition.net_revenue,
+        acquisition.cos,
+        acquisition.roas,
+
+        -- time to second order
+        cast(median_per_cohort.median_days_to_second_order as {{ type_double() }})
+            as median_days_to_second_order,
+        source_cohorts.cohort_month_second_order as median_days_to_second_order_cohort_month,
+        cast(
+            case
+                when source_cohorts.cohort_month_second_order is not null
+                    then coalesce(median_per_cohort.repeaters, 0)
+            end as {{ dbt.type_int() }}
+        ) as median_days_to_second_order_repeaters,
+        cast(kaplan_meier_per_cohort.km_median as {{ type_double() }})
+            as km_median_days_to_second_order,
+        cast(kaplan_meier_per_cohort.km_p25 as {{ type_double() }})
+            as km_p25_days_to_second_order,
+        source_cohorts.cohort_month_second_order
+            as km_median_days_to_second_order_cohort_month,
+        cast(kaplan_meier_per_cohort.subjects as {{ dbt.type_int() }})
+            as km_days_to_second_order_customers,
+
+        -- value per new customer
+        cast(cohort_182d.ltv_182d as {{ type_double() }}) as ltv_182d,
+        source_cohorts.cohort_month_182d as ltv_182d_cohort_month,
+        cast(cohort_182d.net_revenue_182d as {{ type_double() }}) as ltv_182d_cohort_net_revenue,
+        cast(cohort_182d.new_customers as {{ dbt.type_int() }}) as ltv_182d_cohort_customers,
+        cast(cohort_365d.ltv_365d as {{ type_double() }}) as ltv_365d,
+        source_cohorts.cohort_month_365d as ltv_365d_cohort_month,
+        cast(cohort_365d.net_revenue_365d as {{ type_double() }}) as ltv_365d_cohort_net_revenue,
+        cast(cohort_365d.new_customers as {{ dbt.type_int() }}) as ltv_365d_cohort_customers,
+
+        -- churn
+        cast(cohort_182d.churn_182d as {{ type_double() }}) as churn_6m,
+        source_cohorts.cohort_month_182d as churn_6m_cohort_month,
+        cast(cohort_182d.churned_customers_182d as {{ dbt.type_int() }})
+            as churn_6m_churned_customers,
+        cast(cohort_182d.new_customers as {{ dbt.type_int() }}) as churn_6m_cohort_customers,
+        cast(cohort_365d.churn_365d as {{ type_double() }}) as churn_12m,
+        source_cohorts.cohort_month_365d as churn_12m_cohort_month,
+        cast(cohort_365d.churned_customers_365d as {{ dbt.type_int() }})
+            as churn_12m_churned_customers,
+        cast(cohort_365d.new_customers as {{ dbt.type_int() }}) as churn_12m_cohort_customers,
+        months_bounded.as_of_date
+    from months_bounded
+    inner join acquisition
+        on months_bounded.month = acquisition.month
+    inner join source_cohorts
+        on months_bounded.month = source_cohorts.month
+    left join cohort_rates as cohort_182d
+        on source_cohorts.cohort_month_182d = cohort_182d.cohort_month
+    left join cohort_rates as cohort_365d
+        on source_cohorts.cohort_month_365d = cohort_365d.cohort_month
+    left join median_per_cohort
+        on source_cohorts.cohort_month_second_order = median_per_cohort.cohort_month
+    left join kaplan_meier_per_cohort
+        on source_cohorts.cohort_month_second_order = kaplan_meier_per_cohort.cohort_month
+
+)
+
+select * from final

@@ -1,0 +1,199 @@
+-- grain: one row per cohort month x segment (segment_type, segment_value): value, repeat,
+-- churn and time to second order of the customers acquired that month (first-order
+-- semantics). Windowed metrics are null until every customer of the cohort month had the
+-- full window.
+{%- set repeat_windows = [90, 180, 365] %}
+{%- set value_windows = [182, 365] %}
+{%- set all_windows = [90, 180, 182, 365] %}
+{%- set churn_windows = {'6m': 182, '12m': 365} %}
+{%- set keys = ['cohort_month', 'segment_type', 'segment_value'] %}
+with
+
+customers_segmented as (
+
+    select
+        customer_id,
+        cohort_month,
+        segment_type,
+        segment_value,
+        as_of_date,
+        days_to_second_order,
+        duration_days,
+        is_event,
+        ltv_182d,
+        ltv_365d,
+        has_repeat_within_90d,
+        has_repeat_within_180d,
+        has_repeat_within_182d,
+        has_repeat_within_365d
+    from {{ ref('int_customers_segments_unpivoted') }}
+
+),
+
+cells_aggregated as (
+
+    select
+        cohort_month,
+        segment_type,
+        segment_value,
+        max(as_of_date) as as_of_date,
+        count(*) as customers,
+        {%- for n in all_windows %}
+            count(has_repeat_within_{{ n }}d) as customers_{{ n }}d_observed,
+            sum(case when has_repeat_within_{{ n }}d then 1 else 0 end) as repeaters_{{ n }}d,
+        {%- endfor %}
+        {%- for n in value_windows %}
+            sum(ltv_{{ n }}d) as net_revenue_{{ n }}d,
+        {%- endfor %}
+        {{ percentile_continuous('days_to_second_order', 0.25) }} as p25_days_to_second_order,
+        {{ percentile_continuous('days_to_second_order', 0.5) }} as median_days_to_second_order,
+        {{ percentile_continuous('days_to_second_order', 0.75) }} as p75_days_to_second_order
+    from customers_segmented
+    group by cohort_month, segment_type, segment_value
+
+),
+
+second_order_survival as (
+
+    {{ kaplan_meier_quantiles('customers_segmented', keys, 'duration_days', 'is_event') }}
+
+),
+
+cells_dated as (
+
+    select
+        cohort_month,
+        segment_type,
+        segment_value,
+        as_of_date,
+        cast(
+            {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'cohort_month')) }} as date
+        ) as cohort_month_end
+    from cells_aggregated
+
+),
+
+cells_windowed as (
+
+    -- a window is complete for the cell when the cohort month's last day had it in full,
+    -- so every segment of a cohort month matures on the same day
+    select
+        cohort_month,
+        segment_type,
+        segment_value,
+        {%- for n in all_windows %}
+            cast({{ dbt.dateadd('day', n - 1, 'cohort_month_end') }} as date)
+            <= as_of_date as is_window_{{ n }}d_complete,
+        {%- endfor %}
+        as_of_date
+    from cells_dated
+
+),
+
+final as (
+
+    select
+        -- keys
+        cells_aggregated.cohort_month,
+        cells_aggregated.segment_type,
+        cells_aggregated.segment_value,
+        cells_aggregated.as_of_date,
+        cast(cells_aggregated.customers as {{ dbt.type_int() }}) as customers,
+
+        -- repeat within N days of the first order
+        {%- for n in repeat_windows %}
+            cells_windowed.is_window_{{ n }}d_complete,
+            cast(
+                case
+                    when cells_windowed.is_window_{{ n }}d_complete
+                        then cells_aggregated.repeaters_{{ n }}d
+                end as {{ dbt.type_int() }}
+            ) as repeaters_{{ n }}d,
+            cast(
+                case
+                    when cells_windowed.is_window_{{ n }}d_complete
+                        then cells_aggregated.customers_{{ n }}d_observed
+                end as {{ dbt.type_int() }}
+            ) as customers_{{ n }}d_observed,
+            case
+                when cells_windowed.is_window_{{ n }}d_complete
+                    and cells_aggregated.customers_{{ n }}d_observed > 0
+                    then cast(cells_aggregated.repeaters_{{ n }}d as {{ type_double() }})
+                        / cells_aggregated.customers_{{ n }}d_observed
+            end as repeat_rate_{{ n }}d,
+        {%- endfor %}
+
+        -- value (LTV) within 182 / 365 days, first order included
+        cells_windowed.is_window_182d_complete,
+        cast(
+            case
+                when cells_windowed.is_window_182d_complete
+                    then cells_aggregated.customers_182d_observed
+            end as {{ dbt.type_int() }}
+        ) as customers_182d_observed,
+        {%- for n in value_windows %}
+            case
+                when cells_windowed.is_window_{{ n }}d_complete
+                    then cells_aggregated.net_revenue_{{ n }}d
+            end as net_revenue_{{ n }}d,
+            case
+                when cells_windowed.is_window_{{ n }}d_complete
+                    and cells_aggregated.customers_{{ n }}d_observed > 0
+                    then cells_aggregated.net_revenue_{{ n }}d
+                        / cells_aggregated.customers_{{ n }}d_observed
+            end as ltv_{{ n }}d,
+        {%- endfor %}
+
+        -- churn: no valid order in the 182 / 365 days after the first order
+        {%- for label, n in churn_windows.items() %}
+            cast(
+                case
+                    when cells_windowed.is_window_{{ n }}d_complete
+                        then cells_aggregated.customers_{{ n }}d_observed
+                            - cells_aggregated.repeaters_{{ n }}d
+                end as {{ dbt.type_int() }}
+            ) as churned_customers_{{ label }},
+            case
+                when cells_windowed.is_window_{{ n }}d_complete
+                    and cells_aggregated.customers_{{ n }}d_observed > 0
+                    then cast(
+                            cells_aggregated.customers_{{ n }}d_observed
+                            - cells_aggregated.repeaters_{{ n }}d
+                            as {{ type_double() }}
+                        )
+                        / cells_aggregated.customers_{{ n }}d_observed
+            end as churn_rate_{{ label }},
+        {%- endfor %}
+
+        -- days to second order: observed among repeaters, and Kaplan-Meier (censored)
+        cast(
+            cells_aggregated.p25_days_to_second_order as {{ type_double() }}
+        ) as p25_days_to_second_order,
+        cast(
+            cells_aggregated.median_days_to_second_order as {{ type_double() }}
+        ) as median_days_to_second_order,
+        cast(
+            cells_aggregated.p75_days_to_second_order as {{ type_double() }}
+        ) as p75_days_to_second_order,
+        cast(second_order_survival.km_p25 as {{ dbt.type_int() }}) as km_p25_days_to_second_order,
+        cast(
+            second_order_survival.km_median as {{ dbt.type_int() }}
+        ) as km_median_days_to_second_order,
+        cast(second_order_survival.km_p75 as {{ dbt.type_int() }}) as km_p75_days_to_second_order,
+        second_order_survival.events as second_order_events,
+        second_order_survival.censored as second_order_censored
+    from cells_aggregated
+    inner join cells_windowed
+        on
+            cells_aggregated.cohort_month = cells_windowed.cohort_month
+            and cells_aggregated.segment_type = cells_windowed.segment_type
+            and cells_aggregated.segment_value = cells_windowed.segment_value
+    inner join second_order_survival
+        on
+            cells_aggregated.cohort_month = second_order_survival.cohort_month
+            and cells_aggregated.segment_type = second_order_survival.segment_type
+            and cells_aggregated.segment_value = second_order_survival.segment_value
+
+)
+
+select * from final
