@@ -118,7 +118,7 @@ def corpus_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     loader = [sys.executable, "scripts/load_raw.py", "--raw-dir", str(work / "raw")]
     run([*loader, "--database", str(database)], env)
-    run([str(BIN / "dbt"), "seed", "--quiet", *paths], env)
+    # build = seeds, models, unit and data tests (reconciliations included) in one pass
     run([str(BIN / "dbt"), "build", "--quiet", "--vars", json.dumps(dbt_vars), *paths], env)
     return database
 
