@@ -136,15 +136,34 @@ orders_dated as (
 
 ),
 
+order_dates as (
+
+    select distinct order_date
+    from orders_dated
+
+),
+
+order_dates_in_bfcm as (
+
+    -- the range join runs on the distinct order dates (about a thousand), not on every
+    -- order; bfcm windows never overlap (seed test), so this join cannot fan out
+    select
+        order_dates.order_date,
+        bfcm_windows.window_start is not null as is_bfcm_order
+    from order_dates
+    left join bfcm_windows
+        on order_dates.order_date between bfcm_windows.window_start and bfcm_windows.window_end
+
+),
+
 orders_in_bfcm as (
 
-    -- bfcm windows never overlap (seed test), so this join cannot fan out
     select
         orders_dated.*,
-        bfcm_windows.window_start is not null as is_bfcm_order
+        coalesce(order_dates_in_bfcm.is_bfcm_order, false) as is_bfcm_order
     from orders_dated
-    left join bfcm_windows
-        on orders_dated.order_date between bfcm_windows.window_start and bfcm_windows.window_end
+    left join order_dates_in_bfcm
+        on orders_dated.order_date = order_dates_in_bfcm.order_date
 
 ),
 

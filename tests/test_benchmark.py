@@ -1,0 +1,200 @@
+"""The benchmark (scripts/benchmark.py): its pieces on a tiny store, and its pandas peer,
+written from the definitions, as a second independent check of the marts.
+
+No timing is asserted: timings belong in bench/results, not in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dtc_economics import bench_floor, bench_peer, benchmark
+
+
+def test_scales_accept_suffixes():
+    assert [benchmark.parse_scale(s) for s in ("2000", "10k", "1M", "1.5M")] == [
+        2_000,
+        10_000,
+        1_000_000,
+        1_500_000,
+    ]
+    assert benchmark.scale_label(100_000) == "100k"
+    with pytest.raises(Exception, match="not a scale"):
+        benchmark.parse_scale("ten")
+
+
+def test_measure_sees_the_peak_memory_of_a_child(tmp_path):
+    code = "import time; b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096]); "
+    code += "time.sleep(0.3)"
+    measured = benchmark.measure([sys.executable, "-c", code], {}, tmp_path / "m.log")
+    assert measured.returncode == 0
+    assert measured.peak_mb >= 300
+    assert measured.seconds >= 0.3
+
+
+def test_compare_frames_reports_every_kind_of_difference():
+    peer = pd.DataFrame(
+        {"customer_id": ["a", "b", "c"], "net_revenue": [10.0, 20.0, None], "n": [1, 2, 3]}
+    )
+    same = benchmark.compare_frames(peer, peer.copy(), ["customer_id"], ["net_revenue", "n"])
+    assert same["identical"]
+    mart = pd.DataFrame(
+        {"customer_id": ["a", "b", "d"], "net_revenue": [10.0, 20.01, 5.0], "n": [1, 2, 9]}
+    )
+    diff = benchmark.compare_frames(peer, mart, ["customer_id"], ["net_revenue", "n"])
+    assert not diff["identical"]
+    assert (diff["only_peer"], diff["only_mart"]) == (1, 1)
+    assert diff["mismatches"] == {"net_revenue": 1, "n": 0}
+    assert diff["max_abs_diff"]["net_revenue"] == pytest.approx(0.01)
+    # a float-summation difference below the tolerance is not a difference
+    close = mart.assign(net_revenue=[10.0 + 1e-9, 20.0, 5.0])
+    assert benchmark.compare_frames(peer, close, ["customer_id"], ["net_revenue"])[
+        "mismatches"
+    ] == {"net_revenue": 0}
+
+
+def test_sparse_triangles_compare_missing_cells_as_zero():
+    keys = ["cohort_month", "months_since_first_order"]
+    peer = pd.DataFrame(
+        {
+            "cohort_month": pd.to_datetime(["2024-01-01", "2024-01-01"]),
+            "months_since_first_order": [0, 2],
+            "active_customers": [5, 1],
+        }
+    )
+    spine = pd.DataFrame(
+        {
+            "cohort_month": [pd.Timestamp("2024-01-01").date()] * 3,
+            "months_since_first_order": [0, 1, 2],
+            "active_customers": [5, 0, 1],
+        }
+    )
+    same = benchmark.compare_frames(peer, spine, keys, ["active_customers"], missing_is_zero=True)
+    assert same["identical"]
+    spine.loc[1, "active_customers"] = 1
+    diff = benchmark.compare_frames(peer, spine, keys, ["active_customers"], missing_is_zero=True)
+    assert not diff["identical"]
+
+
+def test_floor_creates_the_final_relations():
+    sql = (
+        'create  table\n  "bench"."marts"."fct_orders__dbt_tmp"\n (order_id varchar);\n'
+        'insert into "bench"."marts"."fct_orders__dbt_tmp" (order_id) (select 1);\n'
+        'create view "bench"."staging"."stg__dbt_tmp" as (select 1)'
+    )
+    out = bench_floor.model_sql(sql)
+    assert "__dbt_tmp" not in out
+    assert out.count("create or replace table") == 1
+    assert out.count("create or replace view") == 1
+    manifest = {
+        "nodes": {
+            "model.p.c": {"depends_on": {"nodes": ["model.p.b", "seed.p.s"]}},
+            "model.p.b": {"depends_on": {"nodes": ["model.p.a"]}},
+            "model.p.a": {"depends_on": {"nodes": []}},
+        }
+    }
+    assert bench_floor.dependency_order(manifest, ["model.p.c", "model.p.a", "model.p.b"]) == [
+        "model.p.a",
+        "model.p.b",
+        "model.p.c",
+    ]
+
+
+def test_lineage_is_the_models_upstream_of_the_named_ones():
+    manifest = {
+        "nodes": {
+            "model.p.mart": {"resource_type": "model", "name": "mart"},
+            "model.p.int": {"resource_type": "model", "name": "int"},
+            "model.p.stg": {"resource_type": "model", "name": "stg"},
+            "model.p.other": {"resource_type": "model", "name": "other"},
+        },
+        "parent_map": {
+            "model.p.mart": ["model.p.int", "seed.p.s"],
+            "model.p.int": ["model.p.stg"],
+            "model.p.stg": ["source.p.raw.t"],
+            "model.p.other": ["model.p.stg"],
+        },
+    }
+    assert benchmark.lineage(manifest, ["mart", "absent"]) == {
+        "model.p.mart",
+        "model.p.int",
+        "model.p.stg",
+    }
+
+
+def _scale(customers: int, build: float, **ratios: float) -> dict:
+    return {
+        "customers": customers,
+        "label": benchmark.scale_label(customers),
+        "steps": {
+            "build": {"seconds": build, "peak_mb": 1000.0},
+            "dbt_run": {"seconds": build / 2, "peak_mb": 3500.0},
+        },
+        "ratios": ratios,
+        "peer_comparison": {"identical": True},
+    }
+
+
+def test_targets_are_read_at_one_million_customers():
+    scales = [
+        _scale(100_000, 5.0),
+        _scale(1_000_000, 70.0, build_over_floor=1.2, peer_over_build=6.0),
+    ]
+    met = {t["target"]: t["met"] for t in benchmark.targets(scales)}
+    assert met["full dbt build (run + test) seconds"] is False  # 70 s
+    assert met["peak memory of the build MB"] is False  # 3.5 GB
+    assert met["build / floor"] is True
+    assert met["peer / build (pandas slower by)"] is True
+    assert met["build growth 100k -> 1M"] is False  # 14x
+    assert met["incremental (run + test) / full build"] is None  # not measured
+    assert met["peer numbers identical to the marts"] is True
+
+
+def test_quick_pieces_on_a_tiny_store(tmp_path):
+    """The whole quick pipeline but the one-day-later run, on 2k customers."""
+    settings = benchmark.Settings(
+        scales=[2_000],
+        runs=1,
+        out=tmp_path / "results",
+        work_dir=tmp_path / "work",
+        memory_limit="1GB",
+        incremental=False,
+        report=False,
+    )
+    doc = benchmark.run_benchmark(settings)
+    written = json.loads((settings.out / "results.json").read_text(encoding="utf-8"))
+    assert benchmark.schema_problems(written) == []
+    assert (settings.out / "results.md").read_text(encoding="utf-8").startswith("# Benchmark")
+
+    scale = written["scales"][0]
+    for step in ("generate", "load", "seed", "dbt_run", "dbt_test", "build", "floor", "peer"):
+        assert scale["steps"][step]["seconds"] > 0, step
+        assert scale["steps"][step]["peak_mb"] > 0, step
+    assert scale["rows"]["orders"] > 2_000
+    assert scale["ratios"]["build_over_floor"] > 0
+    assert "fct_orders" in scale["per_model_seconds"]
+    assert "fct_orders" in scale["floor_per_model_seconds"]
+    assert not (settings.work_dir / "2k").exists(), "generated data left behind"
+
+    comparison = doc["scales"][0]["peer_comparison"]
+    for name, output in comparison["outputs"].items():
+        assert output["rows_peer"] > 0, name
+        assert output["identical"], (name, output)
+
+
+def test_peer_equals_the_marts_on_the_demo_store(demo_store, demo_warehouse, tmp_path):
+    outputs = bench_peer.compute(Path(demo_store))
+    for name, frame in outputs.items():
+        frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    comparison = benchmark.compare_peer(tmp_path, demo_warehouse)
+    for name, output in comparison["outputs"].items():
+        assert output["identical"], (name, output)
+    # the comparison covers the cases that make the numbers hard
+    customers = outputs["customers"]
+    assert customers["ltv_365d"].isna().any() and customers["ltv_365d"].notna().any()
+    assert (outputs["customer_base"]["reactivated_customers"] > 0).any()
