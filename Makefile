@@ -20,7 +20,7 @@ TEST_DB := $(CURDIR)/warehouse/test.duckdb
 FIXTURE_DIR := tests/fixtures/store_small
 export DTC_SERVING_PATH ?= $(CURDIR)/warehouse/serving.duckdb
 
-.PHONY: build test setup setup-dev clean publish report docs services postgres-build
+.PHONY: build test setup setup-dev clean publish report docs services postgres-build full-refresh freshness bench bench-incremental
 
 $(VENV)/.stamp-runtime: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -89,6 +89,23 @@ postgres-build: setup
 	$(PY) scripts/load_postgres.py --raw-dir $(or $(RAW_DIR),$(DEMO_DIR))
 	$(DBT) seed --quiet --target postgres
 	$(DBT) build --target postgres
+
+## full-refresh: rebuild every model from scratch, incremental facts included
+full-refresh: setup
+	$(DBT) seed --quiet
+	$(DBT) build --full-refresh
+
+## freshness: how old the newest order, refund and spend row are (warn / error thresholds: vars)
+freshness: setup
+	$(DBT) source freshness
+
+## bench: build vs compiled-SQL floor vs pandas peer at 10k / 100k / 1M customers (README: Performance)
+bench: setup-dev
+	$(PY) scripts/benchmark.py --scales $(or $(BENCH_SCALES),10k,100k,1M) --runs $(or $(BENCH_RUNS),3) --out bench/results
+
+## bench-incremental: incremental vs full-refresh build time and row-for-row comparison
+bench-incremental: setup
+	$(PY) bench/incremental.py --base $(DEMO_DIR) --work warehouse/bench
 
 clean:
 	rm -rf target logs warehouse dbt_packages

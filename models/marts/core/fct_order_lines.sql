@@ -1,5 +1,5 @@
 -- grain: one row per order line; money excl. VAT, returns attributed to the line.
--- Incremental by change detection like fct_orders (docs/reliability.md): all lines are
+-- Incremental by change detection like fct_orders (README "Reliability"): all lines are
 -- recomputed, only new or changed rows are written; the post-hook deletes lines gone from
 -- the export. Force a rebuild with `dbt build --full-refresh`.
 -- depends_on: {{ ref('stg_shop__order_lines') }}

@@ -1,5 +1,5 @@
 -- grain: one row per order (valid or not); money excl. VAT, returns attributed to the order.
--- Incremental by change detection (docs/reliability.md): every run recomputes all orders
+-- Incremental by change detection (README "Reliability"): every run recomputes all orders
 -- (identity, sequence and refunds depend on whole histories) but writes only the rows that
 -- differ from the previous build (new, changed); the post-hook deletes orders gone from the
 -- export. Force a rebuild with `dbt build --full-refresh`.
