@@ -18,8 +18,9 @@ DEMO_DIR := warehouse/demo_raw
 RAW_DIR ?=
 TEST_DB := $(CURDIR)/warehouse/test.duckdb
 FIXTURE_DIR := tests/fixtures/store_small
+export DTC_SERVING_PATH ?= $(CURDIR)/warehouse/serving.duckdb
 
-.PHONY: build test setup setup-dev demo load dbt-build lint parse dbt-test pytest clean
+.PHONY: build test setup setup-dev clean publish report docs services postgres-build full-refresh freshness bench bench-incremental
 
 $(VENV)/.stamp-runtime: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -51,6 +52,7 @@ load-and-build:
 	$(PY) scripts/load_raw.py --raw-dir $(LOAD_DIR) --database $(DBT_DUCKDB_PATH)
 	$(DBT) seed --quiet
 	$(DBT) build
+	$(PY) scripts/publish.py --database $(DBT_DUCKDB_PATH) --out $(DTC_SERVING_PATH)
 	$(PY) scripts/summary.py --database $(DBT_DUCKDB_PATH)
 
 ## test: setup -> lint -> dbt parse (warnings as errors) -> dbt build on the fixture -> pytest
@@ -63,6 +65,47 @@ test: setup-dev
 	DBT_DUCKDB_PATH=$(TEST_DB) $(VENV)/bin/sqlfluff lint models macros tests/dbt
 	DBT_DUCKDB_PATH=$(TEST_DB) $(DBT) build
 	DTC_TEST_WAREHOUSE=$(TEST_DB) $(PY) -m pytest -q
+
+## publish: copy the marts into the serving file BI tools read (DuckDB 1.5 format, atomic)
+publish: setup
+	$(PY) scripts/publish.py --database $(DBT_DUCKDB_PATH) --out $(DTC_SERVING_PATH)
+
+## report: reports/report.html from the serving file (offline, self-contained)
+report: setup
+	test -f $(DTC_SERVING_PATH) || $(MAKE) --no-print-directory publish
+	$(PY) scripts/report.py --database $(DTC_SERVING_PATH) --out reports/report.html
+
+## docs: dbt docs as one offline page: target/static_index.html
+docs: setup
+	$(DBT) docs generate --static
+	@echo "docs: $(CURDIR)/target/static_index.html"
+
+## services: PostgreSQL (loopback) + Chromium from Debian packages, for the serving tests
+services:
+	bash scripts/ci_services.sh
+
+## postgres-build: the same models in PostgreSQL (PG* env vars; README: Serving)
+postgres-build: setup
+	$(PY) scripts/load_postgres.py --raw-dir $(or $(RAW_DIR),$(DEMO_DIR))
+	$(DBT) seed --quiet --target postgres
+	$(DBT) build --target postgres
+
+## full-refresh: rebuild every model from scratch, incremental facts included
+full-refresh: setup
+	$(DBT) seed --quiet
+	$(DBT) build --full-refresh
+
+## freshness: how old the newest order, refund and spend row are (warn / error thresholds: vars)
+freshness: setup
+	$(DBT) source freshness
+
+## bench: build vs compiled-SQL floor vs pandas peer at 10k / 100k / 1M customers (README: Performance)
+bench: setup-dev
+	$(PY) scripts/benchmark.py --scales $(or $(BENCH_SCALES),10k,100k,1M) --runs $(or $(BENCH_RUNS),3) --out bench/results
+
+## bench-incremental: incremental vs full-refresh build time and row-for-row comparison
+bench-incremental: setup
+	$(PY) bench/incremental.py --base $(DEMO_DIR) --work warehouse/bench
 
 clean:
 	rm -rf target logs warehouse dbt_packages

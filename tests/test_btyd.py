@@ -514,3 +514,16 @@ def test_holdout_calibration_on_cdnow(cdnow_orders: pd.DataFrame, cdnow_fit: bty
     # supplied parameters skip the fit
     fixed = btyd.holdout_calibration(cdnow_orders, CAL_END, HOLDOUT_END, params=PUBLISHED)
     assert fixed.fit is None and fixed.params == PUBLISHED
+
+
+# ------------------------------------------------------------------------ optimiser
+
+
+def test_abnormal_stop_at_negligible_gradient_is_accepted() -> None:
+    """L-BFGS-B ends ABNORMAL when its line search cannot improve a flat objective. At a
+    negligible gradient that is convergence (accepted, no slow derivative-free polish);
+    with a real gradient left, the Nelder-Mead polish still runs."""
+    flat = btyd._minimise(lambda th: (0.0, np.full(th.size, 1e-7)), np.zeros(3), "L-BFGS-B")
+    assert flat.success and "accepted" in flat.message and "Nelder-Mead" not in flat.message
+    steep = btyd._minimise(lambda th: (0.0, np.full(th.size, 1e-3)), np.zeros(3), "L-BFGS-B")
+    assert "Nelder-Mead polish" in steep.message

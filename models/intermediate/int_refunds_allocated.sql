@@ -2,9 +2,10 @@
 -- Line refunds go to their line; order-level refunds are spread over the order's lines pro
 -- rata to what was paid for each. Per line, refunds are recognised as returns in date order
 -- up to what was paid for the line; anything beyond is refund_excess (not a product return).
+-- Quarantined refunds (int_refunds_rejected) never reach this model.
 with
 
-refunds as (
+staged_refunds as (
 
     select
         refund_id,
@@ -17,6 +18,13 @@ refunds as (
 
 ),
 
+rejected_refunds as (
+
+    select refund_id
+    from {{ ref('int_refunds_rejected') }}
+
+),
+
 order_lines as (
 
     select
@@ -25,6 +33,22 @@ order_lines as (
         paid_amount,
         vat_divisor
     from {{ ref('int_order_lines_priced') }}
+
+),
+
+refunds as (
+
+    select
+        staged_refunds.refund_id,
+        staged_refunds.order_id,
+        staged_refunds.order_line_id,
+        staged_refunds.refunded_at,
+        staged_refunds.refund_amount,
+        staged_refunds.refund_quantity
+    from staged_refunds
+    left join rejected_refunds
+        on staged_refunds.refund_id = rejected_refunds.refund_id
+    where rejected_refunds.refund_id is null
 
 ),
 

@@ -1,4 +1,28 @@
 -- grain: one row per order line; money excl. VAT, returns attributed to the line.
+-- Incremental by change detection like fct_orders (README "Reliability"): all lines are
+-- recomputed, only new or changed rows are written; the post-hook deletes lines gone from
+-- the export. Force a rebuild with `dbt build --full-refresh`.
+-- depends_on: {{ ref('stg_shop__order_lines') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_line_id',
+        incremental_strategy=var('incremental_strategy'),
+        on_schema_change='fail',
+        post_hook=[
+            "delete from {{ this }} where order_line_id not in (
+                select order_line_id from {{ ref('stg_shop__order_lines') }}
+            )",
+        ],
+    )
+}}
+{%- set columns = [
+    'order_line_id', 'order_id', 'customer_id', 'product_id',
+    'ordered_at', 'order_date', 'order_month', 'is_valid_order', 'order_sequence',
+    'quantity', 'unit_price', 'tax_rate', 'is_gift',
+    'gross_sales', 'discounts', 'gifted_value', 'returns', 'net_sales_before_returns',
+    'net_revenue', 'refund_excess', 'returned_quantity',
+] %}
 with
 
 order_lines as (
@@ -56,7 +80,7 @@ refunds_per_line as (
 
 ),
 
-final as (
+lines_built as (
 
     select
         -- ids
@@ -94,6 +118,22 @@ final as (
         on order_lines.order_id = orders.order_id
     left join refunds_per_line
         on order_lines.order_line_id = refunds_per_line.order_line_id
+
+),
+
+final as (
+
+    -- full refresh: every row; incremental run: only new or changed rows (set difference
+    -- over every column, nulls compare equal) for delete+insert on the unique key
+    select
+        {{ columns | join(',\n        ') }}
+    from lines_built
+    {%- if is_incremental() %}
+        except
+        select
+            {{ columns | join(',\n            ') }}
+        from {{ this }}
+    {%- endif %}
 
 )
 

@@ -1,4 +1,34 @@
 -- grain: one row per order (valid or not); money excl. VAT, returns attributed to the order.
+-- Incremental by change detection (README "Reliability"): every run recomputes all orders
+-- (identity, sequence and refunds depend on whole histories) but writes only the rows that
+-- differ from the previous build (new, changed); the post-hook deletes orders gone from the
+-- export. Force a rebuild with `dbt build --full-refresh`.
+-- depends_on: {{ ref('stg_shop__orders') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy=var('incremental_strategy'),
+        on_schema_change='fail',
+        post_hook=[
+            "delete from {{ this }} where order_id not in (
+                select order_id from {{ ref('stg_shop__orders') }}
+            )",
+        ],
+    )
+}}
+{%- set columns = [
+    'order_id', 'customer_id', 'source_customer_id', 'identity_source',
+    'ordered_at', 'ordered_at_local', 'order_date', 'order_month',
+    'order_status', 'is_valid_order', 'invalid_reason', 'order_sequence', 'is_first_order',
+    'previous_order_date', 'days_since_previous_order',
+    'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'discount_code', 'purchase_type',
+    'currency', 'prices_include_tax', 'is_bfcm_order', 'line_count', 'units',
+    'gross_sales', 'discounts', 'gifted_value', 'returns', 'net_sales_before_returns',
+    'net_revenue', 'discount_depth',
+    'refund_count', 'refunded_amount', 'refund_excess', 'last_refunded_at', 'is_fully_refunded',
+    'shipping_amount',
+] %}
 with
 
 orders as (
@@ -66,7 +96,7 @@ refunds_per_order as (
 
 ),
 
-final as (
+orders_built as (
 
     select
         -- ids
@@ -129,6 +159,22 @@ final as (
     from orders
     left join refunds_per_order
         on orders.order_id = refunds_per_order.order_id
+
+),
+
+final as (
+
+    -- full refresh: every row; incremental run: only new or changed rows (set difference
+    -- over every column, nulls compare equal) for delete+insert on the unique key
+    select
+        {{ columns | join(',\n        ') }}
+    from orders_built
+    {%- if is_incremental() %}
+        except
+        select
+            {{ columns | join(',\n            ') }}
+        from {{ this }}
+    {%- endif %}
 
 )
 

@@ -31,6 +31,9 @@ final as (
 
     select
         -- ids
+        {{ dbt.concat([
+            'refunds.refund_id', "'|'", "coalesce(refunds.order_line_id, '')"
+        ]) }} as return_id,
         refunds.refund_id,
         refunds.order_id,
         refunds.order_line_id,

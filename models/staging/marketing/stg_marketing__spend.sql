@@ -18,12 +18,14 @@ renamed as (
 
     select
         cast(spend_date as date) as spend_date,
-        nullif(lower(trim(channel)), '') as source_channel,
-        nullif(lower(trim(utm_source)), '') as utm_source,
-        nullif(lower(trim(utm_medium)), '') as utm_medium,
-        nullif(trim(campaign), '') as campaign,
+        {{ escape_formula_text("nullif(lower(trim(channel)), '')") }} as source_channel,
+        {{ escape_formula_text("nullif(lower(trim(utm_source)), '')") }} as utm_source,
+        {{ escape_formula_text("nullif(lower(trim(utm_medium)), '')") }} as utm_medium,
+        {{ escape_formula_text("nullif(trim(campaign), '')") }} as campaign,
         cast(amount as {{ type_double() }}) as spend_amount,
-        coalesce(nullif(upper(trim(currency)), ''), '{{ var("shop_currency") }}') as currency
+        {{ escape_formula_text(
+            "coalesce(nullif(upper(trim(currency)), ''), '" ~ var("shop_currency") ~ "')"
+        ) }} as currency
     from source
 
 )

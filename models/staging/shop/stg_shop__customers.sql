@@ -17,7 +17,7 @@ renamed as (
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         {{ hash_email('email') }} as email_hash,
-        nullif(upper(trim(country)), '') as country
+        {{ escape_formula_text("nullif(upper(trim(country)), '')") }} as country
     from source
 
 )

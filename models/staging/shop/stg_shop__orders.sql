@@ -32,18 +32,22 @@ renamed as (
         cast(ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
 
         -- attributes
-        coalesce(nullif(lower(trim(status)), ''), 'completed') as order_status,
-        coalesce(
-            nullif(upper(trim(currency)), ''), '{{ var("shop_currency") }}'
-        ) as currency,
+        {{ escape_formula_text(
+            "coalesce(nullif(lower(trim(status)), ''), 'completed')"
+        ) }} as order_status,
+        {{ escape_formula_text(
+            "coalesce(nullif(upper(trim(currency)), ''), '" ~ var("shop_currency") ~ "')"
+        ) }} as currency,
         coalesce(
             prices_include_tax, {{ var("default_prices_include_tax") }}
         ) as prices_include_tax,
-        nullif(lower(trim(utm_source)), '') as utm_source,
-        nullif(lower(trim(utm_medium)), '') as utm_medium,
-        nullif(lower(trim(utm_campaign)), '') as utm_campaign,
-        nullif(upper(trim(discount_code)), '') as discount_code,
-        coalesce(nullif(lower(trim(purchase_type)), ''), 'one_time') as purchase_type,
+        {{ escape_formula_text("nullif(lower(trim(utm_source)), '')") }} as utm_source,
+        {{ escape_formula_text("nullif(lower(trim(utm_medium)), '')") }} as utm_medium,
+        {{ escape_formula_text("nullif(lower(trim(utm_campaign)), '')") }} as utm_campaign,
+        {{ escape_formula_text("nullif(upper(trim(discount_code)), '')") }} as discount_code,
+        {{ escape_formula_text(
+            "coalesce(nullif(lower(trim(purchase_type)), ''), 'one_time')"
+        ) }} as purchase_type,
 
         -- amounts (order's tax basis)
         cast(coalesce(shipping_amount, 0) as {{ type_double() }}) as shipping_amount

@@ -15,7 +15,9 @@ renamed as (
     select
         cast(product_id as {{ dbt.type_string() }}) as product_id,
         {{ escape_formula_text('trim(product_name)') }} as product_name,
-        coalesce(nullif(lower(trim(category)), ''), 'uncategorised') as product_category
+        {{ escape_formula_text(
+            "coalesce(nullif(lower(trim(category)), ''), 'uncategorised')"
+        ) }} as product_category
     from source
 
 )

@@ -23,9 +23,9 @@ customer_base as (
 )
 
 select
-    coalesce(acquisition.month, customer_base.month) as month,
     acquisition.new_customers as acquisition_new_customers,
-    customer_base.new_customers as customer_base_new_customers
+    customer_base.new_customers as customer_base_new_customers,
+    coalesce(acquisition.month, customer_base.month) as month
 from acquisition
 full outer join customer_base
     on acquisition.month = customer_base.month

@@ -1,5 +1,6 @@
 -- Refunds attributed to orders (fct_orders, fct_order_lines) and dated by refund date
--- (fct_returns) are two views of the same money: their totals must agree.
+-- (fct_returns) are two views of the same money: their totals must agree, and together
+-- they hold every refunded euro that was not quarantined.
 with
 
 order_view as (
@@ -29,10 +30,21 @@ dated_view as (
 
 ),
 
+rejected_refunds as (
+
+    select refund_id
+    from {{ ref('int_refunds_rejected') }}
+
+),
+
 staged_refunds as (
 
-    select sum(refund_amount) as refunded_amount
-    from {{ ref('stg_shop__refunds') }}
+    -- every staged refund except the quarantined ones
+    select sum(refunds.refund_amount) as refunded_amount
+    from {{ ref('stg_shop__refunds') }} as refunds
+    left join rejected_refunds
+        on refunds.refund_id = rejected_refunds.refund_id
+    where rejected_refunds.refund_id is null
 
 ),
 

@@ -1,0 +1,155 @@
+-- grain: one row per segment (segment_type, segment_value): the predicted 12-month future
+-- value of the current customer base next to the same segment's historical value.
+-- segment_type 'all' is the whole base; the others follow first-order semantics.
+{%- set segments = [
+    ('all', "'all'"),
+    ('acquisition_channel', 'acquisition_channel'),
+    ('first_order_offer_type', 'first_order_offer_type'),
+    ('first_product_id', 'first_product_id'),
+    ('first_product_category', 'first_product_category'),
+    ('cohort_month', 'cast(cohort_month as ' ~ dbt.type_string() ~ ')'),
+] %}
+with
+
+predictions as (
+
+    select
+        customer_id,
+        expected_orders_365d,
+        p_repurchase_365d,
+        predicted_value_365d
+    from {{ ref('fct_customer_predictions') }}
+
+),
+
+customers as (
+
+    select
+        customer_id,
+        acquisition_channel,
+        first_order_offer_type,
+        first_product_id,
+        first_product_category,
+        cohort_month,
+        net_revenue
+    from {{ ref('dim_customers') }}
+
+),
+
+value_windows as (
+
+    select
+        customer_id,
+        ltv_365d,
+        ltv_365d_excl_first_order
+    from {{ ref('int_customers_value_windows') }}
+
+),
+
+customers_joined as (
+
+    select
+        customers.customer_id,
+        customers.acquisition_channel,
+        customers.first_order_offer_type,
+        customers.first_product_id,
+        customers.first_product_category,
+        customers.cohort_month,
+        customers.net_revenue,
+        predictions.expected_orders_365d,
+        predictions.p_repurchase_365d,
+        predictions.predicted_value_365d,
+        value_windows.ltv_365d,
+        value_windows.ltv_365d_excl_first_order
+    from customers
+    left join predictions
+        on customers.customer_id = predictions.customer_id
+    left join value_windows
+        on customers.customer_id = value_windows.customer_id
+
+),
+
+customers_segmented as (
+
+    {%- for segment_type, segment_expression in segments %}
+
+        select
+            '{{ segment_type }}' as segment_type,
+            coalesce({{ segment_expression }}, '(missing)') as segment_value,
+            customer_id,
+            net_revenue,
+            expected_orders_365d,
+            p_repurchase_365d,
+            predicted_value_365d,
+            ltv_365d,
+            ltv_365d_excl_first_order
+        from customers_joined
+        {%- if not loop.last %}
+
+            union all
+        {%- endif %}
+    {%- endfor %}
+
+),
+
+segments_aggregated as (
+
+    select
+        segment_type,
+        segment_value,
+        count(*) as customers,
+        count(expected_orders_365d) as customers_predicted,
+        sum(expected_orders_365d) as expected_orders_365d,
+        sum(p_repurchase_365d) as expected_repurchasers_365d,
+        count(predicted_value_365d) as customers_value_predicted,
+        sum(predicted_value_365d) as predicted_value_365d,
+        count(ltv_365d) as customers_365d_complete,
+        sum(ltv_365d) as ltv_365d,
+        sum(ltv_365d_excl_first_order) as ltv_365d_excl_first_order,
+        sum(net_revenue) as net_revenue_to_date
+    from customers_segmented
+    group by
+        segment_type,
+        segment_value
+
+),
+
+final as (
+
+    select
+        -- segment
+        segment_type,
+        segment_value,
+        -- customers
+        cast(customers as {{ dbt.type_bigint() }}) as customers,
+        cast(customers_predicted as {{ dbt.type_bigint() }}) as customers_predicted,
+        cast(customers_value_predicted as {{ dbt.type_bigint() }})
+            as customers_value_predicted,
+        -- predicted, next horizon_days (sums are null when nobody is predicted)
+        cast(predicted_value_365d as {{ type_double() }}) as predicted_value_365d,
+        cast(
+            predicted_value_365d / nullif(customers_value_predicted, 0) as {{ type_double() }}
+        ) as predicted_value_365d_per_customer,
+        cast(expected_orders_365d as {{ type_double() }}) as expected_orders_365d,
+        cast(expected_repurchasers_365d as {{ type_double() }}) as expected_repurchasers_365d,
+        cast(
+            expected_repurchasers_365d / nullif(customers_predicted, 0) as {{ type_double() }}
+        ) as p_repurchase_365d,
+        -- historical
+        cast(customers_365d_complete as {{ dbt.type_bigint() }}) as customers_365d_complete,
+        cast(ltv_365d as {{ type_double() }}) as ltv_365d,
+        cast(ltv_365d / nullif(customers_365d_complete, 0) as {{ type_double() }})
+            as ltv_365d_per_customer,
+        cast(ltv_365d_excl_first_order as {{ type_double() }}) as ltv_365d_excl_first_order,
+        cast(
+            ltv_365d_excl_first_order / nullif(customers_365d_complete, 0)
+            as {{ type_double() }}
+        ) as ltv_365d_excl_first_order_per_customer,
+        cast(net_revenue_to_date as {{ type_double() }}) as net_revenue_to_date,
+        cast(net_revenue_to_date / nullif(customers, 0) as {{ type_double() }})
+            as net_revenue_to_date_per_customer
+    from segments_aggregated
+
+)
+
+select * from final

@@ -1,0 +1,39 @@
+# grain: one row per fit scope (holdout, as_of) x calibration frequency bucket (0..6, 7+,
+# total): predicted vs actual repeat purchases and net revenue, with fit diagnostics.
+"""Holdout check and fit diagnostics of the predictions (dbt Python model; DuckDB only).
+
+fit_scope = holdout: BG/NBD + Gamma-Gamma fitted on valid orders up to as_of_date - var
+prediction_calibration_days, predicting the last prediction_calibration_days, compared with
+what customers actually bought. fit_scope = as_of: the fit behind fct_customer_predictions
+(same data, deterministic, so the same parameters) with its forecast; actuals are null.
+Logic: src/dtc_economics/warehouse_predictions.py.
+"""
+
+from typing import Any
+
+import pyarrow as pa
+
+from dtc_economics.warehouse_predictions import PredictionSettings, calibration_table
+
+
+def model(dbt: Any, session: Any) -> pa.Table:
+    dbt.config(materialized="table")
+    # vars reach Python models through config meta (_predictions__models.yml)
+    settings = PredictionSettings.from_mapping(
+        {
+            "horizon_days": dbt.config.meta_get("prediction_horizon_days"),
+            "calibration_days": dbt.config.meta_get("prediction_calibration_days"),
+            "min_customers": dbt.config.meta_get("prediction_min_customers"),
+            "min_history_days": dbt.config.meta_get("prediction_min_history_days"),
+            "min_repeat_buyers": dbt.config.meta_get("prediction_min_repeat_buyers"),
+        }
+    )
+    # integer customer keys (grouping a million string ids in pandas is slow)
+    orders = (
+        dbt.ref("fct_orders")
+        .filter("is_valid_order")
+        .select("dense_rank() over (order by customer_id) as customer_key, order_date, net_revenue")
+        .df()
+    )
+    as_of_date = dbt.ref("int_as_of_date").select("as_of_date").fetchall()[0][0]
+    return calibration_table(orders, as_of_date, settings)

@@ -1,0 +1,292 @@
+"""Publish the marts into a serving DuckDB file that BI tools read (README: Serving the marts).
+
+DuckDB allows one writer or many readers of a file, never both: a BI tool holding the build
+warehouse blocks ``dbt build`` and the build blocks the tool. So ``make publish`` (run at the
+end of ``make build``) copies the serving schemas (``marts``, ``seeds``) of the warehouse into
+``warehouse/serving.duckdb``:
+
+* written in the storage format of ``--storage-version`` (default ``v1.5.0``), so DuckDB 1.5.x
+  readers such as Metabase's DuckDB driver open it (DuckDB 2.0's default format is not
+  readable before 2.0);
+* with each table's columns, types, NOT NULL and primary keys, and the table and column
+  comments that dbt's ``persist_docs`` wrote (BI tools show them as descriptions); a view
+  in those schemas is published as a table holding its rows (the serving file is
+  self-contained: it has no staging schema a view could read);
+* plus ``meta.publish_info`` (one row: when, from where, which storage version, row counts);
+* into a temporary file in the same folder that is checked (row counts) and then atomically
+  renamed over the previous serving file (``os.replace``). A failed or interrupted publish
+  leaves the previous serving file as it was and removes its temporary file.
+
+Usage: ``scripts/publish.py --database WAREHOUSE --out SERVING`` (exit 0 published, 2 failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_SCHEMAS: tuple[str, ...] = ("marts", "seeds")
+# Oldest DuckDB release line that must read the serving file: Metabase's DuckDB driver embeds
+# DuckDB 1.5.x. 'v1.5.0' is the newest format every 1.5.x reader understands.
+DEFAULT_STORAGE_VERSION = "v1.5.0"
+INFO_SCHEMA = "meta"
+INFO_TABLE = "publish_info"
+
+_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_VERSION_RE = re.compile(r"v\d+\.\d+\.\d+")
+_SRC, _DST = "publish_src", "publish_dst"
+
+
+class PublishError(Exception):
+    """The publish could not complete; the previous serving file is unchanged."""
+
+
+@dataclass(frozen=True)
+class TableCopy:
+    """One copied table and its row count."""
+
+    schema: str
+    name: str
+    rows: int
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str | None) -> str:
+    return "null" if text is None else "'" + text.replace("'", "''") + "'"
+
+
+def temp_path_for(out: Path) -> Path:
+    """Temporary file next to the serving file (same filesystem: os.replace is atomic)."""
+    return out.with_name(f".{out.name}.tmp-{os.getpid()}")
+
+
+def _remove_quietly(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[tuple[str, str | None]]:
+    """Tables and views of the schema; a view is published as a table (a snapshot of it)."""
+    return con.execute(
+        "select table_name, comment from duckdb_tables() "
+        "where database_name = ? and schema_name = ? "
+        "union all select view_name, comment from duckdb_views() "
+        "where database_name = ? and schema_name = ? and not internal order by 1",
+        [_SRC, schema, _SRC, schema],
+    ).fetchall()
+
+
+def _create_table_sql(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    columns = con.execute(
+        "select column_name, data_type, is_nullable from duckdb_columns() "
+        "where database_name = ? and schema_name = ? and table_name = ? order by column_index",
+        [_SRC, schema, table],
+    ).fetchall()
+    keys = con.execute(
+        "select constraint_column_names from duckdb_constraints() "
+        "where database_name = ? and schema_name = ? and table_name = ? "
+        "and constraint_type = 'PRIMARY KEY'",
+        [_SRC, schema, table],
+    ).fetchall()
+    parts = [
+        f"{_q(name)} {dtype}" + ("" if nullable else " not null")
+        for name, dtype, nullable in columns
+    ]
+    for (key_columns,) in keys:
+        parts.append("primary key (" + ", ".join(_q(c) for c in key_columns) + ")")
+    return f"create table {_DST}.{_q(schema)}.{_q(table)} (\n    " + ",\n    ".join(parts) + "\n)"
+
+
+def _copy_comments(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, comment: str | None
+) -> None:
+    target = f"{_DST}.{_q(schema)}.{_q(table)}"
+    if comment:
+        con.execute(f"comment on table {target} is {_lit(comment)}")
+    for column, col_comment in con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = ? "
+        "and schema_name = ? and table_name = ? and comment is not null and comment <> ''",
+        [_SRC, schema, table],
+    ).fetchall():
+        con.execute(f"comment on column {target}.{_q(column)} is {_lit(col_comment)}")
+
+
+def _copy_table(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, comment: str | None
+) -> int:
+    con.execute(_create_table_sql(con, schema, table))
+    con.execute(
+        f"insert into {_DST}.{_q(schema)}.{_q(table)} select * from {_SRC}.{_q(schema)}.{_q(table)}"
+    )
+    _copy_comments(con, schema, table, comment)
+    row = con.execute(f"select count(*) from {_DST}.{_q(schema)}.{_q(table)}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def publish(
+    database: Path,
+    out: Path,
+    schemas: tuple[str, ...] = DEFAULT_SCHEMAS,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+    *,
+    copy_table: Callable[[duckdb.DuckDBPyConnection, str, str, str | None], int] | None = None,
+) -> list[TableCopy]:
+    """Copy `schemas` of the warehouse `database` into the serving file `out`, atomically.
+
+    `copy_table` replaces the per-table copy (tests inject failures with it).
+    """
+    copy = copy_table or _copy_table
+    database, out = Path(database), Path(out)
+    for schema in schemas:
+        if not _IDENT_RE.fullmatch(schema):
+            raise PublishError(f"schema must be a plain SQL identifier, got {schema!r}")
+    if not _VERSION_RE.fullmatch(storage_version):
+        raise PublishError(f"storage version must look like v1.5.0, got {storage_version!r}")
+    if not database.is_file():
+        raise PublishError(f"{database}: no such warehouse file (run `make build` first)")
+    if out.resolve() == database.resolve():
+        raise PublishError("the serving file must not be the warehouse file")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(out)
+    _remove_quietly(tmp)
+    copied: list[TableCopy] = []
+    con = duckdb.connect(":memory:")
+    try:
+        try:
+            con.execute(f"attach {_lit(str(database))} as {_SRC} (read_only)")
+        except duckdb.Error as err:
+            raise PublishError(
+                f"{database}: cannot open the warehouse read-only ({str(err).splitlines()[0]}); "
+                "is a build still running?"
+            ) from None
+        con.execute(f"attach {_lit(str(tmp))} as {_DST} (storage_version {_lit(storage_version)})")
+        found = {
+            s
+            for (s,) in con.execute(
+                "select schema_name from duckdb_schemas() where database_name = ?", [_SRC]
+            ).fetchall()
+        }
+        missing = [s for s in schemas if s not in found]
+        if "marts" in schemas and "marts" in missing:
+            raise PublishError(f"{database}: no `marts` schema (run `dbt build` first)")
+        con.execute("begin transaction")
+        for schema in schemas:
+            if schema in missing:
+                continue
+            con.execute(f"create schema {_DST}.{_q(schema)}")
+            for table, comment in _tables(con, schema):
+                rows = copy(con, schema, table, comment)
+                copied.append(TableCopy(schema, table, rows))
+        _write_info(con, database, storage_version, copied)
+        con.execute("commit")
+        _check_counts(con, copied)
+        con.execute(f"detach {_DST}")
+        con.execute(f"detach {_SRC}")
+        con.close()
+        os.replace(tmp, out)
+    except BaseException:
+        con.close()
+        _remove_quietly(tmp)
+        raise
+    return copied
+
+
+def _write_info(
+    con: duckdb.DuckDBPyConnection, database: Path, storage_version: str, copied: list[TableCopy]
+) -> None:
+    con.execute(f"create schema {_DST}.{INFO_SCHEMA}")
+    con.execute(
+        f"create table {_DST}.{INFO_SCHEMA}.{INFO_TABLE} (published_at timestamp, "
+        "source_warehouse varchar, storage_version varchar, written_by_duckdb varchar, "
+        "tables integer, total_rows bigint)"
+    )
+    con.execute(
+        f"insert into {_DST}.{INFO_SCHEMA}.{INFO_TABLE} values (?, ?, ?, ?, ?, ?)",
+        [
+            datetime.now(UTC).replace(tzinfo=None),
+            str(database.resolve()),
+            storage_version,
+            duckdb.__version__,
+            len(copied),
+            sum(t.rows for t in copied),
+        ],
+    )
+    con.execute(
+        f"comment on table {_DST}.{INFO_SCHEMA}.{INFO_TABLE} is "
+        "'One row: when this serving file was published (UTC), from which warehouse, in which "
+        "DuckDB storage version. Resync the BI tool after a newer publish.'"
+    )
+
+
+def _check_counts(con: duckdb.DuckDBPyConnection, copied: list[TableCopy]) -> None:
+    for t in copied:
+        src = con.execute(f"select count(*) from {_SRC}.{_q(t.schema)}.{_q(t.name)}").fetchone()
+        if src is None or int(src[0]) != t.rows:
+            raise PublishError(f"{t.schema}.{t.name}: copied {t.rows} rows, source has {src}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="publish.py",
+        description="Copy the marts of the warehouse into the serving DuckDB file BI tools read.",
+    )
+    p.add_argument(
+        "--database",
+        type=Path,
+        default=Path(os.environ.get("DBT_DUCKDB_PATH", "warehouse/dtc.duckdb")),
+        help="build warehouse (default: $DBT_DUCKDB_PATH or warehouse/dtc.duckdb)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path(os.environ.get("DTC_SERVING_PATH", "warehouse/serving.duckdb")),
+        help="serving file (default: $DTC_SERVING_PATH or warehouse/serving.duckdb)",
+    )
+    p.add_argument(
+        "--schemas",
+        default=",".join(DEFAULT_SCHEMAS),
+        help="comma-separated schemas to copy (default: marts,seeds)",
+    )
+    p.add_argument(
+        "--storage-version",
+        default=DEFAULT_STORAGE_VERSION,
+        help=f"DuckDB storage format of the serving file (default {DEFAULT_STORAGE_VERSION})",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    schemas = tuple(s.strip() for s in args.schemas.split(",") if s.strip())
+    try:
+        copied = publish(args.database, args.out, schemas, args.storage_version)
+    except PublishError as err:
+        print(f"publish: {err}; the previous serving file is unchanged.", file=sys.stderr)
+        return 2
+    except duckdb.Error as err:
+        print(
+            f"publish: failed ({str(err).splitlines()[0]}); the previous serving file is "
+            "unchanged.",
+            file=sys.stderr,
+        )
+        return 2
+    rows = sum(t.rows for t in copied)
+    print(
+        f"publish: {len(copied)} tables ({rows:,} rows) from {args.database} -> {args.out} "
+        f"(DuckDB storage {args.storage_version}; resync BI tools to see the new data)"
+    )
+    return 0

@@ -1,0 +1,821 @@
+"""The visual report: one self-contained HTML file drawn from the marts (``make report``).
+
+Every chart is an altair (Vega-Lite) spec rendered in the browser by Vega, whose JavaScript
+is inlined from vl-convert's bundle: the file opens offline, with no CDN and no server. Each
+section names the marts it reads; a section whose mart is not in the warehouse says so
+instead of drawing (so the report grows as the area marts land). Each section also prints
+its key figures in a table (``tr[data-figure]``) that the browser test compares with the
+marts, and names its chart data ``source`` (``window.dtcCharts[key].data('source')``).
+
+Usage: ``scripts/report.py --database warehouse/serving.duckdb --out reports/report.html``
+(the serving file or the build warehouse; it is opened read-only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import math
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import duckdb
+import pandas as pd
+
+# LTV curve horizons (days after the first order; window N = days 0..N-1, as in
+# int_customers_value_windows: complete when as_of_date - first_order_date >= N - 1).
+LTV_CURVE_DAYS: tuple[int, ...] = (30, 60, 90, 120, 182, 240, 300, 365)
+# BF/CM vs rest: repeat within N days of the first order (same window rule).
+REPEAT_WINDOWS: tuple[int, ...] = (90, 180)
+COLORS = {"primary": "#1f5f8b", "accent": "#d9822b", "muted": "#8a8a8a"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number printed under a chart (and checked by the browser test)."""
+
+    key: str
+    label: str
+    value: float | int | str | None
+    unit: str = ""  # "EUR", "%", "days", "" (count)
+
+    def formatted(self) -> str:
+        v = self.value
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "n/a"
+        if isinstance(v, str):
+            return v
+        if self.unit == "%":
+            return f"{v:.1%}"
+        if self.unit == "EUR":
+            return f"{v:,.2f} EUR"
+        if self.unit == "days":
+            return f"{v:,.1f} days"
+        if isinstance(v, int) or float(v).is_integer():
+            return f"{int(v):,}"
+        return f"{v:,.2f}"
+
+
+@dataclass
+class SectionOutput:
+    chart: alt.TopLevelMixin | None
+    figures: list[Figure] = field(default_factory=list)
+    table: pd.DataFrame | None = None  # shown when there is no chart
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    needs: tuple[str, ...]  # marts (schema marts) the section reads
+    description: str
+    build: Callable[[duckdb.DuckDBPyConnection], SectionOutput]
+
+
+class SectionError(Exception):
+    """The mart exists but does not have the shape the section reads."""
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    return con.execute(sql).df()
+
+
+def _source(frame: pd.DataFrame) -> alt.InlineData:
+    """Chart data named 'source' (the browser test reads it back through the Vega view)."""
+    records = json.loads(frame.to_json(orient="records", date_format="iso"))
+    return alt.InlineData(values=records, name="source")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+    ]
+
+
+def _require(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> None:
+    have = set(_columns(con, table))
+    missing = [c for c in columns if c not in have]
+    if missing:
+        raise SectionError(f"marts.{table} has no column(s) {', '.join(missing)}")
+
+
+def _one_row_per(frame: pd.DataFrame, keys: list[str], table: str) -> None:
+    if frame.duplicated(keys).any():
+        raise SectionError(f"marts.{table}: expected one row per {', '.join(keys)}")
+
+
+def _f(value: Any) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return None
+    return float(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections on the core marts (always present)
+# ---------------------------------------------------------------------------------------------
+
+
+def sales_by_month(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    frame = _df(
+        con,
+        """
+        select
+            order_month as month,
+            count(*) as valid_orders,
+            sum(net_revenue) as net_revenue,
+            sum(case when is_first_order then 1 else 0 end) as new_customers
+        from marts.fct_orders
+        where is_valid_order
+        group by order_month
+        order by order_month
+        """,
+    )
+    frame["aov"] = frame["net_revenue"] / frame["valid_orders"]
+    long = frame.melt(
+        id_vars=["month"],
+        value_vars=["net_revenue", "valid_orders", "new_customers", "aov"],
+        var_name="metric",
+        value_name="value",
+    )
+    chart = (
+        alt.Chart(_source(long))
+        .mark_line(point=True, color=COLORS["primary"])
+        .encode(
+            x=alt.X("month:T", title=None),
+            y=alt.Y("value:Q", title=None),
+            tooltip=["month:T", "metric:N", alt.Tooltip("value:Q", format=",.2f")],
+        )
+        .properties(width=330, height=150)
+        .facet(facet=alt.Facet("metric:N", title=None), columns=2)
+        .resolve_scale(y="independent")
+    )
+    total_orders = int(frame["valid_orders"].sum())
+    total_revenue = float(frame["net_revenue"].sum())
+    figures = [
+        Figure("net_revenue_total", "Net revenue, all months (excl. VAT)", total_revenue, "EUR"),
+        Figure("valid_orders_total", "Valid orders", total_orders),
+        Figure("new_customers_total", "New customers", int(frame["new_customers"].sum())),
+        Figure("aov_total", "Average order value", total_revenue / total_orders, "EUR"),
+        Figure("months", "Months", len(frame)),
+    ]
+    return SectionOutput(chart, figures)
+
+
+def ltv_curves_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    windows = ", ".join(f"({n})" for n in LTV_CURVE_DAYS)
+    frame = _df(
+        con,
+        f"""
+        with windows (window_days) as (values {windows}),
+        customers as (
+            select customer_id, acquisition_channel, first_order_date, as_of_date
+            from marts.dim_customers
+        ),
+        orders as (
+            select customer_id, order_date, net_revenue
+            from marts.fct_orders
+            where is_valid_order
+        ),
+        per_customer as (
+            select
+                customers.acquisition_channel,
+                windows.window_days,
+                customers.customer_id,
+                sum(case when orders.order_date - customers.first_order_date
+                    < windows.window_days then orders.net_revenue else 0 end) as value
+            from customers
+            cross join windows
+            inner join orders on orders.customer_id = customers.customer_id
+            where customers.as_of_date - customers.first_order_date >= windows.window_days - 1
+            group by all
+        )
+        select acquisition_channel, window_days, count(*) as customers, avg(value) as ltv
+        from per_customer
+        group by all
+        union all
+        select 'all channels', window_days, count(*), avg(value)
+        from per_customer
+        group by all
+        order by 1, 2
+        """,
+    )
+    chart = (
+        alt.Chart(_source(frame))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("window_days:Q", title="days since first order"),
+            y=alt.Y("ltv:Q", title="cumulative net revenue per customer (EUR)"),
+            color=alt.Color("acquisition_channel:N", title="acquisition channel"),
+            tooltip=[
+                "acquisition_channel:N",
+                "window_days:Q",
+                alt.Tooltip("ltv:Q", format=",.2f"),
+                "customers:Q",
+            ],
+        )
+        .properties(width=700, height=320)
+    )
+    overall = frame[frame["acquisition_channel"] == "all channels"].set_index("window_days")
+    figures = [
+        Figure(f"ltv_{n}d", f"LTV {n} days, all channels", _f(overall["ltv"].get(n)), "EUR")
+        for n in (182, 365)
+    ]
+    figures.append(
+        Figure(
+            "ltv_182d_customers",
+            "Customers with a complete 182-day window",
+            int(overall["customers"].get(182, 0)),
+        )
+    )
+    return SectionOutput(chart, figures)
+
+
+def bfcm_vs_rest(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    selects = " union all ".join(
+        f"""
+        select
+            case when is_bfcm_acquired then 'BF/CM' else 'rest of year' end as acquired,
+            {n} as window_days,
+            count(*) as customers,
+            sum(case when days_to_second_order < {n} then 1 else 0 end) as repeat_customers
+        from marts.dim_customers
+        where as_of_date - first_order_date >= {n - 1}
+        group by all
+        """
+        for n in REPEAT_WINDOWS
+    )
+    frame = _df(con, f"select * from ({selects}) order by window_days, acquired")
+    frame["repeat_rate"] = frame["repeat_customers"] / frame["customers"]
+    chart = (
+        alt.Chart(_source(frame))
+        .mark_bar()
+        .encode(
+            x=alt.X("acquired:N", title=None),
+            y=alt.Y("repeat_rate:Q", title="repeat rate", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "acquired:N",
+                scale=alt.Scale(range=[COLORS["accent"], COLORS["primary"]]),
+                legend=None,
+            ),
+            column=alt.Column("window_days:O", title="repeat within N days of the first order"),
+            tooltip=[
+                "acquired:N",
+                "window_days:O",
+                "customers:Q",
+                "repeat_customers:Q",
+                alt.Tooltip("repeat_rate:Q", format=".1%"),
+            ],
+        )  # fmt: skip
+        .properties(width=220, height=220)
+    )
+    figures = []
+    for row in frame.itertuples():
+        slug = "bfcm" if row.acquired == "BF/CM" else "rest"
+        figures.append(
+            Figure(
+                f"repeat_{row.window_days}d_{slug}",
+                f"{row.acquired}: repeat within {row.window_days} days "
+                f"({int(row.repeat_customers):,} of {int(row.customers):,})",
+                _f(row.repeat_rate),
+                "%",
+            )
+        )
+    return SectionOutput(chart, figures)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections on the area marts (drawn when the mart is in the warehouse)
+# ---------------------------------------------------------------------------------------------
+
+FIVE_NUMBERS: tuple[tuple[str, str, str], ...] = (
+    ("blended_cac", "Blended CAC", "EUR"),
+    ("cos", "COS (spend / net revenue)", "%"),
+    ("median_days_to_second_order", "Median days to 2nd order", "days"),
+    ("ltv_182d", "LTV 6 months", "EUR"),
+    ("ltv_365d", "LTV 12 months", "EUR"),
+    ("churn_6m", "Churn at 6 months", "%"),
+    ("churn_12m", "Churn at 12 months", "%"),
+)
+
+
+def five_numbers(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    metrics = tuple(m for m, _, _ in FIVE_NUMBERS)
+    _require(con, "fct_kpis_monthly", ("month", *metrics))
+    frame = _df(con, f"select month, {', '.join(metrics)} from marts.fct_kpis_monthly")
+    _one_row_per(frame, ["month"], "fct_kpis_monthly")
+    frame = frame.sort_values("month")
+    long = frame.melt(id_vars=["month"], value_vars=list(metrics), var_name="metric").dropna()
+    labels = {m: label for m, label, _ in FIVE_NUMBERS}
+    long["metric"] = long["metric"].map(labels)
+    chart = (
+        alt.Chart(_source(long))
+        .mark_line(point=True, color=COLORS["primary"])
+        .encode(
+            x=alt.X("month:T", title=None),
+            y=alt.Y("value:Q", title=None),
+            tooltip=["month:T", "metric:N", alt.Tooltip("value:Q", format=",.3f")],
+        )
+        .properties(width=200, height=120)
+        .facet(facet=alt.Facet("metric:N", title=None), columns=4)
+        .resolve_scale(y="independent")
+    )
+    figures = []
+    for metric, label, unit in FIVE_NUMBERS:
+        known = frame.dropna(subset=[metric])
+        if known.empty:
+            figures.append(Figure(metric, f"{label} (no mature month yet)", None, unit))
+            continue
+        last = known.iloc[-1]
+        month = pd.Timestamp(last["month"]).strftime("%Y-%m")
+        figures.append(Figure(metric, f"{label}, {month}", _f(last[metric]), unit))
+    return SectionOutput(chart, figures)
+
+
+def cohort_retention(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    cols = ("cohort_month", "months_since_first_order", "cohort_size", "active_customers",
+            "retention_rate", "is_complete")  # fmt: skip
+    _require(con, "fct_cohort_retention", cols)
+    frame = _df(
+        con,
+        f"select {', '.join(cols)} from marts.fct_cohort_retention "
+        "where is_complete and retention_rate is not null",
+    )
+    _one_row_per(frame, ["cohort_month", "months_since_first_order"], "fct_cohort_retention")
+    frame = frame.drop(columns=["is_complete"]).sort_values(
+        ["cohort_month", "months_since_first_order"]
+    )
+    chart = (
+        alt.Chart(_source(frame))
+        .mark_rect()
+        .encode(
+            x=alt.X("months_since_first_order:O", title="months since first order"),
+            y=alt.Y("yearmonth(cohort_month):O", title="cohort (month of first order)"),
+            color=alt.Color(
+                "retention_rate:Q",
+                title="active share",
+                scale=alt.Scale(scheme="blues"),
+                legend=alt.Legend(format="%"),
+            ),
+            tooltip=[
+                alt.Tooltip("yearmonth(cohort_month):O", title="cohort"),
+                "months_since_first_order:O",
+                "cohort_size:Q",
+                "active_customers:Q",
+                alt.Tooltip("retention_rate:Q", format=".1%"),
+            ],
+        )
+        .properties(width=700, height=alt.Step(14))
+    )
+    month1 = frame[frame["months_since_first_order"] == 1]
+    denominator = int(month1["cohort_size"].sum())
+    figures = [
+        Figure("cohorts", "Cohorts", int(frame["cohort_month"].nunique())),
+        Figure(
+            "retention_month_1",
+            "Active in month 1 (all complete cohorts, customer-weighted)",
+            int(month1["active_customers"].sum()) / denominator if denominator else None,
+            "%",
+        ),
+    ]
+    return SectionOutput(chart, figures)
+
+
+def cac_vs_ltv_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    cols = ("month", "channel", "spend", "new_customers", "ltv_182d", "ltv_365d")
+    _require(con, "fct_acquisition_monthly", cols)
+    frame = _df(
+        con,
+        """
+        select
+            channel,
+            sum(spend) / nullif(sum(new_customers), 0) as cac,
+            sum(ltv_182d * new_customers)
+                / nullif(sum(case when ltv_182d is not null then new_customers end), 0)
+                as ltv_182d,
+            sum(ltv_365d * new_customers)
+                / nullif(sum(case when ltv_365d is not null then new_customers end), 0)
+                as ltv_365d,
+            sum(new_customers) as new_customers,
+            sum(spend) as spend
+        from marts.fct_acquisition_monthly
+        group by channel
+        order by channel
+        """,
+    )
+    long = frame.melt(
+        id_vars=["channel"], value_vars=["cac", "ltv_182d", "ltv_365d"], var_name="measure"
+    ).dropna()
+    long["measure"] = long["measure"].map(
+        {"cac": "CAC", "ltv_182d": "LTV 6 months", "ltv_365d": "LTV 12 months"}
+    )
+    chart = (
+        alt.Chart(_source(long))
+        .mark_bar()
+        .encode(
+            y=alt.Y("channel:N", title=None),
+            x=alt.X("value:Q", title="EUR per new customer"),
+            color=alt.Color(
+                "measure:N",
+                scale=alt.Scale(
+                    domain=["CAC", "LTV 6 months", "LTV 12 months"],
+                    range=[COLORS["accent"], "#7fb3d5", COLORS["primary"]],
+                ),
+            ),
+            yOffset="measure:N",
+            tooltip=["channel:N", "measure:N", alt.Tooltip("value:Q", format=",.2f")],
+        )
+        .properties(width=600, height=alt.Step(12))
+    )
+    everything = frame[frame["channel"] == "all"]
+    source = everything if not everything.empty else frame
+    spend = float(source["spend"].sum())
+    new = float(source["new_customers"].sum())
+    figures = [
+        Figure("blended_cac", "Blended CAC, all months", spend / new if new else None, "EUR"),
+        Figure("channels", "Channels", int((frame["channel"] != "all").sum())),
+    ]
+    return SectionOutput(chart, figures)
+
+
+def customer_base(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    cols = ("month", "new_customers", "returning_customers", "reactivated_customers")
+    _require(con, "fct_customer_base_monthly", cols)
+    frame = _df(con, f"select {', '.join(cols)} from marts.fct_customer_base_monthly")
+    _one_row_per(frame, ["month"], "fct_customer_base_monthly")
+    frame = frame.sort_values("month")
+    long = frame.melt(id_vars=["month"], var_name="buyers", value_name="customers")
+    long["buyers"] = long["buyers"].str.replace("_customers", "", regex=False)
+    chart = (
+        alt.Chart(_source(long))
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonth(month):O", title=None),
+            y=alt.Y("customers:Q", title="buyers in the month", stack="zero"),
+            color=alt.Color(
+                "buyers:N",
+                scale=alt.Scale(
+                    domain=["new", "returning", "reactivated"],
+                    range=[COLORS["accent"], COLORS["primary"], "#7fb3d5"],
+                ),
+            ),
+            tooltip=["yearmonth(month):O", "buyers:N", "customers:Q"],
+        )
+        .properties(width=700, height=260)
+    )
+    last = frame.iloc[-1]
+    month = pd.Timestamp(last["month"]).strftime("%Y-%m")
+    figures = [
+        Figure(f"{kind}_last_month", f"{kind.capitalize()} buyers, {month}", int(last[col]))
+        for kind, col in (
+            ("new", "new_customers"),
+            ("returning", "returning_customers"),
+            ("reactivated", "reactivated_customers"),
+        )
+    ]
+    return SectionOutput(chart, figures)
+
+
+def first_products(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    table = "fct_first_product_performance"
+    _require(con, table, ("first_product_id", "customers", "is_below_min_sample"))
+    have = set(_columns(con, table))
+    horizon = next(
+        (
+            n
+            for n in (365, 180, 90)
+            if {f"repeat_rate_{n}d", f"repeat_rate_{n}d_ci_low", f"repeat_rate_{n}d_ci_high"}
+            <= have
+            and con.execute(
+                f"select count(repeat_rate_{n}d) from marts.{table} where not is_below_min_sample"
+            ).fetchone()[0]
+        ),
+        None,
+    )
+    if horizon is None:
+        raise SectionError(f"marts.{table}: no repeat rate with intervals for a ranked product")
+    rate = f"repeat_rate_{horizon}d"
+    name = ", product_name" if "product_name" in have else ""
+    frame = _df(
+        con,
+        f"""
+        select first_product_id{name}, customers, {rate} as repeat_rate,
+            {rate}_ci_low as ci_low, {rate}_ci_high as ci_high
+        from marts.{table}
+        where not is_below_min_sample and {rate} is not null
+        order by {rate} desc, first_product_id
+        """,
+    )
+    _one_row_per(frame, ["first_product_id"], table)
+    frame["label"] = frame["product_name"] if name else frame["first_product_id"]
+    frame["rank"] = range(1, len(frame) + 1)
+    order = frame["label"].tolist()
+    base = alt.Chart(_source(frame)).encode(
+        y=alt.Y("label:N", sort=order, title=f"first product (ranked by {horizon}-day repeat)")
+    )
+    chart = (
+        base.mark_rule(color=COLORS["muted"]).encode(
+            x=alt.X(
+                "ci_low:Q",
+                title=f"repeat within {horizon} days (95% interval)",
+                axis=alt.Axis(format="%"),
+            ),
+            x2="ci_high:Q",
+        )  # fmt: skip
+        + base.mark_point(filled=True, color=COLORS["primary"], size=60).encode(
+            x="repeat_rate:Q",
+            tooltip=[
+                "label:N",
+                "customers:Q",
+                alt.Tooltip("repeat_rate:Q", format=".1%"),
+                alt.Tooltip("ci_low:Q", format=".1%"),
+                alt.Tooltip("ci_high:Q", format=".1%"),
+            ],
+        )  # fmt: skip
+    ).properties(width=600, height=alt.Step(16))
+    top = frame.iloc[0] if not frame.empty else None
+    figures = [
+        Figure("ranked_products", "Ranked first products (above the minimum sample)", len(frame)),
+        Figure("top_product", "Top first product", None if top is None else str(top["label"])),
+        Figure(
+            "top_product_rate",
+            f"Its repeat rate within {horizon} days",
+            None if top is None else _f(top["repeat_rate"]),
+            "%",
+        ),
+    ]
+    return SectionOutput(chart, figures)
+
+
+def mart_table(table: str, limit: int = 40) -> Callable[[duckdb.DuckDBPyConnection], SectionOutput]:
+    """A mart without a pinned chart layout: shown as a table (first `limit` rows)."""
+
+    def build(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+        rows = con.execute(f"select count(*) from marts.{table}").fetchone()
+        frame = _df(con, f"select * from marts.{table} limit {limit}")
+        return SectionOutput(None, [Figure("rows", "Rows", int(rows[0]) if rows else 0)], frame)
+
+    return build
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "five_numbers",
+        "The five numbers",
+        ("fct_kpis_monthly",),
+        "Blended CAC, COS net of returns, delay to the 2nd order, LTV at 6 and 12 months and "
+        "churn at 6 and 12 months, each from the latest cohorts mature enough for it.",
+        five_numbers,
+    ),
+    Section(
+        "sales",
+        "Sales by month",
+        ("fct_orders",),
+        "Valid orders only; net revenue excl. VAT and net of returns attributed to the order; "
+        "AOV = net revenue / valid orders; new customers = first valid orders. The last month "
+        "runs to the as-of date and may be partial.",
+        sales_by_month,
+    ),
+    Section(
+        "retention",
+        "Cohort retention",
+        ("fct_cohort_retention",),
+        "Share of each cohort (month of first valid order) ordering in month k after it "
+        "(period activity, not cumulative repeat). Incomplete months are blank, never 0.",
+        cohort_retention,
+    ),
+    Section(
+        "ltv_curves",
+        "LTV curves by acquisition channel",
+        ("fct_orders", "dim_customers"),
+        "Cumulative net revenue per customer within N days of the first order (first order "
+        "included), over the customers whose N-day window is complete by the as-of date.",
+        ltv_curves_by_channel,
+    ),
+    Section(
+        "cac_vs_ltv",
+        "CAC vs LTV at 6 and 12 months by channel",
+        ("fct_acquisition_monthly",),
+        "CAC = spend / new customers over all months; LTV 6 / 12 months averaged over the new "
+        "customers of the months where it is mature.",
+        cac_vs_ltv_by_channel,
+    ),
+    Section(
+        "customer_base",
+        "New, returning and reactivated buyers per month",
+        ("fct_customer_base_monthly",),
+        "Buyers of each month split into new, returning (bought in the previous 12 months) and "
+        "reactivated (bought before, not in the previous 12 months).",
+        customer_base,
+    ),
+    Section(
+        "first_products",
+        "First-product ranking",
+        ("fct_first_product_performance",),
+        "First products ranked by the repeat rate of the customers they brought, with 95% "
+        "Wilson intervals; products below the minimum sample are not ranked.",
+        first_products,
+    ),
+    Section(
+        "bfcm",
+        "BF/CM vs rest",
+        ("dim_customers",),
+        "Customers acquired in the Black Friday / Cyber Monday windows against the others: "
+        "repeat within 90 and 180 days of the first order, over customers whose window is "
+        "complete.",
+        bfcm_vs_rest,
+    ),
+    Section(
+        "promo_cohorts",
+        "Promo and BF/CM cohorts",
+        ("fct_promo_cohorts",),
+        "The promo cohorts mart as built (first rows).",
+        mart_table("fct_promo_cohorts"),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------------------------
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
+       color: #222; background: #f6f7f9; }
+header { background: #1f5f8b; color: white; padding: 18px 32px; }
+header h1 { margin: 0 0 4px 0; font-size: 24px; }
+header p { margin: 0; opacity: 0.9; }
+main { padding: 16px 32px; max-width: 1100px; }
+section { background: white; border-radius: 6px; padding: 16px 20px; margin: 16px 0;
+          box-shadow: 0 1px 2px rgba(0,0,0,0.08); }
+section h2 { margin: 0 0 6px 0; font-size: 19px; }
+p.definition { color: #555; margin: 0 0 10px 0; font-size: 14px; }
+p.missing { color: #8a6d3b; background: #fcf8e3; padding: 8px 12px; border-radius: 4px; }
+table { border-collapse: collapse; font-size: 14px; margin-top: 8px; }
+th, td { text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid #eee; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+nav a { color: white; margin-right: 12px; font-size: 13px; }
+"""
+
+
+def _figures_html(figures: list[Figure]) -> str:
+    rows = "".join(
+        f'<tr data-figure="{html.escape(f.key)}" data-value="{html.escape(json.dumps(f.value))}">'
+        f"<th>{html.escape(f.label)}</th><td class='num'>{html.escape(f.formatted())}</td></tr>"
+        for f in figures
+    )
+    return f'<table class="figures">{rows}</table>'
+
+
+def _frame_html(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f'<table class="mart"><tr>{head}</tr>{body}</table>'
+
+
+def _script_json(value: object) -> str:
+    return json.dumps(value, default=str).replace("</", "<\\/")
+
+
+def render_html(
+    database: Path, sections: tuple[Section, ...] = SECTIONS
+) -> tuple[str, dict[str, str]]:
+    """The report's HTML and each section's status (rendered / missing / error)."""
+    import vl_convert as vlc
+
+    alt.data_transformers.disable_max_rows()
+    status: dict[str, str] = {}
+    specs: dict[str, dict[str, Any]] = {}
+    blocks: list[str] = []
+    with duckdb.connect(str(database), read_only=True) as con:
+        marts = {
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        }
+        as_of = con.execute("select max(as_of_date) from marts.dim_customers").fetchone()
+        for s in sections:
+            head = (
+                f'<section id="{s.key}" data-section="{s.key}" data-status="{{status}}">'
+                f"<h2>{html.escape(s.title)}</h2>"
+                f'<p class="definition">{html.escape(s.description)}</p>'
+            )
+            missing = [m for m in s.needs if m not in marts]
+            if missing:
+                status[s.key] = "missing"
+                names = ", ".join(f"marts.{m}" for m in missing)
+                blocks.append(
+                    head.format(status="missing")
+                    + f'<p class="missing">Not in this warehouse yet: needs {names}.</p>'
+                    + "</section>"
+                )
+                continue
+            try:
+                out = s.build(con)
+            except SectionError as err:
+                status[s.key] = "error"
+                blocks.append(
+                    head.format(status="error")
+                    + f'<p class="missing">Cannot draw: {html.escape(str(err))}.</p></section>'
+                )
+                continue
+            status[s.key] = "rendered"
+            body = ""
+            if out.chart is not None:
+                specs[s.key] = out.chart.to_dict()
+                body += f'<div class="chart" id="chart-{s.key}"></div>'
+            if out.table is not None:
+                body += _frame_html(out.table)
+            blocks.append(head.format(status="rendered") + body + _figures_html(out.figures))
+            blocks[-1] += "</section>"
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    as_of_text = str(as_of[0]) if as_of and as_of[0] else "n/a"
+    nav = "".join(f'<a href="#{s.key}">{html.escape(s.title)}</a>' for s in sections)
+    bundle = vlc.javascript_bundle()
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>DTC customer economics report, as of {html.escape(as_of_text)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<header>
+<h1>Customer economics</h1>
+<p>As of {html.escape(as_of_text)} &middot; money in EUR excl. VAT &middot; generated
+{generated} from {html.escape(database.name)}</p>
+<nav>{nav}</nav>
+</header>
+<main>
+{"".join(blocks)}
+</main>
+<script>{bundle}</script>
+<script>
+const dtcSpecs = {_script_json(specs)};
+window.dtcCharts = {{}};
+window.dtcReady = Promise.all(Object.entries(dtcSpecs).map(([key, spec]) =>
+  vegaEmbed("#chart-" + key, spec, {{renderer: "svg", actions: false}})
+    .then((result) => {{ window.dtcCharts[key] = result.view; }})
+)).then(() => "ok", (err) => {{ document.body.dataset.chartError = String(err); throw err; }});
+</script>
+</body>
+</html>
+"""
+    return page, status
+
+
+def write_report(database: Path, out: Path) -> dict[str, str]:
+    """Render the report to `out` (written to a temporary name, then renamed)."""
+    page, status = render_html(database)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, out)
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="report.py", description="Render the self-contained HTML report from the marts."
+    )
+    p.add_argument(
+        "--database",
+        type=Path,
+        default=Path(os.environ.get("DTC_SERVING_PATH", "warehouse/serving.duckdb")),
+        help="serving file or warehouse (default: $DTC_SERVING_PATH or warehouse/serving.duckdb)",
+    )
+    p.add_argument("--out", type=Path, default=Path("reports/report.html"), help="HTML file")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.database.is_file():
+        print(f"report: {args.database}: no such file (run `make build`)", file=sys.stderr)
+        return 2
+    try:
+        status = write_report(args.database, args.out)
+    except duckdb.Error as err:
+        print(f"report: cannot read {args.database}: {err}", file=sys.stderr)
+        return 2
+    drawn = [k for k, v in status.items() if v == "rendered"]
+    waiting = [k for k, v in status.items() if v != "rendered"]
+    print(f"report: {args.out} ({len(drawn)} sections drawn: {', '.join(drawn)})")
+    if waiting:
+        print(f"report: not drawn (mart not built or not readable): {', '.join(waiting)}")
+    return 0

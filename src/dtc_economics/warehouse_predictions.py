@@ -1,0 +1,519 @@
+"""Warehouse layer of the customer-value predictions (BG/NBD + Gamma-Gamma).
+
+The dbt Python models in ``models/marts/predictions/`` are thin wrappers: they read valid
+orders from ``fct_orders`` and the reference date from ``int_as_of_date``, then call
+:func:`customer_predictions_table` or :func:`calibration_table`. The fitting and the
+closed forms live in :mod:`dtc_economics.btyd` (validated on CDNOW); this module adds the
+data-sufficiency gate, fit-status handling and the output tables with fixed column types.
+
+Conventions (docs/predictions_warehouse.md):
+
+* time unit = days; a purchase = a customer's valid orders of one calendar day (reporting
+  timezone) merged; value = net revenue excl. VAT (after returns attributed to the order);
+* customers are identified by an integer ``customer_key`` (the models number
+  dim_customers in DuckDB): grouping and aligning a million string ids in pandas took
+  three quarters of the run time at 1M customers;
+* nothing here raises on thin or odd data: when the gate fails or a fit is not usable,
+  prediction columns are null and ``prediction_status`` / ``prediction_status_reason``
+  say why, so the dbt build goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from dtc_economics import btyd
+
+# prediction_status values (accepted_values in _predictions__models.yml)
+STATUS_PREDICTED = "predicted"  # purchase and value predictions available
+STATUS_PURCHASES_ONLY = "purchases_only"  # BG/NBD usable, Gamma-Gamma not: value columns null
+STATUS_INSUFFICIENT_DATA = "insufficient_data"  # below the data-sufficiency gate
+STATUS_FIT_FAILED = "fit_failed"  # BG/NBD did not converge or hit a bound
+STATUS_NO_HISTORY = "no_history"  # customer without a valid order up to the fit date
+
+# order_value_source values: where a customer's expected_order_value comes from
+VALUE_OWN_HISTORY = "own_history"  # Gamma-Gamma posterior mean (own repeat mean + population)
+VALUE_POPULATION_NO_REPEAT = "population_mean_no_repeat"  # frequency = 0
+VALUE_POPULATION_NON_POSITIVE = "population_mean_non_positive_value"  # repeat net value <= 0
+
+# Mean repeat values closer to 0 than half a cent are set to 0 (and so left out of the
+# Gamma-Gamma fit): fully refunded orders can carry float noise such as 1.4e-14 in
+# fct_orders.net_revenue, and a handful of such "positive" values moves the Gamma-Gamma
+# parameters by 15% (log m = -32 is an extreme outlier for a gamma likelihood).
+HALF_CENT = 0.005
+
+KEY = "customer_key"  # integer customer key in the orders and customers frames
+
+MAX_BUCKET = 7  # frequency buckets 0..6 and "7+"
+SCOPE_HOLDOUT = "holdout"
+SCOPE_AS_OF = "as_of"
+
+
+@dataclass(frozen=True)
+class PredictionSettings:
+    """Business thresholds, from dbt vars (dbt_project.yml, block "predictions")."""
+
+    horizon_days: int = 365
+    calibration_days: int = 180
+    min_customers: int = 500
+    min_history_days: int = 180
+    min_repeat_buyers: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("horizon_days", "calibration_days"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1 day")
+        for name in ("min_customers", "min_history_days", "min_repeat_buyers"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> PredictionSettings:
+        """Build from {field name: value}, e.g. the vars a dbt Python model reads with
+        ``dbt.config.meta_get``. dbt may hand rendered vars over as strings, so every value
+        is cast to int. A missing or empty value is a configuration error (raises)."""
+        parsed: dict[str, int] = {}
+        for name in cls.__dataclass_fields__:
+            raw = values.get(name)
+            if raw is None or str(raw).strip() == "":
+                raise ValueError(f"prediction setting {name!r} is not set (dbt var missing?)")
+            parsed[name] = int(float(str(raw)))
+        return cls(**parsed)
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    """Per-customer model inputs as of ``fit_end`` with the gate result and the fits."""
+
+    fit_end: dt.date
+    status: str
+    reason: str
+    summary: pd.DataFrame  # index customer_key; frequency, recency, T (days), monetary_value
+    bgnbd: btyd.BGNBDFit | None = None
+    gamma_gamma: btyd.GammaGammaFit | None = None
+    correlation: float = float("nan")
+
+    @property
+    def purchases_usable(self) -> bool:
+        return self.status in (STATUS_PREDICTED, STATUS_PURCHASES_ONLY)
+
+    @property
+    def values_usable(self) -> bool:
+        return self.status == STATUS_PREDICTED
+
+
+def _as_date(value: Any) -> dt.date:
+    """A date from a date, datetime, pandas Timestamp or ISO string."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return pd.Timestamp(value).date()
+
+
+def _fit_problem(fit: btyd.BGNBDFit | btyd.GammaGammaFit) -> str:
+    parts = [f"success={fit.success}"]
+    if fit.at_bound:
+        parts.append(f"at bound: {', '.join(fit.at_bound)}")
+    if isinstance(fit, btyd.GammaGammaFit) and fit.params.q <= 1.0:
+        parts.append(f"q = {fit.params.q:.3g} <= 1 (mean order value undefined)")
+    parts.append(f"message: {fit.message}")
+    return "; ".join(parts)
+
+
+def fit_models(
+    orders: pd.DataFrame, fit_end: dt.date | str, settings: PredictionSettings
+) -> FitOutcome:
+    """Summarise orders up to ``fit_end`` (inclusive), apply the gate, fit both models.
+
+    ``orders`` has one row per valid order: customer_key, order_date, net_revenue. Never
+    raises for thin data: failures are reported in ``status`` and ``reason``.
+    """
+    end = _as_date(fit_end)
+    summary = btyd.summarise_orders(
+        orders,
+        pd.Timestamp(end),
+        time_unit="days",
+        customer_col=KEY,
+        date_col="order_date",
+        value_col="net_revenue",
+    )
+    if summary.empty:
+        return FitOutcome(end, STATUS_INSUFFICIENT_DATA, "no customers", summary)
+    m = summary["monetary_value"]
+    summary["monetary_value"] = m.mask(m.abs() < HALF_CENT, 0.0)
+    correlation = btyd.frequency_monetary_correlation(
+        summary["frequency"], summary["monetary_value"]
+    )
+    ok, gate = btyd.check_data_sufficiency(
+        summary,
+        time_unit="days",
+        min_customers=settings.min_customers,
+        min_history_days=settings.min_history_days,
+        min_repeat_buyers=settings.min_repeat_buyers,
+    )
+    if not ok:
+        return FitOutcome(end, STATUS_INSUFFICIENT_DATA, gate, summary, correlation=correlation)
+    try:
+        bg = btyd.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+    except ValueError as exc:
+        reason = f"BG/NBD fit failed: {exc}"
+        return FitOutcome(end, STATUS_FIT_FAILED, reason, summary, correlation=correlation)
+    if not bg.ok:
+        reason = f"BG/NBD fit not usable: {_fit_problem(bg)}"
+        return FitOutcome(end, STATUS_FIT_FAILED, reason, summary, bg, correlation=correlation)
+    try:
+        gg = btyd.fit_gamma_gamma(summary["frequency"], summary["monetary_value"])
+    except ValueError as exc:
+        reason = f"{gate}; Gamma-Gamma fit failed: {exc}"
+        return FitOutcome(end, STATUS_PURCHASES_ONLY, reason, summary, bg, None, correlation)
+    if not gg.ok:
+        reason = f"{gate}; Gamma-Gamma fit not usable: {_fit_problem(gg)}"
+        return FitOutcome(end, STATUS_PURCHASES_ONLY, reason, summary, bg, gg, correlation)
+    return FitOutcome(end, STATUS_PREDICTED, gate, summary, bg, gg, correlation)
+
+
+def predict(outcome: FitOutcome, horizon_days: float) -> pd.DataFrame:
+    """Per-customer predictions over ``horizon_days`` after the fit date.
+
+    Columns p_alive, expected_orders, p_repurchase, expected_order_value, predicted_value,
+    order_value_source; all null where the outcome's status does not allow them. Customers
+    whose mean repeat value is <= 0 (refunds exceeding repeat spend) are left out of the
+    Gamma-Gamma fit and get the population mean order value, like customers without a
+    repeat purchase.
+    """
+    s = outcome.summary
+    n = len(s)
+    out = pd.DataFrame(index=s.index)
+    nan = np.full(n, np.nan)
+    out["p_alive"] = nan
+    out["expected_orders"] = nan
+    out["p_repurchase"] = nan
+    out["expected_order_value"] = nan
+    out["predicted_value"] = nan
+    out["order_value_source"] = pd.Series([None] * n, index=s.index, dtype=object)
+    if not outcome.purchases_usable or outcome.bgnbd is None:
+        return out
+    x, tx, t_age = s["frequency"], s["recency"], s["T"]
+    params = outcome.bgnbd.params
+    out["p_alive"] = btyd.probability_alive(params, x, tx, t_age)
+    out["expected_orders"] = btyd.expected_purchases(params, horizon_days, x, tx, t_age)
+    out["p_repurchase"] = btyd.probability_any_purchase(params, horizon_days, x, tx, t_age)
+    if not outcome.values_usable or outcome.gamma_gamma is None:
+        return out
+    m = s["monetary_value"].to_numpy(dtype=float)
+    freq = x.to_numpy(dtype=float)
+    own = (freq >= 1) & np.isfinite(m) & (m > 0)
+    value = btyd.expected_order_value(
+        outcome.gamma_gamma.params, np.where(own, freq, 0.0), np.where(own, m, 0.0)
+    )
+    out["expected_order_value"] = value
+    out["predicted_value"] = out["expected_orders"].to_numpy() * value
+    out["order_value_source"] = np.where(
+        own,
+        VALUE_OWN_HISTORY,
+        np.where(freq >= 1, VALUE_POPULATION_NON_POSITIVE, VALUE_POPULATION_NO_REPEAT),
+    )
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# fct_customer_predictions
+# --------------------------------------------------------------------------------------
+
+CUSTOMER_SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("as_of_date", pa.date32()),
+        ("horizon_days", pa.int32()),
+        ("frequency", pa.int32()),
+        ("recency_days", pa.int32()),
+        ("t_days", pa.int32()),
+        ("monetary_value", pa.float64()),
+        ("p_alive", pa.float64()),
+        ("expected_orders_365d", pa.float64()),
+        ("p_repurchase_365d", pa.float64()),
+        ("expected_order_value", pa.float64()),
+        ("predicted_value_365d", pa.float64()),
+        ("order_value_source", pa.string()),
+        ("prediction_status", pa.string()),
+        ("prediction_status_reason", pa.string()),
+    ]
+)
+
+
+def customer_predictions_frame(
+    orders: pd.DataFrame,
+    customers: pd.DataFrame,
+    as_of_date: dt.date | str,
+    settings: PredictionSettings,
+) -> pd.DataFrame:
+    """One row per row of ``customers`` (customer_key, customer_id: dim_customers), in its
+    order, with the columns of ``CUSTOMER_SCHEMA``. ``orders``: customer_key, order_date,
+    net_revenue of valid orders. Customers without a valid order up to as_of_date get
+    status ``no_history`` (dim_customers should not contain any)."""
+    outcome = fit_models(orders, as_of_date, settings)
+    pred = predict(outcome, settings.horizon_days)
+    s = outcome.summary
+    # position of each customer in the summary, -1 = no valid order up to as_of_date
+    pos = s.index.get_indexer(customers[KEY].to_numpy())
+    known = pos >= 0
+
+    def column(values: pd.Series, integer: bool = False) -> pd.Series:
+        """Summary-indexed values in the order of ``customers``; null where unknown."""
+        out = values.reset_index(drop=True).reindex(pos).reset_index(drop=True)
+        return out.round().astype("Int32") if integer else out
+
+    df = pd.DataFrame({"customer_id": customers["customer_id"].reset_index(drop=True)})
+    df["as_of_date"] = outcome.fit_end
+    df["horizon_days"] = settings.horizon_days
+    df["frequency"] = column(s["frequency"], integer=True)
+    df["recency_days"] = column(s["recency"], integer=True)
+    df["t_days"] = column(s["T"], integer=True)
+    df["monetary_value"] = column(s["monetary_value"])
+    df["p_alive"] = column(pred["p_alive"])
+    df["expected_orders_365d"] = column(pred["expected_orders"])
+    df["p_repurchase_365d"] = column(pred["p_repurchase"])
+    df["expected_order_value"] = column(pred["expected_order_value"])
+    df["predicted_value_365d"] = column(pred["predicted_value"])
+    df["order_value_source"] = column(pred["order_value_source"])
+    df["prediction_status"] = np.where(known, outcome.status, STATUS_NO_HISTORY)
+    df["prediction_status_reason"] = np.where(
+        known, outcome.reason, f"no valid order on or before {outcome.fit_end}"
+    )
+    return df
+
+
+def customer_predictions_table(
+    orders: pd.DataFrame,
+    customers: pd.DataFrame,
+    as_of_date: dt.date | str,
+    settings: PredictionSettings,
+) -> pa.Table:
+    """:func:`customer_predictions_frame` as an Arrow table with fixed column types."""
+    df = customer_predictions_frame(orders, customers, as_of_date, settings)
+    return pa.Table.from_pandas(df, schema=CUSTOMER_SCHEMA, preserve_index=False)
+
+
+# --------------------------------------------------------------------------------------
+# fct_prediction_calibration
+# --------------------------------------------------------------------------------------
+
+CALIBRATION_SCHEMA = pa.schema(
+    [
+        ("fit_scope", pa.string()),
+        ("frequency_bucket", pa.string()),
+        ("bucket_sort", pa.int32()),
+        ("fit_end_date", pa.date32()),
+        ("horizon_days", pa.int32()),
+        ("horizon_end_date", pa.date32()),
+        ("customers", pa.int64()),
+        ("predicted_repeat_purchases", pa.float64()),
+        ("actual_repeat_purchases", pa.float64()),
+        ("predicted_repeat_purchases_per_customer", pa.float64()),
+        ("actual_repeat_purchases_per_customer", pa.float64()),
+        ("predicted_over_actual_purchases", pa.float64()),
+        ("predicted_net_revenue", pa.float64()),
+        ("actual_net_revenue", pa.float64()),
+        ("predicted_over_actual_net_revenue", pa.float64()),
+        ("fit_status", pa.string()),
+        ("fit_status_reason", pa.string()),
+        ("fit_customers", pa.int64()),
+        ("fit_repeat_buyers", pa.int64()),
+        ("history_days", pa.int32()),
+        ("bgnbd_success", pa.bool_()),
+        ("bgnbd_at_bound", pa.string()),
+        ("bgnbd_iterations", pa.int32()),
+        ("bgnbd_log_likelihood", pa.float64()),
+        ("bgnbd_r", pa.float64()),
+        ("bgnbd_alpha_days", pa.float64()),
+        ("bgnbd_a", pa.float64()),
+        ("bgnbd_b", pa.float64()),
+        ("bgnbd_distinct_rows", pa.int64()),
+        ("bgnbd_message", pa.string()),
+        ("gamma_gamma_success", pa.bool_()),
+        ("gamma_gamma_at_bound", pa.string()),
+        ("gamma_gamma_iterations", pa.int32()),
+        ("gamma_gamma_log_likelihood", pa.float64()),
+        ("gamma_gamma_p", pa.float64()),
+        ("gamma_gamma_q", pa.float64()),
+        ("gamma_gamma_gamma", pa.float64()),
+        ("gamma_gamma_customers", pa.int64()),
+        ("gamma_gamma_excluded_customers", pa.int64()),
+        ("gamma_gamma_message", pa.string()),
+        ("population_mean_order_value", pa.float64()),
+        ("frequency_monetary_correlation", pa.float64()),
+    ]
+)
+
+BUCKET_LABELS = [str(i) for i in range(MAX_BUCKET)] + [f"{MAX_BUCKET}+", "total"]
+
+
+def _fit_columns(outcome: FitOutcome) -> dict[str, Any]:
+    """Fit-level columns (repeated on every bucket row of a scope)."""
+    s = outcome.summary
+    bg, gg = outcome.bgnbd, outcome.gamma_gamma
+    corr = outcome.correlation
+    pop_mean = gg.params.population_mean_order_value if gg is not None else None
+    return {
+        "fit_status": outcome.status,
+        "fit_status_reason": outcome.reason,
+        "fit_customers": len(s),
+        "fit_repeat_buyers": int((s["frequency"] > 0).sum()) if len(s) else 0,
+        "history_days": int(round(float(s["T"].max()))) if len(s) else None,
+        "bgnbd_success": bg.success if bg else None,
+        "bgnbd_at_bound": ", ".join(bg.at_bound) if bg else None,
+        "bgnbd_iterations": bg.iterations if bg else None,
+        "bgnbd_log_likelihood": bg.log_likelihood if bg else None,
+        "bgnbd_r": bg.params.r if bg else None,
+        "bgnbd_alpha_days": bg.params.alpha if bg else None,
+        "bgnbd_a": bg.params.a if bg else None,
+        "bgnbd_b": bg.params.b if bg else None,
+        "bgnbd_distinct_rows": bg.n_rows if bg else None,
+        "bgnbd_message": bg.message if bg else None,
+        "gamma_gamma_success": gg.success if gg else None,
+        "gamma_gamma_at_bound": ", ".join(gg.at_bound) if gg else None,
+        "gamma_gamma_iterations": gg.iterations if gg else None,
+        "gamma_gamma_log_likelihood": gg.log_likelihood if gg else None,
+        "gamma_gamma_p": gg.params.p if gg else None,
+        "gamma_gamma_q": gg.params.q if gg else None,
+        "gamma_gamma_gamma": gg.params.gamma if gg else None,
+        "gamma_gamma_customers": int(round(gg.n_customers)) if gg else None,
+        "gamma_gamma_excluded_customers": int(round(gg.n_excluded)) if gg else None,
+        "gamma_gamma_message": gg.message if gg else None,
+        "population_mean_order_value": pop_mean if np.isfinite(pop_mean or np.nan) else None,
+        "frequency_monetary_correlation": corr if np.isfinite(corr) else None,
+    }
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or denominator is None or not denominator:
+        return None
+    if not (np.isfinite(numerator) and np.isfinite(denominator)):
+        return None
+    return float(numerator) / float(denominator)
+
+
+def _bucket_rows(
+    scope: str,
+    outcome: FitOutcome,
+    horizon_days: int,
+    per_customer: pd.DataFrame,
+) -> list[dict[str, Any]]:
+    """Rows 0..6, 7+, total for one scope. ``per_customer`` (index = summary index) has
+    predicted, actual (NaN when not observed), predicted_value, actual_value."""
+    fit_cols = _fit_columns(outcome)
+    freq = outcome.summary["frequency"].to_numpy()
+    bucket = np.minimum(freq, MAX_BUCKET)
+    rows: list[dict[str, Any]] = []
+    for i, label in enumerate(BUCKET_LABELS):
+        sel = np.ones(len(freq), dtype=bool) if label == "total" else bucket == i
+        part = per_customer.loc[sel]
+        customers = int(sel.sum())
+
+        def total(col: str, part: pd.DataFrame = part) -> float | None:
+            values = part[col]
+            if values.isna().any():  # not predicted / not observed: null, never partial
+                return None
+            return float(values.sum())
+
+        predicted, actual = total("predicted"), total("actual")
+        predicted_value, actual_value = total("predicted_value"), total("actual_value")
+        rows.append(
+            {
+                "fit_scope": scope,
+                "frequency_bucket": label,
+                "bucket_sort": i,
+                "fit_end_date": outcome.fit_end,
+                "horizon_days": horizon_days,
+                "horizon_end_date": outcome.fit_end + dt.timedelta(days=horizon_days),
+                "customers": customers,
+                "predicted_repeat_purchases": predicted,
+                "actual_repeat_purchases": actual,
+                "predicted_repeat_purchases_per_customer": _ratio(predicted, customers),
+                "actual_repeat_purchases_per_customer": _ratio(actual, customers),
+                "predicted_over_actual_purchases": _ratio(predicted, actual),
+                "predicted_net_revenue": predicted_value,
+                "actual_net_revenue": actual_value,
+                "predicted_over_actual_net_revenue": _ratio(predicted_value, actual_value),
+                **fit_cols,
+            }
+        )
+    return rows
+
+
+def calibration_frame(
+    orders: pd.DataFrame, as_of_date: dt.date | str, settings: PredictionSettings
+) -> pd.DataFrame:
+    """Holdout check and fit diagnostics, columns of ``CALIBRATION_SCHEMA``.
+
+    * ``holdout``: fit on valid orders up to as_of_date - calibration_days, predict the
+      customers of that date over the next calibration_days, and compare with the repeat
+      purchase days (same-day orders merged) and net revenue they actually had in
+      (fit end, as_of_date].
+    * ``as_of``: the fit the published predictions use (orders up to as_of_date) with its
+      prediction over horizon_days; actual columns are null (the future).
+    """
+    as_of = _as_date(as_of_date)
+    cal_end = as_of - dt.timedelta(days=settings.calibration_days)
+    rows: list[dict[str, Any]] = []
+
+    hold = fit_models(orders, cal_end, settings)
+    pred = predict(hold, settings.calibration_days)
+    dates = pd.to_datetime(orders["order_date"]).dt.normalize()
+    in_holdout = (dates > pd.Timestamp(cal_end)) & (dates <= pd.Timestamp(as_of))
+    later = pd.DataFrame(
+        {
+            KEY: orders.loc[in_holdout, KEY].to_numpy(),
+            "day": dates[in_holdout].to_numpy(),
+            "value": orders.loc[in_holdout, "net_revenue"].astype(float).to_numpy(),
+        }
+    )
+    by_customer = later.groupby(KEY).agg(actual=("day", "nunique"), actual_value=("value", "sum"))
+    by_customer = by_customer.reindex(hold.summary.index, fill_value=0)
+    rows += _bucket_rows(
+        SCOPE_HOLDOUT,
+        hold,
+        settings.calibration_days,
+        pd.DataFrame(
+            {
+                "predicted": pred["expected_orders"],
+                "actual": by_customer["actual"].astype(float),
+                "predicted_value": pred["predicted_value"],
+                "actual_value": by_customer["actual_value"].astype(float),
+            }
+        ),
+    )
+
+    current = fit_models(orders, as_of, settings)
+    pred = predict(current, settings.horizon_days)
+    rows += _bucket_rows(
+        SCOPE_AS_OF,
+        current,
+        settings.horizon_days,
+        pd.DataFrame(
+            {
+                "predicted": pred["expected_orders"],
+                "actual": np.nan,
+                "predicted_value": pred["predicted_value"],
+                "actual_value": np.nan,
+            },
+            index=current.summary.index,
+        ),
+    )
+    return pd.DataFrame(rows, columns=CALIBRATION_SCHEMA.names)
+
+
+def calibration_table(
+    orders: pd.DataFrame, as_of_date: dt.date | str, settings: PredictionSettings
+) -> pa.Table:
+    """:func:`calibration_frame` as an Arrow table with fixed column types."""
+    df = calibration_frame(orders, as_of_date, settings)
+    return pa.Table.from_pandas(df, schema=CALIBRATION_SCHEMA, preserve_index=False)

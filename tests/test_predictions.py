@@ -1,0 +1,479 @@
+"""Prediction marts against independent computations.
+
+fct_customer_predictions, fct_base_future_value and fct_prediction_calibration are checked
+against quantities recomputed here from fct_orders (BG/NBD inputs from their definitions:
+repeat purchase days, recency, age, mean repeat value) and the published closed forms
+(Fader, Hardie & Lee 2005: eq. 10 and 13 of BG/NBD; the Gamma-Gamma posterior mean). The
+demo store (20k customers, planted effects) exercises the fitted path; the small fixture
+store is below the data-sufficiency gate, and a second build of it with lowered thresholds
+(dbt --vars) exercises the vars and the fitted path on thin data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special
+
+from dtc_economics import btyd
+from dtc_economics import warehouse_predictions as wp
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+HORIZON = 365  # default var prediction_horizon_days
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def valid_orders(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.sql(
+        "select customer_id, order_date, net_revenue from marts.fct_orders where is_valid_order"
+    ).df()
+
+
+def as_of_date(con: duckdb.DuckDBPyConnection) -> dt.date:
+    return con.sql("select as_of_date from intermediate.int_as_of_date").fetchall()[0][0]
+
+
+def independent_inputs(orders: pd.DataFrame, end: dt.date) -> pd.DataFrame:
+    """x, t_x, T (days) and mean repeat-day value per customer, from the definitions:
+    a purchase = the customer's valid orders of one calendar day."""
+    o = orders.copy()
+    o["day"] = pd.to_datetime(o["order_date"])
+    o = o[o["day"] <= pd.Timestamp(end)]
+    days = o.groupby(["customer_id", "day"], as_index=False)["net_revenue"].sum()
+    days = days.sort_values(["customer_id", "day"])
+    days["is_first"] = ~days.duplicated("customer_id")
+    per = days.groupby("customer_id").agg(
+        first=("day", "min"), last=("day", "max"), n_days=("day", "size")
+    )
+    repeat_value = days[~days["is_first"]].groupby("customer_id")["net_revenue"].sum()
+    per["x"] = per["n_days"] - 1
+    per["t_x"] = (per["last"] - per["first"]).dt.days
+    per["T"] = (pd.Timestamp(end) - per["first"]).dt.days
+    m = repeat_value.reindex(per.index) / per["x"].where(per["x"] > 0)
+    # half a cent or less is no value (fully refunded orders can carry float noise)
+    per["m"] = m.mask(m.abs() < 0.005, 0.0)
+    return per
+
+
+def keyed(orders: pd.DataFrame) -> pd.DataFrame:
+    """Orders as warehouse_predictions takes them (the models pass integer keys; any
+    hashable key works)."""
+    return orders.rename(columns={"customer_id": "customer_key"})
+
+
+def customer_frame(ids: object) -> pd.DataFrame:
+    ids = pd.Series(ids, dtype=object).reset_index(drop=True)
+    return pd.DataFrame({"customer_key": ids, "customer_id": ids})
+
+
+def as_of_fit(con: duckdb.DuckDBPyConnection) -> pd.Series:
+    rows = con.sql(
+        "select * from marts.fct_prediction_calibration "
+        "where fit_scope = 'as_of' and frequency_bucket = 'total'"
+    ).df()
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
+def p_alive_eq13(r: float, alpha: float, a: float, b: float, x: float, tx: float, t: float):
+    """BG/NBD eq. 13, written out."""
+    if x == 0:
+        return 1.0
+    return 1.0 / (1.0 + a / (b + x - 1.0) * ((alpha + t) / (alpha + tx)) ** (r + x))
+
+
+def expected_eq10(r: float, alpha: float, a: float, b: float, h: float, x: float, tx, t):
+    """BG/NBD eq. 10 in its textbook form (hypergeometric not transformed)."""
+    z = h / (alpha + t + h)
+    bracket = 1.0 - ((alpha + t) / (alpha + t + h)) ** (r + x) * special.hyp2f1(
+        r + x, b + x, a + b + x - 1.0, z
+    )
+    numerator = (a + b + x - 1.0) / (a - 1.0) * bracket
+    alive_odds = (x > 0) * a / (b + x - 1.0) * ((alpha + t) / (alpha + tx)) ** (r + x)
+    return numerator / (1.0 + alive_odds)
+
+
+# ------------------------------------------------------------------------------ demo store
+
+
+@pytest.fixture(scope="module")
+def demo(demo_warehouse: Path) -> dict[str, object]:
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        orders = valid_orders(con)
+        end = as_of_date(con)
+        return {
+            "orders": orders,
+            "as_of": end,
+            "inputs": independent_inputs(orders, end),
+            "predictions": con.sql("select * from marts.fct_customer_predictions").df(),
+            "calibration": con.sql("select * from marts.fct_prediction_calibration").df(),
+            "base": con.sql("select * from marts.fct_base_future_value").df(),
+            "customers": con.sql("select * from marts.dim_customers").df(),
+            "windows": con.sql(
+                "select customer_id, ltv_365d from intermediate.int_customers_value_windows"
+            ).df(),
+            "fit": as_of_fit(con),
+        }
+
+
+def test_demo_is_predicted(demo: dict) -> None:
+    pred = demo["predictions"]
+    assert len(pred) == len(demo["customers"])
+    assert set(pred["prediction_status"]) == {"predicted"}
+    assert pred["prediction_status_reason"].str.startswith("ok: ").all()
+    fit = demo["fit"]
+    assert fit["bgnbd_success"] and fit["gamma_gamma_success"]
+    assert fit["bgnbd_at_bound"] == "" and fit["gamma_gamma_at_bound"] == ""
+
+
+def test_inputs_match_definitions(demo: dict) -> None:
+    """frequency / recency / T / monetary value equal the recomputation from fct_orders
+    (same-day orders merged, first purchase day excluded from the value)."""
+    pred = demo["predictions"].set_index("customer_id")
+    inp = demo["inputs"].reindex(pred.index)
+    assert inp["x"].notna().all()
+    np.testing.assert_array_equal(pred["frequency"], inp["x"])
+    np.testing.assert_array_equal(pred["recency_days"], inp["t_x"])
+    np.testing.assert_array_equal(pred["t_days"], inp["T"])
+    np.testing.assert_allclose(pred["monetary_value"], inp["m"], rtol=1e-12, atol=1e-12)
+    assert (pred["monetary_value"].isna() == (inp["x"] == 0)).all()
+    # same-day orders really occur in the demo store and count once
+    orders_per_customer = demo["orders"].groupby("customer_id").size().reindex(pred.index)
+    assert (pred["frequency"] < orders_per_customer - 1).any()
+
+
+def test_expected_orders_equal_closed_form(demo: dict) -> None:
+    """Every customer's expected_orders_365d equals btyd.expected_purchases on (x, t_x, T)
+    recomputed from fct_orders with the published fit's parameters; for a few customers
+    (no repeat, merged same-day orders, heaviest buyer, a median repeater) also the
+    textbook eq. 10 / eq. 13 and the Gamma-Gamma posterior mean, written out here."""
+    fit = demo["fit"]
+    params = btyd.BGNBDParams(
+        r=fit["bgnbd_r"], alpha=fit["bgnbd_alpha_days"], a=fit["bgnbd_a"], b=fit["bgnbd_b"]
+    )
+    pred = demo["predictions"].set_index("customer_id")
+    inp = demo["inputs"].reindex(pred.index)
+    expected = btyd.expected_purchases(params, HORIZON, inp["x"], inp["t_x"], inp["T"])
+    np.testing.assert_allclose(pred["expected_orders_365d"], expected, rtol=1e-10)
+
+    orders = demo["orders"]
+    same_day = orders.groupby(["customer_id", "order_date"]).size()
+    merged = same_day[same_day > 1].index.get_level_values(0)[0]
+    repeaters = inp[inp["x"] >= 3].sort_values(["x", "T"])
+    picks = [
+        inp.index[inp["x"] == 0][0],
+        merged,
+        inp["x"].idxmax(),
+        repeaters.index[len(repeaters) // 2],
+    ]
+    p, q, g = fit["gamma_gamma_p"], fit["gamma_gamma_q"], fit["gamma_gamma_gamma"]
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    for cid in picks:
+        x, tx, t, m = (float(v) for v in inp.loc[cid, ["x", "t_x", "T", "m"]])
+        row = pred.loc[cid]
+        alive = p_alive_eq13(r, alpha, a, b, x, tx, t)
+        assert row["p_alive"] == pytest.approx(alive, rel=1e-10), cid
+        if x <= 50:  # the textbook form overflows for heavy buyers
+            eq10 = expected_eq10(r, alpha, a, b, HORIZON, x, tx, t)
+            assert row["expected_orders_365d"] == pytest.approx(eq10, rel=1e-7), cid
+        p_any = alive * (1 - ((alpha + t) / (alpha + t + HORIZON)) ** (r + x))
+        assert row["p_repurchase_365d"] == pytest.approx(p_any, rel=1e-10), cid
+        own = x > 0 and m > 0
+        value = (g + m * x) * p / (p * x + q - 1) if own else p * g / (q - 1)
+        assert row["expected_order_value"] == pytest.approx(value, rel=1e-10), cid
+        assert row["predicted_value_365d"] == pytest.approx(
+            row["expected_orders_365d"] * value, rel=1e-10
+        )
+
+
+def test_deterministic_second_fit(demo: dict) -> None:
+    """A second fit in Python on the recomputed inputs gives the same parameters, and
+    rerunning the model's function on the same orders gives identical rows."""
+    fit = demo["fit"]
+    inp = demo["inputs"]
+    again = btyd.fit_bgnbd(inp["x"], inp["t_x"], inp["T"])
+    published = [fit["bgnbd_r"], fit["bgnbd_alpha_days"], fit["bgnbd_a"], fit["bgnbd_b"]]
+    refit = [again.params.r, again.params.alpha, again.params.a, again.params.b]
+    np.testing.assert_allclose(refit, published, rtol=1e-9)
+    # The Gamma-Gamma likelihood is flat along q ~ gamma on this store (q ~ 40: mean spend
+    # varies little across customers), so inputs equal to the 14th digit (sums taken in
+    # another order) move q and gamma in the 6th; the order values they imply agree closely.
+    gg = btyd.fit_gamma_gamma(inp["x"], inp["m"])
+    np.testing.assert_allclose(
+        [gg.params.p, gg.params.q, gg.params.gamma],
+        [fit["gamma_gamma_p"], fit["gamma_gamma_q"], fit["gamma_gamma_gamma"]],
+        rtol=1e-4,
+    )
+    published_gg = btyd.GammaGammaParams(
+        fit["gamma_gamma_p"], fit["gamma_gamma_q"], fit["gamma_gamma_gamma"]
+    )
+    own = (inp["x"] > 0) & (inp["m"] > 0)
+    x_used, m_used = inp["x"].where(own, 0), inp["m"].where(own, 0.0)
+    np.testing.assert_allclose(
+        btyd.expected_order_value(gg.params, x_used, m_used),
+        btyd.expected_order_value(published_gg, x_used, m_used),
+        rtol=1e-6,
+    )
+    table = demo["predictions"].set_index("customer_id")
+    rerun = wp.customer_predictions_frame(
+        keyed(demo["orders"]), customer_frame(table.index), demo["as_of"], wp.PredictionSettings()
+    ).set_index("customer_id")
+    for col in ("p_alive", "expected_orders_365d", "p_repurchase_365d", "predicted_value_365d"):
+        np.testing.assert_array_equal(rerun[col].to_numpy(), table[col].to_numpy(), err_msg=col)
+
+
+def test_holdout_total_within_ten_percent(demo: dict) -> None:
+    """Fit on all but the last 180 days, predict them: the total is within 10% of what
+    customers actually bought. Actuals are recounted here from fct_orders."""
+    cal = demo["calibration"]
+    hold = cal[cal["fit_scope"] == "holdout"].set_index("frequency_bucket")
+    total = hold.loc["total"]
+    assert total["fit_status"] == "predicted"
+    cal_end = demo["as_of"] - dt.timedelta(days=180)
+    assert pd.Timestamp(total["fit_end_date"]).date() == cal_end
+
+    o = demo["orders"].copy()
+    o["day"] = pd.to_datetime(o["order_date"])
+    first = o.groupby("customer_id")["day"].min()
+    cohort = first[first <= pd.Timestamp(cal_end)].index
+    later = o[(o["day"] > pd.Timestamp(cal_end)) & o["customer_id"].isin(cohort)]
+    assert total["customers"] == len(cohort)
+    assert total["actual_repeat_purchases"] == len(later[["customer_id", "day"]].drop_duplicates())
+    assert total["actual_net_revenue"] == pytest.approx(later["net_revenue"].sum(), rel=1e-9)
+
+    ratio = total["predicted_repeat_purchases"] / total["actual_repeat_purchases"]
+    assert total["predicted_over_actual_purchases"] == pytest.approx(ratio)
+    assert 0.9 <= ratio <= 1.1, hold[["customers", "predicted_repeat_purchases"]]
+    # Gamma-Gamma independence assumption holds on the demo store
+    assert abs(total["frequency_monetary_correlation"]) < 0.3
+
+
+def test_planted_segment_differences(demo: dict) -> None:
+    """Planted repeat multipliers show up in predicted value per customer: referral (1.5x)
+    above affiliate (0.5x), refill (1.6x) above gadget (0.4x), full price above promo."""
+    base = demo["base"].set_index(["segment_type", "segment_value"])
+    per_customer = base["predicted_value_365d_per_customer"]
+    repurchase = base["p_repurchase_365d"]
+    ch = "acquisition_channel"
+    assert per_customer[(ch, "referral")] > 1.5 * per_customer[(ch, "affiliate")]
+    assert repurchase[(ch, "referral")] > repurchase[(ch, "affiliate")]
+    cat = "first_product_category"
+    assert per_customer[(cat, "refill")] > 2 * per_customer[(cat, "gadget")]
+    offer = "first_order_offer_type"
+    assert per_customer[(offer, "full_price")] > per_customer[(offer, "promo")]
+    # the best channel by predicted value is the best by historical LTV too
+    channels = base.loc[ch]
+    assert channels["predicted_value_365d_per_customer"].idxmax() == "referral"
+    assert channels["ltv_365d_per_customer"].idxmax() == "referral"
+
+
+def test_base_future_value_matches_customer_rows(demo: dict) -> None:
+    """Segment rows equal a pandas group-by of customer predictions, dim_customers and the
+    value windows."""
+    df = demo["customers"][["customer_id", "acquisition_channel", "cohort_month", "net_revenue"]]
+    df = df.merge(demo["predictions"], on="customer_id").merge(demo["windows"], on="customer_id")
+    df = df.rename(columns={"net_revenue": "net_revenue_to_date"})
+    df["cohort_month"] = pd.to_datetime(df["cohort_month"]).dt.strftime("%Y-%m-%d")
+    base = demo["base"].set_index(["segment_type", "segment_value"])
+    for segment_type in ("acquisition_channel", "cohort_month"):
+        g = df.groupby(segment_type)
+        expect = pd.DataFrame(
+            {
+                "customers": g.size(),
+                "predicted_value_365d": g["predicted_value_365d"].sum(),
+                "p_repurchase_365d": g["p_repurchase_365d"].mean(),
+                "ltv_365d_per_customer": g["ltv_365d"].mean(),
+                "net_revenue_to_date": g["net_revenue_to_date"].sum(),
+            }
+        )
+        got = base.loc[segment_type].reindex(expect.index)
+        assert got["customers"].tolist() == expect["customers"].tolist()
+        for col in expect.columns.drop("customers"):
+            np.testing.assert_allclose(got[col], expect[col], rtol=1e-9, err_msg=col)
+    everyone = base.loc[("all", "all")]
+    assert everyone["customers"] == len(df)
+    assert everyone["predicted_value_365d"] == pytest.approx(df["predicted_value_365d"].sum())
+
+
+def test_as_of_scope_matches_customer_predictions(demo: dict) -> None:
+    """The as_of rows of the calibration mart describe the published fit: their bucket
+    totals equal the sums of fct_customer_predictions."""
+    cal = demo["calibration"]
+    as_of = cal[cal["fit_scope"] == "as_of"].set_index("frequency_bucket")
+    pred = demo["predictions"]
+    bucket = np.minimum(pred["frequency"], 7).map(lambda v: "7+" if v == 7 else str(v))
+    sums = pred.groupby(bucket)["expected_orders_365d"].sum()
+    for label, value in sums.items():
+        assert as_of.loc[label, "predicted_repeat_purchases"] == pytest.approx(value, rel=1e-9)
+        assert as_of.loc[label, "customers"] == (bucket == label).sum()
+    assert as_of.loc["total", "predicted_net_revenue"] == pytest.approx(
+        pred["predicted_value_365d"].sum(), rel=1e-9
+    )
+
+
+# ------------------------------------------------------------------------------ gate
+
+
+def test_fixture_store_is_below_the_gate(fixture_db: duckdb.DuckDBPyConnection) -> None:
+    """The small store (299 customers) fails the default gate: every prediction column is
+    null, the reason names the failed checks, and the build still produced all marts."""
+    inputs = independent_inputs(valid_orders(fixture_db), as_of_date(fixture_db))
+    n, repeaters = len(inputs), int((inputs["x"] > 0).sum())
+    assert n < 500 and repeaters < 100  # what the default gate should reject
+    pred = fixture_db.sql("select * from marts.fct_customer_predictions").df()
+    assert len(pred) == n
+    assert set(pred["prediction_status"]) == {"insufficient_data"}
+    reason = f"too few customers: {n} < 500; too few repeat buyers: {repeaters} < 100"
+    assert set(pred["prediction_status_reason"]) == {reason}
+    cols = ["p_alive", "expected_orders_365d", "p_repurchase_365d", "expected_order_value"]
+    assert pred[cols + ["predicted_value_365d", "order_value_source"]].isna().all().all()
+    assert pred["frequency"].notna().all()  # inputs are still reported
+    base = fixture_db.sql("select * from marts.fct_base_future_value").df()
+    assert base["predicted_value_365d"].isna().all() and (base["customers_predicted"] == 0).all()
+    assert base["net_revenue_to_date"].notna().all()
+    cal = fixture_db.sql("select * from marts.fct_prediction_calibration").df()
+    assert len(cal) == 18
+    assert set(cal["fit_status"]) == {"insufficient_data"}
+    assert cal["predicted_repeat_purchases"].isna().all() and cal["bgnbd_r"].isna().all()
+
+
+@pytest.fixture(scope="module")
+def lowered_gate_warehouse(fixture_warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A copy of the fixture warehouse with the prediction marts rebuilt under lowered
+    thresholds and a 180-day horizon (dbt --vars)."""
+    work = tmp_path_factory.mktemp("lowered_gate")
+    database = work / "fixture_lowered.duckdb"
+    shutil.copy(fixture_warehouse, database)
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(ROOT),
+        DBT_DUCKDB_PATH=str(database),
+        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+    )
+    dbt_vars = (
+        "{prediction_min_customers: 100, prediction_min_repeat_buyers: 20, "
+        "prediction_min_history_days: 90, prediction_horizon_days: 180}"
+    )
+    cmd = [
+        str(BIN / "dbt"),
+        "build",
+        "--quiet",
+        "--select",
+        "models/marts/predictions",
+        "tests/dbt/marts/predictions",
+        "--vars",
+        dbt_vars,
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return database
+
+
+def test_lowered_gate_predicts_the_fixture_store(lowered_gate_warehouse: Path) -> None:
+    with duckdb.connect(str(lowered_gate_warehouse), read_only=True) as con:
+        pred = con.sql("select * from marts.fct_customer_predictions").df()
+        fit = as_of_fit(con)
+        inputs = independent_inputs(valid_orders(con), as_of_date(con))
+    assert set(pred["horizon_days"]) == {180}
+    assert set(pred["prediction_status"]) <= {"predicted", "purchases_only"}, set(
+        pred["prediction_status_reason"]
+    )
+    assert pred["p_alive"].notna().all()
+    assert fit["horizon_days"] == 180
+    params = btyd.BGNBDParams(
+        fit["bgnbd_r"], fit["bgnbd_alpha_days"], fit["bgnbd_a"], fit["bgnbd_b"]
+    )
+    inputs = inputs.reindex(pred["customer_id"])
+    expected = btyd.expected_purchases(params, 180, inputs["x"], inputs["t_x"], inputs["T"])
+    np.testing.assert_allclose(pred["expected_orders_365d"], expected, rtol=1e-10)
+
+
+# ------------------------------------------------------------------------------ statuses
+
+
+def _orders(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["customer_id", "order_date", "net_revenue"])
+
+
+def test_fit_failed_when_nobody_repeats() -> None:
+    """With the gate at 0 and no repeat purchase, BG/NBD is not identified: fit_failed,
+    nulls, and no exception (the build must not fail)."""
+    orders = _orders([(f"c{i}", f"2024-0{1 + i % 9}-01", 10.0) for i in range(20)])
+    settings = wp.PredictionSettings(min_customers=0, min_history_days=0, min_repeat_buyers=0)
+    df = wp.customer_predictions_frame(
+        keyed(orders), customer_frame(orders["customer_id"]), "2024-12-31", settings
+    )
+    assert set(df["prediction_status"]) == {"fit_failed"}
+    assert df["prediction_status_reason"].iloc[0].startswith("BG/NBD fit failed: no repeat")
+    assert df["p_alive"].isna().all()
+    cal = wp.calibration_frame(keyed(orders), "2024-12-31", settings)
+    assert set(cal["fit_status"]) == {"fit_failed"} and cal["bgnbd_r"].isna().all()
+
+
+def test_purchases_only_when_no_positive_repeat_value(demo: dict) -> None:
+    """Refunds wiping out every repeat purchase leave Gamma-Gamma nothing to fit: purchase
+    predictions stay, value columns are null (purchases_only)."""
+    orders = demo["orders"].sort_values(["customer_id", "order_date"]).copy()
+    first = ~orders.duplicated("customer_id")
+    orders.loc[~first, "net_revenue"] = 0.0
+    df = wp.customer_predictions_frame(
+        keyed(orders),
+        customer_frame(orders["customer_id"].unique()),
+        demo["as_of"],
+        wp.PredictionSettings(),
+    )
+    assert set(df["prediction_status"]) == {"purchases_only"}
+    assert "Gamma-Gamma fit failed" in df["prediction_status_reason"].iloc[0]
+    assert df["p_alive"].notna().all() and df["expected_order_value"].isna().all()
+
+
+def test_non_positive_repeat_value_gets_population_mean(demo: dict) -> None:
+    pred = demo["predictions"]
+    fit = demo["fit"]
+    odd = pred[(pred["frequency"] > 0) & (pred["monetary_value"] <= 0)]
+    assert len(odd) > 0  # the demo store has customers refunded beyond their repeat spend
+    assert set(odd["order_value_source"]) == {"population_mean_non_positive_value"}
+    np.testing.assert_allclose(odd["expected_order_value"], fit["population_mean_order_value"])
+    assert fit["gamma_gamma_excluded_customers"] == len(odd)
+
+
+def test_no_history_for_unknown_customer() -> None:
+    orders = _orders([("c1", "2024-01-01", 10.0), ("c1", "2024-02-01", 12.0)])
+    df = wp.customer_predictions_frame(
+        keyed(orders), customer_frame(["c1", "ghost"]), "2024-06-30", wp.PredictionSettings()
+    )
+    status = df.set_index("customer_id")["prediction_status"]
+    assert status["ghost"] == "no_history" and status["c1"] == "insufficient_data"
+    assert pd.isna(df.set_index("customer_id").loc["ghost", "frequency"])
+
+
+def test_settings_from_mapping_casts_and_requires_every_var() -> None:
+    values = {
+        "horizon_days": "365",
+        "calibration_days": 180,
+        "min_customers": "500",
+        "min_history_days": "180.0",
+        "min_repeat_buyers": 100,
+    }
+    assert wp.PredictionSettings.from_mapping(values) == wp.PredictionSettings()
+    with pytest.raises(ValueError, match="min_customers"):
+        wp.PredictionSettings.from_mapping({**values, "min_customers": None})
+    with pytest.raises(ValueError, match="horizon_days"):
+        wp.PredictionSettings.from_mapping({**values, "horizon_days": 0})

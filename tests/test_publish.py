@@ -1,0 +1,292 @@
+"""The serving file: readable by DuckDB 1.5 (Metabase's driver), complete, published atomically.
+
+A throwaway virtualenv with duckdb~=1.5.0 is created once per session (pip's cache makes it
+quick after the first run); the 1.5 reader runs in a subprocess, as Metabase's driver would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dtc_economics import publish
+
+ROOT = Path(__file__).resolve().parents[1]
+OFFLINE_MARKERS = (
+    "Could not fetch",
+    "Max retries exceeded",
+    "Temporary failure in name resolution",
+    "Failed to establish a new connection",
+    "No matching distribution found",
+    "Network is unreachable",
+)
+
+READER = r"""
+import json, sys
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+out = {"version": duckdb.__version__}
+out["tables"] = sorted(
+    f"{s}.{t}" for s, t in con.execute(
+        "select schema_name, table_name from duckdb_tables()").fetchall())
+out["orders"] = con.execute(
+    "select count(*), sum(net_revenue), count(distinct customer_id) "
+    "from marts.fct_orders where is_valid_order").fetchone()
+out["customers"] = con.execute(
+    "select count(*), min(cohort_month)::varchar, sum(order_count) "
+    "from marts.dim_customers").fetchone()
+out["comment"] = con.execute(
+    "select comment from duckdb_tables() where table_name = 'fct_orders'").fetchone()[0]
+out["pks"] = sorted(
+    t for (t,) in con.execute("select table_name from duckdb_constraints() "
+                              "where constraint_type = 'PRIMARY KEY'").fetchall())
+print(json.dumps(out, default=float))
+"""
+
+
+@pytest.fixture(scope="session")
+def duckdb15_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Python of a throwaway virtualenv holding duckdb~=1.5.0 (Metabase driver's DuckDB)."""
+    venv = tmp_path_factory.mktemp("duckdb15") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    done = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "duckdb~=1.5.0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        output = done.stdout + done.stderr
+        if any(marker in output for marker in OFFLINE_MARKERS):
+            pytest.skip(f"PyPI unreachable: cannot install duckdb~=1.5.0 ({output.strip()[-300:]})")
+        raise RuntimeError(f"pip install duckdb~=1.5.0 failed:\n{output}")
+    return python
+
+
+def read_with(python: Path, database: Path) -> dict[str, object]:
+    done = subprocess.run(
+        [str(python), "-c", READER, str(database)], capture_output=True, text=True, timeout=120
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    return json.loads(done.stdout)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture()
+def published(fixture_warehouse: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "serving.duckdb"
+    assert publish.main(["--database", str(fixture_warehouse), "--out", str(out)]) == 0
+    return out
+
+
+def test_duckdb_15_reads_the_published_marts(
+    duckdb15_python: Path, published: Path, fixture_warehouse: Path
+) -> None:
+    seen = read_with(duckdb15_python, published)
+    assert str(seen["version"]).startswith("1.5."), seen["version"]
+    with duckdb.connect(str(fixture_warehouse), read_only=True) as con:
+        orders = con.execute(
+            "select count(*), sum(net_revenue), count(distinct customer_id) "
+            "from marts.fct_orders where is_valid_order"
+        ).fetchone()
+        customers = con.execute(
+            "select count(*), min(cohort_month)::varchar, sum(order_count) from marts.dim_customers"
+        ).fetchone()
+        marts = {
+            f"marts.{t}"
+            for (t,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        }
+    assert orders is not None and customers is not None
+    assert marts and marts <= set(seen["tables"])
+    assert "meta.publish_info" in seen["tables"]
+    assert seen["orders"][0] == orders[0] and seen["orders"][2] == orders[2]
+    assert seen["orders"][1] == pytest.approx(orders[1], abs=1e-6)
+    assert seen["customers"] == list(customers)
+    assert seen["comment"], "table comments (persist_docs) must reach the serving file"
+    assert {"fct_orders", "dim_customers"} <= set(seen["pks"])
+
+
+def test_duckdb_15_cannot_read_the_default_2_0_format(
+    duckdb15_python: Path, fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    """Control: without the explicit storage version the 1.5 reader fails (the test can fail)."""
+    out = tmp_path / "serving_v2.duckdb"
+    publish.publish(fixture_warehouse, out, storage_version="v2.0.0")
+    with pytest.raises(RuntimeError, match="(?i)version"):
+        read_with(duckdb15_python, out)
+
+
+def test_published_tables_equal_the_warehouse(published: Path, fixture_warehouse: Path) -> None:
+    with duckdb.connect(str(published), read_only=True) as con:
+        con.execute(f"attach '{fixture_warehouse}' as wh (read_only)")
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = 'wh' and schema_name in ('marts', 'seeds')"
+        ).fetchall()
+        assert len(tables) >= 4
+        for schema, table in tables:
+            for a, b in (("wh", "serving"), ("serving", "wh")):
+                diff = con.execute(
+                    f"select count(*) from (select * from {a}.{schema}.{table} "
+                    f"except all select * from {b}.{schema}.{table})"
+                ).fetchone()
+                assert diff == (0,), f"{schema}.{table} differs ({a} minus {b})"
+        types = (
+            "select table_name, column_name, data_type, comment from duckdb_columns() "
+            "where database_name = ? and schema_name = 'marts' order by all"
+        )
+        assert con.execute(types, ["serving"]).fetchall() == con.execute(types, ["wh"]).fetchall()
+        info = con.execute(
+            "select storage_version, tables from serving.meta.publish_info"
+        ).fetchone()
+        assert info == ("v1.5.0", len(tables))
+
+
+def test_a_failed_publish_keeps_the_previous_serving_file(
+    published: Path, fixture_warehouse: Path
+) -> None:
+    before = digest(published)
+    calls: list[str] = []
+
+    def copy_then_fail(
+        con: duckdb.DuckDBPyConnection, schema: str, table: str, c: str | None
+    ) -> int:
+        calls.append(table)
+        if len(calls) == 3:
+            raise duckdb.IOException("disk full (simulated)")
+        return publish._copy_table(con, schema, table, c)
+
+    with pytest.raises(duckdb.IOException, match="simulated"):
+        publish.publish(fixture_warehouse, published, copy_table=copy_then_fail)
+    assert len(calls) == 3, "the failure must happen mid-way, after tables were written"
+    assert digest(published) == before
+    assert sorted(p.name for p in published.parent.iterdir()) == ["serving.duckdb"]
+
+
+def test_an_interrupted_publish_keeps_the_previous_serving_file(
+    published: Path, fixture_warehouse: Path
+) -> None:
+    before = digest(published)
+
+    def interrupted(con: duckdb.DuckDBPyConnection, schema: str, table: str, c: str | None) -> int:
+        publish._copy_table(con, schema, table, c)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        publish.publish(fixture_warehouse, published, copy_table=interrupted)
+    assert digest(published) == before
+    assert sorted(p.name for p in published.parent.iterdir()) == ["serving.duckdb"]
+
+
+def test_a_republish_replaces_the_file_and_a_reader_of_the_old_one_keeps_reading(
+    published: Path, fixture_warehouse: Path
+) -> None:
+    reader = duckdb.connect(str(published), read_only=True)  # a BI tool holding the old file
+    try:
+        first = reader.execute("select published_at from meta.publish_info").fetchone()
+        assert publish.main(["--database", str(fixture_warehouse), "--out", str(published)]) == 0
+        assert reader.execute("select count(*) from marts.fct_orders").fetchone()[0] > 0
+    finally:
+        reader.close()
+    with duckdb.connect(str(published), read_only=True) as con:
+        second = con.execute("select published_at from meta.publish_info").fetchone()
+    assert first is not None and second is not None and second[0] > first[0]
+
+
+def test_missing_warehouse_is_refused_and_the_serving_file_kept(
+    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = digest(published)
+    code = publish.main(["--database", str(tmp_path / "nope.duckdb"), "--out", str(published)])
+    assert code == 2
+    assert "previous serving file is unchanged" in capsys.readouterr().err
+    assert digest(published) == before
+
+
+def test_the_script_runs_from_the_command_line(fixture_warehouse: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cli.duckdb"
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "scripts/publish.py",
+            "--database",
+            str(fixture_warehouse),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "resync" in done.stdout and out.is_file()
+
+
+def test_a_view_in_the_marts_schema_is_published_as_a_table(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "wh.duckdb"
+    shutil.copyfile(fixture_warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "create view marts.v_orders_per_month as select order_month, count(*) as n "
+            "from staging.stg_shop__orders s join marts.fct_orders f using (order_id) group by 1"
+        )
+        expected = con.execute("select sum(n) from marts.v_orders_per_month").fetchone()
+    out = tmp_path / "serving.duckdb"
+    publish.publish(copy, out)
+    with duckdb.connect(str(out), read_only=True) as con:
+        kind = con.execute(
+            "select count(*) from duckdb_tables() where table_name = 'v_orders_per_month'"
+        ).fetchone()
+        assert kind == (1,)
+        assert con.execute("select sum(n) from marts.v_orders_per_month").fetchone() == expected
+
+
+def test_publish_refuses_while_a_build_holds_the_warehouse(
+    published: Path, fixture_warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "busy.duckdb"
+    shutil.copyfile(fixture_warehouse, copy)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+         " time.sleep(60)", str(copy)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        before = digest(published)
+        code = publish.main(["--database", str(copy), "--out", str(published)])
+        assert code == 2
+        err = capsys.readouterr().err
+        assert "cannot open the warehouse read-only" in err and "build still running" in err
+        assert digest(published) == before
+    finally:
+        holder.kill()
+        holder.wait()

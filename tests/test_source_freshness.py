@@ -1,0 +1,58 @@
+"""Source freshness is configured on orders, refunds and spend, with thresholds from vars.
+
+Runs ``dbt source freshness`` once on the fixture warehouse with a 1-hour warn threshold and
+a huge error threshold: the fixture's newest rows are older than an hour and younger than
+the error bound, so every checked source must warn, and the criteria dbt used must be the
+vars' values (dbt renders ``{{ var(...) }}`` in the freshness counts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WARN_HOURS = 1
+ERROR_HOURS = 10_000_000
+
+
+def test_freshness_uses_the_vars(fixture_warehouse: Path, tmp_path: Path) -> None:
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(ROOT),
+        DBT_DUCKDB_PATH=str(fixture_warehouse),
+        DBT_DUCKDB_TEMP_DIR=str(tmp_path / "tmp"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+    )
+    dbt_vars = {
+        "source_freshness_warn_hours": WARN_HOURS,
+        "source_freshness_error_hours": ERROR_HOURS,
+    }
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "source",
+            "freshness",
+            "--vars",
+            json.dumps(dbt_vars),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((tmp_path / "target" / "sources.json").read_text())["results"]
+    checked = {r["unique_id"].split(".", 2)[2]: r for r in results}
+    assert set(checked) == {"shop.orders", "shop.refunds", "marketing.marketing_spend"}
+    for source, result in checked.items():
+        assert result["status"] == "warn", source
+        assert result["criteria"]["warn_after"] == {"count": WARN_HOURS, "period": "hour"}
+        assert result["criteria"]["error_after"] == {"count": ERROR_HOURS, "period": "hour"}
