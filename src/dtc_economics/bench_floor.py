@@ -7,6 +7,8 @@ query counting failures. This module replays those files in one DuckDB connectio
 profile's settings, on a copy of the warehouse as it was before ``dbt run`` (raw + seeds):
 models in dependency order (manifest.json), then every test. The only edit is the relation
 name: dbt builds ``<model>__dbt_tmp`` and renames it, the floor creates ``<model>`` directly.
+Python models are run from their compiled module as dbt-duckdb runs them (``model()`` then
+``materialize()``); model hooks (``post_hook``) are not replayed.
 
 What the floor leaves out is exactly dbt's overhead: start-up and parsing, the run graph,
 adapter round trips (existence checks, renames, drops), contract checks and column comments
@@ -23,6 +25,7 @@ import json
 import re
 import sys
 import time
+import types
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -78,6 +81,19 @@ def model_sql(sql: str) -> str:
     return CREATE.sub(lambda m: f"create or replace {m.group(1).lower()} ", final_names)
 
 
+def run_python_model(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
+    """A Python model's compiled module run the way dbt-duckdb runs it (model, materialize)."""
+    module = types.ModuleType(alias)
+    code = model_sql(path.read_text(encoding="utf-8"))  # final relation names here too
+    exec(compile(code, str(path), "exec"), module.__dict__)  # noqa: S102 - our own model
+
+    def load_df(table_name: str) -> duckdb.DuckDBPyRelation:
+        return con.query(f"select * from {table_name}")
+
+    df = module.model(module.dbtObj(load_df), con)
+    module.materialize(df, con if isinstance(df, duckdb.DuckDBPyRelation) else con.cursor())
+
+
 def replay(
     con: duckdb.DuckDBPyConnection,
     manifest: dict,
@@ -94,7 +110,11 @@ def replay(
     t0, c0 = time.perf_counter(), time.process_time()
     for unique_id in dependency_order(manifest, models):
         t, c = time.perf_counter(), time.process_time()
-        con.execute(model_sql(run_file(target_dir, nodes[unique_id]).read_text(encoding="utf-8")))
+        path = run_file(target_dir, nodes[unique_id])
+        if nodes[unique_id].get("language") == "python":
+            run_python_model(con, path, nodes[unique_id]["alias"])
+        else:
+            con.execute(model_sql(path.read_text(encoding="utf-8")))
         per_model[unique_id] = time.perf_counter() - t
         per_model_cpu[unique_id] = time.process_time() - c
     models_seconds, models_cpu = time.perf_counter() - t0, time.process_time() - c0
