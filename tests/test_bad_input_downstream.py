@@ -118,14 +118,9 @@ def corpus_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     loader = [sys.executable, "scripts/load_raw.py", "--raw-dir", str(work / "raw")]
     run([*loader, "--database", str(database)], env)
-    # build = seeds, models, unit and data tests (reconciliations included) in one pass
-    # predictions are left out: this corpus is far below their data-sufficiency gate and
-    # they have their own gate tests (tests/test_predictions.py)
-    run(
-        [str(BIN / "dbt"), "build", "--quiet", "--vars", json.dumps(dbt_vars),
-         "--exclude", "path:models/marts/predictions", *paths],
-        env,
-    )  # fmt: skip
+    # build = seeds, models, unit and data tests (reconciliations included) in one pass;
+    # predictions included: far below their data-sufficiency gate, they must still build
+    run([str(BIN / "dbt"), "build", "--quiet", "--vars", json.dumps(dbt_vars), *paths], env)
     return database
 
 

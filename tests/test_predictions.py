@@ -477,3 +477,59 @@ def test_settings_from_mapping_casts_and_requires_every_var() -> None:
         wp.PredictionSettings.from_mapping({**values, "min_customers": None})
     with pytest.raises(ValueError, match="horizon_days"):
         wp.PredictionSettings.from_mapping({**values, "horizon_days": 0})
+
+
+def _check_calibration_consistency(cal: pd.DataFrame) -> None:
+    """The mart's consistency rules (its dbt tests), recomputed on a calibration frame."""
+    measures = [
+        "customers",
+        "predicted_repeat_purchases",
+        "actual_repeat_purchases",
+        "predicted_net_revenue",
+        "actual_net_revenue",
+    ]
+    for scope, part in cal.groupby("fit_scope"):
+        buckets = part[part["frequency_bucket"] != "total"]
+        total = part[part["frequency_bucket"] == "total"].iloc[0]
+        for col in measures:
+            if pd.isna(total[col]):
+                assert buckets[col].isna().all(), (scope, col)
+            else:
+                assert buckets[col].notna().all(), (scope, col)
+                assert buckets[col].sum() == pytest.approx(total[col]), (scope, col)
+        observed = part[["actual_repeat_purchases", "actual_net_revenue"]].notna()
+        assert observed.all().all() if scope == "holdout" else not observed.any().any()
+        purchases = part["fit_status"].isin(["predicted", "purchases_only"])
+        assert (part["predicted_repeat_purchases"].notna() == purchases).all(), scope
+        values = part["fit_status"] == "predicted"
+        assert (part["predicted_net_revenue"].notna() == values).all(), scope
+
+
+@pytest.mark.parametrize(
+    ("rows", "settings"),
+    [
+        # a store younger than the calibration period: nobody to fit the holdout on
+        ([("c1", "2024-11-01", 10.0), ("c2", "2024-12-01", 12.0)], wp.PredictionSettings()),
+        # a few customers, below the gate, some buckets empty
+        (
+            [("c1", "2023-01-01", 10.0), ("c1", "2023-06-01", 8.0), ("c2", "2024-03-01", 5.0)],
+            wp.PredictionSettings(),
+        ),
+        # gate lowered to zero: fitted, and buckets 2..7+ are empty
+        (
+            [(f"c{i}", f"2023-0{1 + i % 9}-01", 10.0 + i) for i in range(30)]
+            + [(f"c{i}", f"2024-0{1 + i % 9}-15", 7.0 + i) for i in range(0, 30, 3)],
+            wp.PredictionSettings(min_customers=0, min_history_days=0, min_repeat_buyers=0),
+        ),
+    ],
+    ids=["younger_than_holdout", "below_gate", "fitted_with_empty_buckets"],
+)
+def test_calibration_buckets_consistent_on_tiny_stores(
+    rows: list[tuple[str, str, float]], settings: wp.PredictionSettings
+) -> None:
+    """Empty buckets sum to 0 only for the quantities the scope has: a bucket with no
+    customer must not put 0 where the fit predicted nothing (the mart's consistency tests
+    failed on tiny stores before)."""
+    cal = wp.calibration_frame(keyed(_orders(rows)), "2024-12-31", settings)
+    assert len(cal) == 18
+    _check_calibration_consistency(cal)

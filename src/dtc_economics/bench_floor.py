@@ -152,7 +152,12 @@ def main(argv: list[str] | None = None) -> int:
 
     manifest = json.loads((args.target_dir / "manifest.json").read_text(encoding="utf-8"))
     models = [n for n in executed_nodes(args.models_results) if n.startswith("model.")]
-    tests = executed_nodes(args.tests_results) if args.tests_results else []
+    # tests and unit tests; on-run-end hooks (operation.*) are dbt's, not the project's SQL
+    tests = [
+        n
+        for n in (executed_nodes(args.tests_results) if args.tests_results else [])
+        if n.startswith(("test.", "unit_test."))
+    ]
     con = duckdb.connect(str(args.database))
     try:
         con.execute(f"set memory_limit = '{args.memory_limit}'")

@@ -767,6 +767,13 @@ def summarise_orders(
     end = end.normalize()
     days = _purchase_days(orders, customer_col, date_col, value_col)
     days = days[days["_day"] <= end]
+    if days.empty:  # nobody bought by calibration_end (a store younger than the holdout)
+        columns = ["frequency", "recency", "T"] + (["monetary_value"] if value_col else [])
+        out = pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+        out["frequency"] = out["frequency"].astype("int64")
+        out["first_purchase"] = pd.Series(dtype="datetime64[ns]")
+        out.index = pd.Index([], name="customer_id", dtype=object)
+        return out
     g = days.groupby("customer_id", sort=True)
     first = g["_day"].min()
     last = g["_day"].max()

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -224,6 +224,27 @@ def predict(outcome: FitOutcome, horizon_days: float) -> pd.DataFrame:
     return out
 
 
+def predict_checked(outcome: FitOutcome, horizon_days: float) -> tuple[FitOutcome, pd.DataFrame]:
+    """:func:`predict`, demoting the outcome when a fit that passed its checks still gives
+    non-finite predictions (degenerate parameters on thin data overflow the closed forms):
+    ``fit_failed`` for purchases, ``purchases_only`` for values, never a partial column."""
+    pred = predict(outcome, horizon_days)
+    purchase_cols = ["p_alive", "expected_orders", "p_repurchase"]
+    value_cols = ["expected_order_value", "predicted_value"]
+    if outcome.purchases_usable and not np.isfinite(pred[purchase_cols].to_numpy(float)).all():
+        reason = (
+            f"BG/NBD predictions not finite over {horizon_days:g} days "
+            f"(degenerate parameters: {outcome.bgnbd.params if outcome.bgnbd else None})"
+        )
+        outcome = replace(outcome, status=STATUS_FIT_FAILED, reason=reason)
+        return outcome, predict(outcome, horizon_days)
+    if outcome.values_usable and not np.isfinite(pred[value_cols].to_numpy(float)).all():
+        reason = f"{outcome.reason}; Gamma-Gamma values not finite over {horizon_days:g} days"
+        outcome = replace(outcome, status=STATUS_PURCHASES_ONLY, reason=reason)
+        return outcome, predict(outcome, horizon_days)
+    return outcome, pred
+
+
 # --------------------------------------------------------------------------------------
 # fct_customer_predictions
 # --------------------------------------------------------------------------------------
@@ -259,8 +280,7 @@ def customer_predictions_frame(
     order, with the columns of ``CUSTOMER_SCHEMA``. ``orders``: customer_key, order_date,
     net_revenue of valid orders. Customers without a valid order up to as_of_date get
     status ``no_history`` (dim_customers should not contain any)."""
-    outcome = fit_models(orders, as_of_date, settings)
-    pred = predict(outcome, settings.horizon_days)
+    outcome, pred = predict_checked(fit_models(orders, as_of_date, settings), settings.horizon_days)
     s = outcome.summary
     # position of each customer in the summary, -1 = no valid order up to as_of_date
     pos = s.index.get_indexer(customers[KEY].to_numpy())
@@ -410,6 +430,15 @@ def _bucket_rows(
     """Rows 0..6, 7+, total for one scope. ``per_customer`` (index = summary index) has
     predicted, actual (NaN when not observed), predicted_value, actual_value."""
     fit_cols = _fit_columns(outcome)
+    # what the scope has at all (as `predict` fills it): an empty bucket sums to 0 only for
+    # these, so buckets add up to the total row whatever the gate decided
+    purchases = outcome.purchases_usable and outcome.bgnbd is not None
+    defined = {
+        "predicted": purchases,
+        "predicted_value": purchases and outcome.values_usable and outcome.gamma_gamma is not None,
+        "actual": scope == SCOPE_HOLDOUT,
+        "actual_value": scope == SCOPE_HOLDOUT,
+    }
     freq = outcome.summary["frequency"].to_numpy()
     bucket = np.minimum(freq, MAX_BUCKET)
     rows: list[dict[str, Any]] = []
@@ -419,8 +448,10 @@ def _bucket_rows(
         customers = int(sel.sum())
 
         def total(col: str, part: pd.DataFrame = part) -> float | None:
+            if not defined[col]:  # not predicted / not observed: null, even in an empty bucket
+                return None
             values = part[col]
-            if values.isna().any():  # not predicted / not observed: null, never partial
+            if values.isna().any():  # null, never partial
                 return None
             return float(values.sum())
 
@@ -465,8 +496,7 @@ def calibration_frame(
     cal_end = as_of - dt.timedelta(days=settings.calibration_days)
     rows: list[dict[str, Any]] = []
 
-    hold = fit_models(orders, cal_end, settings)
-    pred = predict(hold, settings.calibration_days)
+    hold, pred = predict_checked(fit_models(orders, cal_end, settings), settings.calibration_days)
     dates = pd.to_datetime(orders["order_date"]).dt.normalize()
     in_holdout = (dates > pd.Timestamp(cal_end)) & (dates <= pd.Timestamp(as_of))
     later = pd.DataFrame(
@@ -492,8 +522,7 @@ def calibration_frame(
         ),
     )
 
-    current = fit_models(orders, as_of, settings)
-    pred = predict(current, settings.horizon_days)
+    current, pred = predict_checked(fit_models(orders, as_of, settings), settings.horizon_days)
     rows += _bucket_rows(
         SCOPE_AS_OF,
         current,
