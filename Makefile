@@ -29,7 +29,7 @@ $(VENV)/.stamp-runtime: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.stamp-dev: $(VENV)/.stamp-runtime requirements-dev.txt
+$(VENV)/.stamp-dev: $(VENV)/.stamp-runtime requirements-dev.txt requirements-spark.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	# test-only: the CDNOW sample ships in lifetimes' datasets/; its code is never imported
 	$(PY) -m pip install --quiet --no-deps lifetimes==0.11.3
