@@ -452,7 +452,10 @@ def cac_vs_ltv_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
 def customer_base(con: duckdb.DuckDBPyConnection) -> SectionOutput:
     cols = ("month", "new_customers", "returning_customers", "reactivated_customers")
     _require(con, "fct_customer_base_monthly", cols)
-    frame = _df(con, f"select {', '.join(cols)} from marts.fct_customer_base_monthly")
+    # the mart is cut by segment_type / segment_value: the 'all' rows hold every customer
+    segmented = "segment_type" in _columns(con, "fct_customer_base_monthly")
+    where = " where segment_type = 'all'" if segmented else ""
+    frame = _df(con, f"select {', '.join(cols)} from marts.fct_customer_base_monthly{where}")
     _one_row_per(frame, ["month"], "fct_customer_base_monthly")
     frame = frame.sort_values("month")
     long = frame.melt(id_vars=["month"], var_name="buyers", value_name="customers")
@@ -491,6 +494,8 @@ def first_products(con: duckdb.DuckDBPyConnection) -> SectionOutput:
     table = "fct_first_product_performance"
     _require(con, table, ("first_product_id", "customers", "is_below_min_sample"))
     have = set(_columns(con, table))
+    # the mart is stratified (stratum_type / stratum_value): the 'all' rows are the headline
+    where = "stratum_type = 'all'" if "stratum_type" in have else "true"
     horizon = next(
         (
             n
@@ -498,28 +503,36 @@ def first_products(con: duckdb.DuckDBPyConnection) -> SectionOutput:
             if {f"repeat_rate_{n}d", f"repeat_rate_{n}d_ci_low", f"repeat_rate_{n}d_ci_high"}
             <= have
             and con.execute(
-                f"select count(repeat_rate_{n}d) from marts.{table} where not is_below_min_sample"
+                f"select count(repeat_rate_{n}d) from marts.{table} where {where}"
             ).fetchone()[0]
         ),
         None,
     )
     if horizon is None:
-        raise SectionError(f"marts.{table}: no repeat rate with intervals for a ranked product")
+        raise SectionError(f"marts.{table}: no repeat rate with intervals for any product")
     rate = f"repeat_rate_{horizon}d"
-    name = ", product_name" if "product_name" in have else ""
+    name_column = next((c for c in ("first_product_name", "product_name") if c in have), None)
+    name = f", {name_column} as product_name" if name_column else ""
+    # Ranked products (at or above the minimum sample) first, by rate; the products below the
+    # minimum sample are drawn after them, greyed and unranked: their wide intervals show why.
     frame = _df(
         con,
         f"""
-        select first_product_id{name}, customers, {rate} as repeat_rate,
-            {rate}_ci_low as ci_low, {rate}_ci_high as ci_high
+        select first_product_id{name}, customers, not is_below_min_sample as is_ranked,
+            {rate} as repeat_rate, {rate}_ci_low as ci_low, {rate}_ci_high as ci_high
         from marts.{table}
-        where not is_below_min_sample and {rate} is not null
-        order by {rate} desc, first_product_id
+        where {where} and {rate} is not null
+        order by is_below_min_sample, {rate} desc, first_product_id
         """,
     )
     _one_row_per(frame, ["first_product_id"], table)
-    frame["label"] = frame["product_name"] if name else frame["first_product_id"]
-    frame["rank"] = range(1, len(frame) + 1)
+    frame["label"] = (
+        frame["product_name"].fillna(frame["first_product_id"])
+        if name
+        else frame["first_product_id"]
+    )
+    frame["sample"] = frame["is_ranked"].map({True: "ranked", False: "not ranked (small sample)"})
+    ranked = frame[frame["is_ranked"]]
     order = frame["label"].tolist()
     base = alt.Chart(_source(frame)).encode(
         y=alt.Y("label:N", sort=order, title=f"first product (ranked by {horizon}-day repeat)")
@@ -533,10 +546,19 @@ def first_products(con: duckdb.DuckDBPyConnection) -> SectionOutput:
             ),
             x2="ci_high:Q",
         )  # fmt: skip
-        + base.mark_point(filled=True, color=COLORS["primary"], size=60).encode(
+        + base.mark_point(filled=True, size=60).encode(
             x="repeat_rate:Q",
+            color=alt.Color(
+                "sample:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["ranked", "not ranked (small sample)"],
+                    range=[COLORS["primary"], COLORS["muted"]],
+                ),
+            ),
             tooltip=[
                 "label:N",
+                "sample:N",
                 "customers:Q",
                 alt.Tooltip("repeat_rate:Q", format=".1%"),
                 alt.Tooltip("ci_low:Q", format=".1%"),
@@ -544,9 +566,10 @@ def first_products(con: duckdb.DuckDBPyConnection) -> SectionOutput:
             ],
         )  # fmt: skip
     ).properties(width=600, height=alt.Step(16))
-    top = frame.iloc[0] if not frame.empty else None
+    top = ranked.iloc[0] if not ranked.empty else None
     figures = [
-        Figure("ranked_products", "Ranked first products (above the minimum sample)", len(frame)),
+        Figure("ranked_products", "Ranked first products (above the minimum sample)", len(ranked)),
+        Figure("unranked_products", "Products below the minimum sample", len(frame) - len(ranked)),
         Figure("top_product", "Top first product", None if top is None else str(top["label"])),
         Figure(
             "top_product_rate",
@@ -624,7 +647,8 @@ SECTIONS: tuple[Section, ...] = (
         "First-product ranking",
         ("fct_first_product_performance",),
         "First products ranked by the repeat rate of the customers they brought, with 95% "
-        "Wilson intervals; products below the minimum sample are not ranked.",
+        "Wilson intervals (headline rows, every customer); products below the minimum "
+        "sample are drawn greyed after the ranked ones and are not ranked.",
         first_products,
     ),
     Section(
