@@ -2,7 +2,8 @@
     {#- Prefix text that a spreadsheet would run as a formula (= + - @) with a quote. -#}
     case
         when substr({{ column }}, 1, 1) in ('=', '+', '-', '@')
-            then {{ dbt.concat(["''''", column]) }}
+            {#- a quote literal: '''' on DuckDB / Postgres, '\'' on Spark -#}
+            then {{ dbt.concat([dbt.string_literal(dbt.escape_single_quotes("'")), column]) }}
         else {{ column }}
     end
 {%- endmacro %}

@@ -13,6 +13,7 @@ with the marts. On the generated demo store, the planted high-repeat consumables
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -202,13 +203,20 @@ def first_product_table(customers: pd.DataFrame, key: str) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index([key, "stratum_type", "stratum_value"]).sort_index()
 
 
+def to_cents(value: float) -> float:
+    """To the cent, half a cent away from zero (7.425 -> 7.43), whatever the float noise of
+    the sum (1e-12): the rounding every engine must agree on (docs/spark.md)."""
+    exact = Decimal(str(round(value, 6)))
+    return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
 def rfm_scores(orders: pd.DataFrame, snapshot: pd.Timestamp) -> pd.DataFrame:
     """RFM scores and segments of every customer with a valid order by the snapshot date."""
     seen = orders[orders["order_date"] <= snapshot]
     per_customer = seen.groupby("customer_id").agg(
         last=("order_date", "max"), frequency=("order_id", "size"), monetary=("net_revenue", "sum")
     )
-    per_customer["monetary"] = per_customer["monetary"].round(2)
+    per_customer["monetary"] = per_customer["monetary"].map(to_cents)
     per_customer["recency_days"] = (snapshot - per_customer["last"]).dt.days
     n = len(per_customer)
 

@@ -70,13 +70,9 @@ customers_at_snapshot as (
         snapshots.snapshot_date,
         orders.customer_id,
         count(*) as order_count,
-        -- rounded to the cent so that equal amounts tie whatever the summation order; on a
-        -- fixed-point type: PostgreSQL has no round(double precision, integer), and the
-        -- same decimal rounding on every engine keeps the monetary ranks identical
-        cast(
-            round(cast(sum(orders.net_revenue) as {{ dbt.type_numeric() }}), 2)
-            as {{ type_double() }}
-        ) as net_revenue,
+        -- rounded to the cent so that equal amounts tie whatever the summation order (and
+        -- half cents round up on every engine: macro round_half_up)
+        {{ round_half_up('sum(orders.net_revenue)', 2) }} as net_revenue,
         {{ dbt.datediff('max(orders.order_date)', 'snapshots.snapshot_date', 'day') }}
             as recency_days
     from snapshots

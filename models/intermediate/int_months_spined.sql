@@ -30,14 +30,8 @@ bounds as (
 
 months as (
 
-    select cast(first_month as date) as month
-    from bounds
-    where first_month is not null
-    union all
-    select cast({{ dbt.dateadd('month', 1, 'months.month') }} as date) as month
-    from months
-    inner join bounds
-        on months.month < bounds.last_month
+    -- recursive on DuckDB and PostgreSQL, a generated sequence on Spark (macro)
+    {{ month_spine_rows('bounds', 'first_month', 'last_month', 'months') }}
 
 ),
 

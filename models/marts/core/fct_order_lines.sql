@@ -3,17 +3,20 @@
 -- recomputed, only new or changed rows are written; the post-hook deletes lines gone from
 -- the export. Force a rebuild with `dbt build --full-refresh`.
 -- depends_on: {{ ref('stg_shop__order_lines') }}
+-- Spark (docs/spark.md): a plain table, rebuilt every run (its Hive tables take neither
+-- delete nor merge; insert_overwrite would rewrite everything anyway).
+{%- set is_spark = target.type == 'spark' %}
 {{
     config(
-        materialized='incremental',
+        materialized=('table' if is_spark else 'incremental'),
         unique_key='order_line_id',
         incremental_strategy=var('incremental_strategy'),
         on_schema_change='fail',
-        post_hook=[
+        post_hook=([] if is_spark else [
             "delete from {{ this }} where order_line_id not in (
                 select order_line_id from {{ ref('stg_shop__order_lines') }}
             )",
-        ],
+        ]),
     )
 }}
 {%- set columns = [

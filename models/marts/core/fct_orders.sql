@@ -4,17 +4,20 @@
 -- differ from the previous build (new, changed); the post-hook deletes orders gone from the
 -- export. Force a rebuild with `dbt build --full-refresh`.
 -- depends_on: {{ ref('stg_shop__orders') }}
+-- Spark (docs/spark.md): a plain table, rebuilt every run (its Hive tables take neither
+-- delete nor merge; insert_overwrite would rewrite everything anyway).
+{%- set is_spark = target.type == 'spark' %}
 {{
     config(
-        materialized='incremental',
+        materialized=('table' if is_spark else 'incremental'),
         unique_key='order_id',
         incremental_strategy=var('incremental_strategy'),
         on_schema_change='fail',
-        post_hook=[
+        post_hook=([] if is_spark else [
             "delete from {{ this }} where order_id not in (
                 select order_id from {{ ref('stg_shop__orders') }}
             )",
-        ],
+        ]),
     )
 }}
 {%- set columns = [

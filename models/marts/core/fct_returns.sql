@@ -30,10 +30,7 @@ orders as (
 final as (
 
     select
-        -- ids
-        {{ dbt.concat([
-            'refunds.refund_id', "'|'", "coalesce(refunds.order_line_id, '')"
-        ]) }} as return_id,
+        -- ids (return_id last, as in the contract: Spark keeps this select's order)
         refunds.refund_id,
         refunds.order_id,
         refunds.order_line_id,
@@ -51,7 +48,10 @@ final as (
         -- amounts
         refunds.refunded_amount,
         refunds.returns,
-        refunds.refund_excess
+        refunds.refund_excess,
+        {{ dbt.concat([
+            'refunds.refund_id', "'|'", "coalesce(refunds.order_line_id, '')"
+        ]) }} as return_id
     from refunds
     inner join orders
         on refunds.order_id = orders.order_id
