@@ -9,6 +9,7 @@
 #     The defaults are throwaway local credentials for CI and laptops; set the variables to
 #     use others. Nothing listens beyond loopback.
 #   - Chromium: Debian's /usr/bin/chromium for the report's browser test.
+#   - Java 17 (openjdk-17-jre-headless) when no `java` is on PATH: the Spark target's JVM.
 # Needs root (CI runs as root) or passwordless sudo for the installs and the cluster start.
 set -euo pipefail
 
@@ -29,6 +30,7 @@ as_root() {
 missing=()
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)  # the Spark target's JVM
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "ci_services: installing ${missing[*]} from Debian packages"
     export DEBIAN_FRONTEND=noninteractive
