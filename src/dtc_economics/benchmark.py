@@ -901,6 +901,20 @@ def targets(scales: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "<",
             True,
         ),
+        (
+            "peak memory of the incremental run MB",
+            max(
+                (
+                    steps[s]["peak_mb"]
+                    for s in ("incremental_run", "incremental_test")
+                    if s in steps
+                ),  # fmt: skip
+                default=None,
+            ),
+            3072.0,
+            "<",
+            True,
+        ),
         ("build / floor", ratios.get("build_over_floor"), 1.5, "<=", True),
         (
             "incremental (run + test) / full build",
