@@ -40,6 +40,15 @@ def test_scales_accept_suffixes():
         benchmark.parse_scale("ten")
 
 
+def test_runs_large_applies_from_one_million_customers():
+    argv = ["--scales", "10k,1M", "--runs", "3", "--runs-large", "1"]
+    args = benchmark._parser().parse_args(argv)
+    settings = benchmark.settings_from(args)
+    assert [settings.runs_at(n) for n in settings.scales] == [3, 1]
+    default = benchmark.settings_from(benchmark._parser().parse_args(["--runs", "2"]))
+    assert [default.runs_at(n) for n in (10_000, 1_000_000)] == [2, 2]
+
+
 def test_measure_sees_the_peak_memory_of_a_child(tmp_path):
     code = "import time; b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096]); "
     code += "time.sleep(0.3)"
@@ -164,6 +173,7 @@ def test_targets_are_read_at_one_million_customers():
     assert met["peer / build (pandas slower by)"] is True
     assert met["build growth 100k -> 1M"] is False  # 14x
     assert met["incremental (run + test) / full build"] is None  # not measured
+    assert met["peak memory of the incremental run MB"] is None  # not measured
     assert met["peer numbers identical to the marts"] is True
 
 

@@ -203,6 +203,13 @@ class Settings:
     report: bool = True
     keep_work: bool = False
     reuse_stores: bool = False
+    runs_large: int | None = None  # runs at scales >= TARGET_SCALE (None: runs)
+
+    def runs_at(self, customers: int) -> int:
+        """Runs at this scale: ``runs_large`` from 1M customers up, else ``runs``."""
+        if self.runs_large is not None and customers >= TARGET_SCALE:
+            return self.runs_large
+        return self.runs
 
 
 @dataclass
@@ -449,8 +456,9 @@ class Scale:
         incremental = self.incremental_models()
         runs: list[Run] = []
         comparison: dict[str, Any] | None = None
-        for index in range(self.settings.runs):
-            log(f"{self.label}: run {index + 1}/{self.settings.runs}")
+        n_runs = self.settings.runs_at(self.customers)
+        for index in range(n_runs):
+            log(f"{self.label}: run {index + 1}/{n_runs}")
             run, compared = self.run_once(index)
             runs.append(run)
             comparison = comparison or compared
@@ -893,6 +901,20 @@ def targets(scales: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "<",
             True,
         ),
+        (
+            "peak memory of the incremental run MB",
+            max(
+                (
+                    steps[s]["peak_mb"]
+                    for s in ("incremental_run", "incremental_test")
+                    if s in steps
+                ),  # fmt: skip
+                default=None,
+            ),
+            3072.0,
+            "<",
+            True,
+        ),
         ("build / floor", ratios.get("build_over_floor"), 1.5, "<=", True),
         (
             "incremental (run + test) / full build",
@@ -941,8 +963,9 @@ def markdown(doc: dict[str, Any]) -> str:
         f"({machine['cpu_model']}), {machine['memory_gb']} GB RAM; DuckDB {machine['duckdb']}, "
         f"dbt-core {machine['dbt_core']}, dbt-duckdb {machine['dbt_duckdb']}; "
         f"DuckDB memory_limit {doc['memory_limit']}; commit {machine['git_commit']}. "
-        f"Seconds and peak MB are medians over {doc['runs']} run(s); ratios are computed "
-        "within each run, then the median is taken.",
+        "Seconds and peak MB are medians over "
+        + ", ".join(f"{s['runs']} run(s) at {s['label']}" for s in scales)
+        + "; ratios are computed within each run, then the median is taken.",
         "",
         "Load average (1 min) during the runs: "
         + "; ".join(
@@ -1132,6 +1155,12 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated customers per store, e.g. 10k,100k,1M (default)",
     )
     p.add_argument("--runs", type=int, default=3, help="runs per scale; medians reported (3)")
+    p.add_argument(
+        "--runs-large",
+        type=int,
+        default=None,
+        help="runs at 1M customers and above (default: --runs); each 1M run takes minutes",
+    )
     p.add_argument("--quick", action="store_true", help="smoke test: 10k customers, one run")
     p.add_argument("--out", type=Path, default=None, help="results folder (bench/results)")
     p.add_argument("--work-dir", type=Path, default=None, help="data folder (<out>/tmp)")
@@ -1158,8 +1187,9 @@ def _parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> Settings:
     scales = list(QUICK_SCALES) if args.quick else sorted(set(args.scales))
     runs = 1 if args.quick else args.runs
-    if runs < 1:
-        raise SystemExit("benchmark.py: --runs must be >= 1")
+    runs_large = None if args.quick else args.runs_large
+    if runs < 1 or (runs_large is not None and runs_large < 1):
+        raise SystemExit("benchmark.py: --runs and --runs-large must be >= 1")
     out = args.out or (ROOT / "bench" / "results" / ("tmp/quick" if args.quick else ""))
     work = args.work_dir or (ROOT / "bench" / "results" / "tmp")
     return Settings(
@@ -1175,6 +1205,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         report=not args.no_report,
         keep_work=args.keep_work,
         reuse_stores=args.reuse_stores,
+        runs_large=runs_large,
     )
 
 
@@ -1197,7 +1228,7 @@ def run_benchmark(
     }
     scales: list[dict[str, Any]] = doc["scales"]
     for customers in settings.scales:
-        log(f"scale {scale_label(customers)}: {settings.runs} run(s)")
+        log(f"scale {scale_label(customers)}: {settings.runs_at(customers)} run(s)")
         scales.append(measure_scale(settings, customers))
         doc["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         doc["targets"] = targets(scales)
