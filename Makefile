@@ -13,6 +13,8 @@ export DBT_DUCKDB_PATH ?= $(CURDIR)/warehouse/dtc.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
 DEMO_CUSTOMERS ?= 20000
+# make bench: store sizes (customers) and runs per size
+BENCH_SCALES ?= 10k,100k,1M
 DEMO_SEED ?= 42
 DEMO_DIR := warehouse/demo_raw
 RAW_DIR ?=
@@ -108,7 +110,7 @@ freshness: setup
 
 ## bench: build vs compiled-SQL floor vs pandas peer at 10k / 100k / 1M customers (README: Performance)
 bench: setup-dev
-	$(PY) scripts/benchmark.py --scales $(or $(BENCH_SCALES),10k,100k,1M) --runs $(or $(BENCH_RUNS),3) --out bench/results
+	$(PY) scripts/benchmark.py --scales $(BENCH_SCALES) --runs $(or $(BENCH_RUNS),3) $(if $(BENCH_RUNS_LARGE),--runs-large $(BENCH_RUNS_LARGE)) --out bench/results
 
 ## bench-incremental: incremental vs full-refresh build time and row-for-row comparison
 bench-incremental: setup
