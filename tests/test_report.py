@@ -225,8 +225,9 @@ def expected_area(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The area sections' figures, recomputed with pandas from the marts' own columns."""
     out: dict[str, Any] = {}
     kpis = con.execute("select * from marts.fct_kpis_monthly").df().sort_values("month")
-    # five numbers: the mart's last row is today's numbers; a metric still null there (no
-    # mature cohort yet) is shown from the latest month that has it
+    # five numbers: the latest complete month (the month in progress is partial); a metric
+    # still null there (no mature cohort yet) is shown from the latest month that has it
+    kpis = kpis[kpis["is_month_complete"]]
     out["five_numbers"] = {
         metric: kpis[metric].dropna().iloc[-1] for metric, _, _ in report.FIVE_NUMBERS
     }
@@ -388,3 +389,30 @@ def test_a_mart_with_another_shape_is_reported_not_drawn(
     status = report.write_report(broken, out)
     assert status["five_numbers"] == "error"
     assert "has no column(s) cos" in out.read_text(encoding="utf-8")
+
+
+def test_five_numbers_leave_out_the_month_in_progress() -> None:
+    """The headline figures come from the latest complete month: the month in progress has
+    partial spend and customers, so its CAC and COS are not today's numbers."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    metrics = [m for m, _, _ in report.FIVE_NUMBERS]
+    con.execute(
+        "create table marts.fct_kpis_monthly (month date, is_month_complete boolean, "
+        + ", ".join(f"{m} double" for m in metrics)
+        + ")"
+    )
+    row = ", ".join(["?"] * (2 + len(metrics)))
+    con.execute(
+        f"insert into marts.fct_kpis_monthly values ({row})",
+        ["2026-09-01", True, *[10.0] * len(metrics)],
+    )
+    con.execute(
+        f"insert into marts.fct_kpis_monthly values ({row})",
+        ["2026-10-01", False, *[99.0] * len(metrics)],
+    )
+    shown = {f.key: (f.value, f.label) for f in report.five_numbers(con).figures}
+    assert set(shown) == set(metrics)
+    for metric in metrics:
+        value, label = shown[metric]
+        assert value == pytest.approx(10.0) and "2026-09" in label, metric

@@ -312,8 +312,13 @@ FIVE_NUMBERS: tuple[tuple[str, str, str], ...] = (
 
 def five_numbers(con: duckdb.DuckDBPyConnection) -> SectionOutput:
     metrics = tuple(m for m, _, _ in FIVE_NUMBERS)
-    _require(con, "fct_kpis_monthly", ("month", *metrics))
-    frame = _df(con, f"select month, {', '.join(metrics)} from marts.fct_kpis_monthly")
+    _require(con, "fct_kpis_monthly", ("month", "is_month_complete", *metrics))
+    # complete months only: the month in progress has partial spend, customers and revenue
+    # (its CAC and COS would be read as a trend break)
+    frame = _df(
+        con,
+        f"select month, {', '.join(metrics)} from marts.fct_kpis_monthly where is_month_complete",
+    )
     _one_row_per(frame, ["month"], "fct_kpis_monthly")
     frame = frame.sort_values("month")
     long = frame.melt(id_vars=["month"], value_vars=list(metrics), var_name="metric").dropna()
