@@ -102,11 +102,17 @@ class FitOutcome:
 
     @property
     def purchases_usable(self) -> bool:
-        return self.status in (STATUS_PREDICTED, STATUS_PURCHASES_ONLY)
+        """Purchase predictions exist (BG/NBD fitted and usable)."""
+        return self.status in (STATUS_PREDICTED, STATUS_PURCHASES_ONLY) and self.bgnbd is not None
 
     @property
     def values_usable(self) -> bool:
-        return self.status == STATUS_PREDICTED
+        """Value predictions exist too (Gamma-Gamma fitted and usable)."""
+        return (
+            self.status == STATUS_PREDICTED
+            and self.bgnbd is not None
+            and self.gamma_gamma is not None
+        )
 
 
 def _as_date(value: Any) -> dt.date:
@@ -199,14 +205,14 @@ def predict(outcome: FitOutcome, horizon_days: float) -> pd.DataFrame:
     out["expected_order_value"] = nan
     out["predicted_value"] = nan
     out["order_value_source"] = pd.Series([None] * n, index=s.index, dtype=object)
-    if not outcome.purchases_usable or outcome.bgnbd is None:
+    if not outcome.purchases_usable:
         return out
     x, tx, t_age = s["frequency"], s["recency"], s["T"]
     params = outcome.bgnbd.params
     out["p_alive"] = btyd.probability_alive(params, x, tx, t_age)
     out["expected_orders"] = btyd.expected_purchases(params, horizon_days, x, tx, t_age)
     out["p_repurchase"] = btyd.probability_any_purchase(params, horizon_days, x, tx, t_age)
-    if not outcome.values_usable or outcome.gamma_gamma is None:
+    if not outcome.values_usable:
         return out
     m = s["monetary_value"].to_numpy(dtype=float)
     freq = x.to_numpy(dtype=float)
@@ -432,10 +438,9 @@ def _bucket_rows(
     fit_cols = _fit_columns(outcome)
     # what the scope has at all (as `predict` fills it): an empty bucket sums to 0 only for
     # these, so buckets add up to the total row whatever the gate decided
-    purchases = outcome.purchases_usable and outcome.bgnbd is not None
     defined = {
-        "predicted": purchases,
-        "predicted_value": purchases and outcome.values_usable and outcome.gamma_gamma is not None,
+        "predicted": outcome.purchases_usable,
+        "predicted_value": outcome.values_usable,
         "actual": scope == SCOPE_HOLDOUT,
         "actual_value": scope == SCOPE_HOLDOUT,
     }
