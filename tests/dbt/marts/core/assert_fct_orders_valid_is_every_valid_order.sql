@@ -1,0 +1,34 @@
+-- fct_orders_valid holds exactly the valid orders of fct_orders: same count, same net revenue.
+-- Fails with one row when either differs.
+with
+
+view_totals as (
+
+    select count(*) as orders, coalesce(sum(net_revenue), 0) as net_revenue
+    from {{ ref('fct_orders_valid') }}
+
+),
+
+mart_totals as (
+
+    select count(*) as orders, coalesce(sum(net_revenue), 0) as net_revenue
+    from {{ ref('fct_orders') }}
+    where is_valid_order
+
+),
+
+final as (
+
+    select
+        view_totals.orders as view_orders,
+        mart_totals.orders as mart_orders
+    from view_totals
+    cross join mart_totals
+    where
+        view_totals.orders != mart_totals.orders
+        or view_totals.net_revenue != mart_totals.net_revenue
+        or exists (select 1 from {{ ref('fct_orders_valid') }} where not is_valid_order)
+
+)
+
+select * from final
