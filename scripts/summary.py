@@ -42,22 +42,37 @@ def tally(run_results: Path, manifest: Path | None) -> tuple[dict[str, int], lis
         if status in ("warn", *FAILED):
             node = nodes.get(r["unique_id"], {})
             why = (node.get("description") or "").strip() or "(no description)"
-            name = r["unique_id"].split(".", 2)[-1]
+            name = r["unique_id"].split(".")[2]  # test.<project>.<name>.<hash>
             found = f" ({r['failures']} rows)" if r.get("failures") else ""
             lines.append(f"  {status.upper()} {name}{found}: {' '.join(why.split())}")
     return counts, lines
 
 
-def five_numbers(database: Path) -> list[tuple[str, str, float | None, str]]:
-    """(label, month, value, unit) of each number, latest complete month where it is known."""
-    out: list[tuple[str, str, float | None, str]] = []
+def five_numbers(database: Path) -> list[tuple[str, str, float | None, str, str]]:
+    """(label, month, value, unit, cohort note) of each number: the latest complete month
+    where it is known, and for cohort numbers the cohort month it was measured on."""
+    out: list[tuple[str, str, float | None, str, str]] = []
     with duckdb.connect(str(database), read_only=True) as con:
+        have = {
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = 'fct_kpis_monthly'"
+            ).fetchall()
+        }
         for column, label, unit in FIVE_NUMBERS:
+            cohort = f"{column}_cohort_month"
+            cohort_sql = f"strftime({cohort}, '%Y-%m')" if cohort in have else "null"
             row = con.execute(
-                f"select strftime(month, '%Y-%m'), {column} from marts.fct_kpis_monthly "
-                f"where is_month_complete and {column} is not null order by month desc limit 1"
+                f"select strftime(month, '%Y-%m'), {column}, {cohort_sql} "
+                f"from marts.fct_kpis_monthly where is_month_complete and {column} is not null "
+                "order by month desc limit 1"
             ).fetchone()
-            out.append((label, row[0], float(row[1]), unit) if row else (label, "-", None, unit))
+            if row is None:
+                out.append((label, "-", None, unit, ""))
+                continue
+            note = f"(customers acquired {row[2]})" if row[2] else ""
+            out.append((label, row[0], float(row[1]), unit, note))
     return out
 
 
@@ -88,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nBuild failed: the serving copy {args.serving.resolve()} was not updated.")
         return 1
     print("\nThe five numbers (latest complete month where each is known; EUR excl. VAT):")
-    for label, month, value, unit in five_numbers(args.database):
-        print(f"  {label:<30} {month:>7}  {formatted(value, unit)}")
+    for label, month, value, unit, note in five_numbers(args.database):
+        print(f"  {label:<30} {month:>7}  {formatted(value, unit):<12} {note}".rstrip())
     serving = args.serving.resolve()
     print(f"\nServing copy (open this one, read-only): {serving}")
     print(f"  DuckDB CLI 1.5+:  duckdb -readonly '{serving}'")
