@@ -30,11 +30,6 @@ import altair as alt
 import duckdb
 import pandas as pd
 
-# LTV curve horizons (days after the first order; window N = days 0..N-1, as in
-# int_customers_value_windows: complete when as_of_date - first_order_date >= N - 1).
-LTV_CURVE_DAYS: tuple[int, ...] = (30, 60, 90, 120, 182, 240, 300, 365)
-# BF/CM vs rest: repeat within N days of the first order (same window rule).
-REPEAT_WINDOWS: tuple[int, ...] = (90, 180)
 COLORS = {"primary": "#1f5f8b", "accent": "#d9822b", "muted": "#8a8a8a"}
 # Text a spreadsheet would run as a formula, raw or escaped with a leading quote in staging.
 FORMULA_LIKE = r"^'?[=+\-@\t\r]"
@@ -193,72 +188,68 @@ def sales_by_month(con: duckdb.DuckDBPyConnection) -> SectionOutput:
     return SectionOutput(chart, figures)
 
 
-def ltv_curves_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
-    windows = ", ".join(f"({n})" for n in LTV_CURVE_DAYS)
+def ltv_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    """LTV at 6 and 12 months of each acquisition cohort, by channel, as fct_cohort_value
+    states it (null until the cohort's window is complete)."""
+    cols = ("cohort_month", "segment_type", "segment_value", "customers", "ltv_182d", "ltv_365d")
+    _require(con, "fct_cohort_value", cols)
     frame = _df(
         con,
-        f"""
-        with windows (window_days) as (values {windows}),
-        customers as (
-            select customer_id, acquisition_channel, first_order_date, as_of_date
-            from marts.dim_customers
-        ),
-        orders as (
-            select customer_id, order_date, net_revenue
-            from marts.fct_orders
-            where is_valid_order
-        ),
-        per_customer as (
-            select
-                customers.acquisition_channel,
-                windows.window_days,
-                customers.customer_id,
-                sum(case when orders.order_date - customers.first_order_date
-                    < windows.window_days then orders.net_revenue else 0 end) as value
-            from customers
-            cross join windows
-            inner join orders on orders.customer_id = customers.customer_id
-            where customers.as_of_date - customers.first_order_date >= windows.window_days - 1
-            group by all
-        )
-        select acquisition_channel, window_days, count(*) as customers, avg(value) as ltv
-        from per_customer
-        group by all
-        union all
-        select 'all channels', window_days, count(*), avg(value)
-        from per_customer
-        group by all
-        order by 1, 2
-        """,
+        "select cohort_month, segment_value as channel, customers, ltv_182d, ltv_365d "
+        "from marts.fct_cohort_value where segment_type in ('all', 'acquisition_channel') "
+        "order by cohort_month, channel",
     )
+    _one_row_per(frame, ["cohort_month", "channel"], "fct_cohort_value")
+    frame["channel"] = frame["channel"].replace({"all": "all channels"}).str.replace("_", " ")
+    long = frame.melt(
+        id_vars=["cohort_month", "channel", "customers"],
+        value_vars=["ltv_182d", "ltv_365d"],
+        var_name="window",
+        value_name="ltv",
+    ).dropna(subset=["ltv"])
+    long["window"] = long["window"].map({"ltv_182d": "6 months", "ltv_365d": "12 months"})
     chart = (
-        alt.Chart(_source(frame))
-        .mark_line(point=True)
+        alt.Chart(_source(long))
+        .mark_line(point=alt.OverlayMarkDef(size=14))
         .encode(
-            x=alt.X("window_days:Q", title="days since first order"),
-            y=alt.Y("ltv:Q", title="cumulative net revenue per customer (EUR)"),
-            color=alt.Color("acquisition_channel:N", title="acquisition channel"),
+            x=alt.X("cohort_month:T", title="cohort (month of first order)"),
+            y=alt.Y("ltv:Q", title="net revenue per customer (EUR)"),
+            color=alt.Color("channel:N", title="acquisition channel"),
+            # all channels drawn bold, each channel faint behind it
+            strokeWidth=alt.condition(
+                alt.datum.channel == "all channels", alt.value(3), alt.value(1)
+            ),
+            opacity=alt.condition(
+                alt.datum.channel == "all channels", alt.value(1.0), alt.value(0.45)
+            ),
             tooltip=[
-                "acquisition_channel:N",
-                "window_days:Q",
-                alt.Tooltip("ltv:Q", format=",.2f"),
-                "customers:Q",
+                alt.Tooltip("cohort_month:T", title="cohort", format="%Y-%m"),
+                alt.Tooltip("channel:N", title="channel"),
+                alt.Tooltip("window:N", title="LTV at"),
+                alt.Tooltip("ltv:Q", title="EUR per customer", format=",.2f"),
+                alt.Tooltip("customers:Q", title="customers", format=","),
             ],
         )
-        .properties(width=700, height=320)
+        .properties(width=360, height=240)
+        .facet(column=alt.Column("window:N", title=None, sort=["6 months", "12 months"]))
     )
-    overall = frame[frame["acquisition_channel"] == "all channels"].set_index("window_days")
-    figures = [
-        Figure(f"ltv_{n}d", f"LTV {n} days, all channels", _f(overall["ltv"].get(n)), "EUR")
-        for n in (182, 365)
-    ]
-    figures.append(
-        Figure(
-            "ltv_182d_customers",
-            "Customers with a complete 182-day window",
-            int(overall["customers"].get(182, 0)),
+    overall = frame[frame["channel"] == "all channels"]
+    figures = []
+    for column, label in (("ltv_182d", "LTV at 6 months"), ("ltv_365d", "LTV at 12 months")):
+        known = overall.dropna(subset=[column])
+        if known.empty:
+            figures.append(Figure(column, f"{label}, all channels (no mature cohort yet)", None))
+            continue
+        last = known.iloc[-1]
+        cohort = pd.Timestamp(last["cohort_month"]).strftime("%Y-%m")
+        figures.append(
+            Figure(
+                column,
+                f"{label}, all channels, customers acquired {cohort}",
+                _f(last[column]),
+                "EUR",
+            )
         )
-    )
     return SectionOutput(chart, figures)
 
 
@@ -564,30 +555,26 @@ def cohort_retention(con: duckdb.DuckDBPyConnection) -> SectionOutput:
 
 
 def cac_vs_ltv_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
-    cols = ("month", "channel", "spend", "new_customers", "ltv_182d", "ltv_365d")
+    """CAC, LTV 6 and 12 months of each channel's latest acquisition month whose 12-month LTV
+    is mature (fct_acquisition_monthly): CAC and LTV of the same customers."""
+    cols = ("month", "channel", "new_customers", "cac", "ltv_182d", "ltv_365d", "ltv_to_cac_365d")
     _require(con, "fct_acquisition_monthly", cols)
     frame = _df(
         con,
-        """
-        select
-            channel,
-            sum(spend) / nullif(sum(new_customers), 0) as cac,
-            sum(ltv_182d * new_customers)
-                / nullif(sum(case when ltv_182d is not null then new_customers end), 0)
-                as ltv_182d,
-            sum(ltv_365d * new_customers)
-                / nullif(sum(case when ltv_365d is not null then new_customers end), 0)
-                as ltv_365d,
-            sum(new_customers) as new_customers,
-            sum(spend) as spend
-        from marts.fct_acquisition_monthly
-        group by channel
-        order by channel
-        """,
+        f"select {', '.join(cols)} from marts.fct_acquisition_monthly "
+        "where ltv_365d is not null and cac is not null order by channel, month",
     )
-    long = frame.melt(
-        id_vars=["channel"], value_vars=["cac", "ltv_182d", "ltv_365d"], var_name="measure"
-    ).dropna()
+    _one_row_per(frame, ["month", "channel"], "fct_acquisition_monthly")
+    latest = frame.groupby("channel", as_index=False).tail(1).reset_index(drop=True)
+    latest["label"] = [
+        f"{'all channels' if c == 'all' else c.replace('_', ' ')} ({pd.Timestamp(m):%Y-%m})"
+        for c, m in zip(latest["channel"], latest["month"], strict=True)
+    ]
+    long = latest.melt(
+        id_vars=["label", "channel", "month", "new_customers"],
+        value_vars=["cac", "ltv_182d", "ltv_365d"],
+        var_name="measure",
+    )
     long["measure"] = long["measure"].map(
         {"cac": "CAC", "ltv_182d": "LTV 6 months", "ltv_365d": "LTV 12 months"}
     )
@@ -595,28 +582,39 @@ def cac_vs_ltv_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
         alt.Chart(_source(long))
         .mark_bar()
         .encode(
-            y=alt.Y("channel:N", title=None),
+            y=alt.Y("label:N", title="channel (acquisition month)"),
             x=alt.X("value:Q", title="EUR per new customer"),
             color=alt.Color(
                 "measure:N",
+                title=None,
                 scale=alt.Scale(
                     domain=["CAC", "LTV 6 months", "LTV 12 months"],
                     range=[COLORS["accent"], "#7fb3d5", COLORS["primary"]],
                 ),
             ),
-            yOffset="measure:N",
-            tooltip=["channel:N", "measure:N", alt.Tooltip("value:Q", format=",.2f")],
+            yOffset=alt.YOffset("measure:N", sort=["CAC", "LTV 6 months", "LTV 12 months"]),
+            tooltip=[
+                alt.Tooltip("label:N", title="channel (acquisition month)"),
+                alt.Tooltip("new_customers:Q", title="new customers", format=","),
+                alt.Tooltip("measure:N", title="measure"),
+                alt.Tooltip("value:Q", title="EUR per new customer", format=",.2f"),
+            ],
         )
         .properties(width=600, height=alt.Step(12))
     )
-    everything = frame[frame["channel"] == "all"]
-    source = everything if not everything.empty else frame
-    spend = float(source["spend"].sum())
-    new = float(source["new_customers"].sum())
-    figures = [
-        Figure("blended_cac", "Blended CAC, all months", spend / new if new else None, "EUR"),
-        Figure("channels", "Channels", int((frame["channel"] != "all").sum())),
-    ]
+    everything = latest[latest["channel"] == "all"]
+    figures = [Figure("channels", "Channels", int((latest["channel"] != "all").sum()))]
+    if not everything.empty:
+        row = everything.iloc[0]
+        month = pd.Timestamp(row["month"]).strftime("%Y-%m")
+        figures += [
+            Figure("cac_all", f"CAC, all channels, acquired {month}", _f(row["cac"]), "EUR"),
+            Figure(
+                "ltv_to_cac_365d_all",
+                f"LTV 12 months / CAC, all channels, acquired {month}",
+                _f(row["ltv_to_cac_365d"]),
+            ),
+        ]
     return SectionOutput(chart, figures)
 
 
@@ -796,19 +794,19 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "ltv_curves",
-        "LTV curves by acquisition channel",
-        ("fct_orders", "dim_customers"),
-        "Cumulative net revenue per customer (EUR excl. VAT) within N days of the first order "
-        "(first order included), over the customers whose N-day window is complete by the "
-        "as-of date.",
-        ltv_curves_by_channel,
+        "LTV at 6 and 12 months by acquisition channel",
+        ("fct_cohort_value",),
+        "Net revenue per customer (EUR excl. VAT) within 6 and 12 months of the first order "
+        "(first order included), by cohort and acquisition channel, from the cohorts whose "
+        "window is complete (fct_cohort_value).",
+        ltv_by_channel,
     ),
     Section(
         "cac_vs_ltv",
         "CAC vs LTV at 6 and 12 months by channel",
         ("fct_acquisition_monthly",),
-        "EUR per new customer. CAC = spend / new customers over all months; LTV 6 / 12 months "
-        "averaged over the new customers of the months where it is mature.",
+        "EUR per new customer, for each channel's latest acquisition month whose 12-month LTV "
+        "is mature: the CAC and the LTV of the same new customers (fct_acquisition_monthly).",
         cac_vs_ltv_by_channel,
     ),
     Section(
