@@ -22,11 +22,18 @@
         {%- if failed -%}
             {{ print("publish: skipped, " ~ failed | length ~ " node(s) failed or were skipped (first: "
                 ~ failed[0] ~ "); the serving copy " ~ out ~ " is unchanged") }}
+        {%- elif run_query(
+            "select count(*) from duckdb_functions() where function_name = 'dtc_publish'"
+        ).columns[0].values()[0] == 0 -%}
+            {#- a profile without the plugin (profiles.yml: plugins) -#}
+            {{ print("publish: skipped, this profile does not load the dbt-duckdb plugin "
+                ~ "dtc_economics.dbt_plugin (profiles.yml `plugins`); the serving copy " ~ out
+                ~ " is unchanged: run `make publish`") }}
         {%- else -%}
             {%- set sql -%}
                 select dtc_publish(
-                    {{ dbt.string_literal(target.database) }},
-                    {{ dbt.string_literal(out) }}
+                    '{{ target.database | replace("'", "''") }}',
+                    '{{ out | replace("'", "''") }}'
                 ) as outcome
             {%- endset -%}
             {%- set outcome = run_query(sql).columns[0].values()[0] -%}
