@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -297,10 +298,11 @@ def summary_line(copied: list[TableCopy], out: Path, storage_version: str) -> st
     """The one log line of a publish: what was written where, and how to open it."""
     rows = sum(t.rows for t in copied)
     path = Path(out).resolve()
+    cli = f"duckdb -readonly {shlex.quote(str(path))}"
     return (
         f"publish: serving copy {path} written ({len(copied)} tables, {rows:,} rows, DuckDB "
-        f"storage {storage_version}); open it read-only (duckdb -readonly {path}); resync BI "
-        "tools to see the new data"
+        f"storage {storage_version}); open it read-only ({cli}); resync BI tools to see the "
+        "new data"
     )
 
 
