@@ -37,11 +37,11 @@ final as (
         promo_cohorts.window_90d_complete_customers,
         promo_cohorts.repeat_customers_90d,
         promo_cohorts.repeat_rate_90d,
-        promo_cohorts.repeat_rate_90d
-        - baseline.baseline_repeat_rate_90d as repeat_rate_90d_vs_other,
         promo_cohorts.window_180d_complete_customers,
         promo_cohorts.repeat_customers_180d,
         promo_cohorts.repeat_rate_180d,
+        promo_cohorts.repeat_rate_90d
+        - baseline.baseline_repeat_rate_90d as repeat_rate_90d_vs_other,
         promo_cohorts.repeat_rate_180d
         - baseline.baseline_repeat_rate_180d as repeat_rate_180d_vs_other
     from promo_cohorts

@@ -28,15 +28,15 @@ final as (
         new_customers,
         returning_customers,
         reactivated_customers,
+        buyers_mom_pct,
+        new_customers_mom_pct,
+        returning_customers_mom_pct,
+        reactivated_customers_mom_pct,
         case when buyers > 0 then new_customers * 1.0 / buyers end as new_buyer_share,
         case when buyers > 0 then returning_customers * 1.0 / buyers end as returning_buyer_share,
         case
             when buyers > 0 then reactivated_customers * 1.0 / buyers
-        end as reactivated_buyer_share,
-        buyers_mom_pct,
-        new_customers_mom_pct,
-        returning_customers_mom_pct,
-        reactivated_customers_mom_pct
+        end as reactivated_buyer_share
     from customer_base
 )
 

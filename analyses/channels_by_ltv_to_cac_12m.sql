@@ -44,19 +44,19 @@ ratios as (
 final as (
     select
         channel,
-        case
-            when channel != 'all'
-                then rank() over (
-                    partition by channel = 'all' order by ltv_to_cac_365d desc
-                )
-        end as ltv_to_cac_rank,
         mature_months,
         spend,
         new_customers,
         cohort_net_revenue_365d,
         ltv_365d,
         cac,
-        ltv_to_cac_365d
+        ltv_to_cac_365d,
+        case
+            when channel != 'all'
+                then rank() over (
+                        partition by channel = 'all' order by ltv_to_cac_365d desc
+                    )
+        end as ltv_to_cac_rank
     from ratios
 )
 

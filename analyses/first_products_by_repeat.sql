@@ -26,13 +26,6 @@ with first_products as (
 
 final as (
     select
-        case
-            when not is_below_min_sample and repeat_rate_90d is not null
-                then rank() over (
-                    partition by not is_below_min_sample and repeat_rate_90d is not null
-                    order by repeat_rate_90d desc
-                )
-        end as repeat_rank,
         first_product_id,
         first_product_name,
         first_product_category,
@@ -46,9 +39,16 @@ final as (
         repeat_rate_180d,
         repeat_rate_365d,
         ltv_365d_excl_first_order,
-        same_product_repeat_order_share
+        same_product_repeat_order_share,
+        case
+            when not is_below_min_sample and repeat_rate_90d is not null
+                then rank() over (
+                        partition by not is_below_min_sample and repeat_rate_90d is not null
+                        order by repeat_rate_90d desc
+                    )
+        end as repeat_rank
     from first_products
 )
 
 select * from final
-order by repeat_rank nulls last, repeat_rate_90d desc nulls last, first_product_id
+order by repeat_rank asc nulls last, repeat_rate_90d desc nulls last, first_product_id asc
