@@ -6,6 +6,7 @@ The raw contract and the loader's rules are written once in code (`contract.TABL
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from dtc_economics import contract, loader
@@ -40,3 +41,21 @@ def test_every_contract_column_is_documented_in_the_dbt_sources() -> None:
         assert f"- name: {table.name}" in sources, table.name
         for column in table.columns:
             assert f"- name: {column.name}" in sources, f"{table.name}.{column.name}"
+
+
+def test_readme_is_a_five_minute_page() -> None:
+    lines = README.count("\n")
+    assert lines <= 200, f"README.md has {lines} lines: move detail to docs/ (issue 13: ~200)"
+
+
+def test_readme_mart_table_lists_exactly_the_marts() -> None:
+    marts = {
+        p.stem
+        for p in (ROOT / "models" / "marts").rglob("*")
+        if p.suffix in {".sql", ".py"} and p.stem.startswith(("fct_", "dim_"))
+    }
+    table = README.split("## The marts", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `((?:fct|dim)_\w+)` \|", table, flags=re.M))
+    assert listed == marts, (
+        f"README mart table: missing {sorted(marts - listed)}, not a mart {sorted(listed - marts)}"
+    )
