@@ -364,23 +364,30 @@ def test_killed_process_mid_transaction_keeps_previous_tables(tmp_path: Path) ->
 # --- locked warehouse ----------------------------------------------------------------------------
 
 
-def test_locked_warehouse_is_refused_with_holder(
-    tmp_path: Path, capsys: pytest.CaptureFixture
-) -> None:
-    db = tmp_path / "w.duckdb"
-    load_raw(good_raw(tmp_path / "good"), db)
+def hold(db: Path, *argv: str) -> subprocess.Popen:
+    """A process holding ``db`` open (``argv`` appended to its command line)."""
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
             "print('holding', flush=True); time.sleep(60)",
+            *argv,
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_locked_warehouse_is_refused_with_holder(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    db = tmp_path / "w.duckdb"
+    load_raw(good_raw(tmp_path / "good"), db)
+    holder = hold(db)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
         with pytest.raises(WarehouseLocked) as locked:
             load_raw(tmp_path / "good", db)
         assert locked.value.pid == holder.pid
@@ -393,6 +400,51 @@ def test_locked_warehouse_is_refused_with_holder(
         holder.kill()
         holder.wait(timeout=30)
     assert counts(db)["orders"] == 3
+
+
+def test_lock_held_by_another_load_is_told_apart(tmp_path: Path) -> None:
+    """A second load or dbt build holding the file gets 'wait for it', not 'close your BI tool'."""
+    db = tmp_path / "w.duckdb"
+    load_raw(good_raw(tmp_path / "good"), db)
+    # the holder's command line names load_raw, as a concurrent `make build` would
+    holder = hold(db, "scripts/load_raw.py")
+    try:
+        done = run_cli("--raw-dir", str(tmp_path / "good"), "--database", str(db))
+        assert done.returncode == 2
+        assert "another load or build is running" in done.stderr
+        assert f"PID {holder.pid}" in done.stderr and "wait for it" in done.stderr.lower()
+        assert "BI tool" not in done.stderr and "Traceback" not in done.stderr
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_unwritable_warehouse_folder_is_a_plain_refusal(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        done = run_cli(
+            "--raw-dir",
+            str(good_raw(tmp_path / "good")),
+            "--database",
+            str(folder / "sub" / "w.duckdb"),
+        )
+    finally:
+        folder.chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    assert "breaks rule 'warehouse folder writable'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unwritable_warehouse_folder_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the same rule without relying on file permissions (the test machine may run as root)
+    monkeypatch.setattr(loader.os, "access", lambda *_a, **_k: False)
+    with pytest.raises(loader.WarehouseNotWritable) as refused:
+        load_raw(good_raw(tmp_path / "good"), tmp_path / "w.duckdb")
+    assert "warehouse folder writable" in str(refused.value)
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 # --- CLI -----------------------------------------------------------------------------------------
