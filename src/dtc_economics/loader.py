@@ -1353,7 +1353,28 @@ class Loader:
                 f"(map to {' / '.join(CANONICAL_STATUSES)}); add them there, or pass "
                 "--unknown-status STATUS"
             )
+        if c.rule.startswith("exists in ") and not self.opts.ids_case_insensitive:
+            return self._case_hint(src, c)
         return RULE_HINTS.get(c.rule, "")
+
+    def _case_hint(self, src: Source, c: _Check) -> str:
+        """For a missing reference: say when the value exists in the parent in another case."""
+        parent, parent_column = c.rule.removeprefix("exists in ").split(".")
+        parent_src = self.sources.get(parent)
+        if parent_src is None or not parent_src.ok:
+            return ""
+        p = _ident(parent_column)
+        n = self._scalar(
+            f"SELECT count(*) FROM {_stage(src.table)} s WHERE {c.where} AND EXISTS (SELECT 1 "
+            f"FROM {_stage(parent_src.table)} p WHERE lower(p.{p}) = lower(s.{_ident(c.column)}))"
+        )
+        if not n:
+            return ""
+        return (
+            f"{n} of these differ only by case from an existing {parent}.{parent_column} (`o1` vs `O1`): "
+            "fix the export, or pass --ids-case-insensitive if the store treats ids "
+            "case-insensitively"
+        )
 
     def _check_store_not_empty(self) -> None:
         src = self.sources.get("orders")
