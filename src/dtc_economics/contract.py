@@ -137,7 +137,7 @@ CUSTOMERS = Table(
     columns=(
         Column("customer_id", VARCHAR, True, "Store customer id.", identifier=True),
         Column("created_at", TIMESTAMP, False, "Account creation time."),
-        Column("email", VARCHAR, False, "Email (hashed in staging)."),
+        Column("email", VARCHAR, False, "Email (hashed by the loader)."),
         Column("country", VARCHAR, False, "Country code."),
     ),
 )

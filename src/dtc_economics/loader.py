@@ -1371,9 +1371,9 @@ class Loader:
         if not n:
             return ""
         return (
-            f"{n} of these differ only by case from an existing {parent}.{parent_column} (`o1` vs `O1`): "
-            "fix the export, or pass --ids-case-insensitive if the store treats ids "
-            "case-insensitively"
+            f"{n} of these differ only by case from an existing {parent}.{parent_column} "
+            "(`o1` vs `O1`): fix the export, or pass --ids-case-insensitive if the store "
+            "treats ids case-insensitively"
         )
 
     def _check_store_not_empty(self) -> None:
