@@ -207,6 +207,17 @@ def test_quick_pieces_on_a_tiny_store(tmp_path):
     for name, output in comparison["outputs"].items():
         assert output["rows_peer"] > 0, name
         assert output["identical"], (name, output)
+    # the reference script ran as its own step and equals the marts
+    assert scale["steps"]["reference"]["seconds"] > 0
+    assert scale["steps"]["reference"]["cpu_seconds"] > 0
+    reference = doc["scales"][0]["reference_comparison"]
+    assert reference["equal"], reference
+    assert all(o["rows_reference"] > 0 for o in reference["outputs"].values())
+    # every timed unit was judged for load, and the loads are recorded beside the figures
+    assert set(written["scales"][0]["units"]) == {"build", "reference", "peer"}
+    run = written["scales"][0]["runs_detail"][0]
+    assert isinstance(run["busy"], bool)
+    assert run["steps"]["dbt_run"]["load_before"] >= 0
 
 
 def test_peer_equals_the_marts_on_the_demo_store(demo_store, demo_warehouse, tmp_path):

@@ -1132,7 +1132,10 @@ def markdown(doc: dict[str, Any]) -> str:
         f"dbt-core {machine['dbt_core']}, dbt-duckdb {machine['dbt_duckdb']}; "
         f"DuckDB memory_limit {doc['memory_limit']}; commit {machine['git_commit']}. "
         "Seconds and peak MB are medians over "
-        + ", ".join(f"{s['runs']} run(s) at {s['label']}" for s in scales)
+        + ", ".join(
+            f"{s.get('quiet_runs', s['runs'])} quiet run(s) of {s['runs']} at {s['label']}"
+            for s in every_scale
+        )
         + "; ratios are computed within each run, then the median is taken. Runs on a busy "
         "machine (other load > cores - the unit's own load + "
         f"{BACKGROUND_LOAD:g}; docs/performance.md) are left out of every table below.",
