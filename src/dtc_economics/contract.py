@@ -1,7 +1,7 @@
 """The raw data contract: the tables a store exports and the columns each one carries.
 
 One source of truth for the loader (validation and typing), the demo generator (what it
-writes), the tests and the README. A column is ``required`` when the file must carry it;
+writes), the tests and docs/raw_contract.md. A column is ``required`` when the file must carry it;
 optional columns missing from a file are added as typed NULLs, and missing optional
 tables load as empty tables, so the project builds on an orders-only store.
 """
@@ -154,7 +154,7 @@ TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 
 def markdown() -> str:
-    """The contract as README markdown (a test keeps README.md in sync with it)."""
+    """The contract as Markdown (tests/test_readme.py keeps docs/raw_contract.md in sync)."""
     parts: list[str] = []
     for table in TABLES:
         need = "required" if table.required else "optional"
