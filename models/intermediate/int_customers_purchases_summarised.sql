@@ -4,6 +4,8 @@
 -- from (time unit days; a purchase = the valid orders of one calendar day), computed once
 -- here instead of copying every order into pandas for each fit, and for the holdout scope
 -- what the customer bought after the fit end (up to as_of_date).
+-- DuckDB only, like the prediction marts that read it (dbt_project.yml, predictions).
+{{ config(enabled=(target.type == 'duckdb')) }}
 with
 
 purchase_days as (
