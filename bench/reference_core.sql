@@ -7,8 +7,9 @@
 -- again from them, not copied from the models' SQL:
 --   - identity: customer id; else the registered customer owning the normalised email
 --     (smallest id when several claim it); else guest_<email hash>; else none;
---   - valid order: completed, attributable, in the shop currency, dated on or before
---     as_of_date (reporting timezone), and net sales before returns > 0;
+--   - valid order: completed (or refunded: a real sale whose money came back as refunds),
+--     attributable, in the shop currency, dated on or before as_of_date (reporting
+--     timezone), and net sales before returns > 0;
 --   - net revenue excl. VAT: gross sales - discounts - returns, where a gift line is a 100%
 --     discount, no discount exceeds its line, prices including VAT are divided by
 --     1 + tax_rate, and refunds count as returns per line in date order up to what was paid
@@ -24,12 +25,13 @@
 --     repeat within N days: a second valid order within days 0..N-1, for customers whose
 --     window is complete.
 --
--- Input: the `raw` schema written by scripts/load_raw.py and the seed files under seeds/
--- (paths relative to the project root: run it from there). Output: temporary tables
+-- Input: the `raw` schema written by scripts/load_raw.py (which maps platform statuses and
+-- hashes emails, salted) and the seed files under seeds/ (paths relative to the project
+-- root: run it from there). Output: temporary tables
 -- ref_customers, ref_cohort_value, ref_cohort_retention, ref_acquisition and
 -- ref_first_products (temporary, so it also runs on a warehouse opened read-only).
 -- Settings: the project's defaults (dbt_project.yml vars); set as_of_date to pin the
--- reference date (null: the latest completed order's date). PII salt: none.
+-- reference date (null: the latest completed or refunded order's date).
 
 set variable shop_currency = 'EUR';
 set variable default_tax_rate = 0.20;
@@ -52,9 +54,6 @@ create or replace temp macro ref_local_date(ts) as
         at time zone getvariable('reporting_timezone') as date
     );
 
-create or replace temp macro ref_email_hash(email) as
-    case when nullif(trim(email), '') is not null then md5(lower(trim(email))) end;
-
 -- ---------------------------------------------------------------------------------------
 -- orders, identity, validity
 -- ---------------------------------------------------------------------------------------
@@ -62,8 +61,8 @@ create or replace temp macro ref_email_hash(email) as
 create or replace temp table ref_orders_raw as
 select
     cast(order_id as varchar) as order_id,
-    nullif(trim(customer_id), '') as source_customer_id,
-    ref_email_hash(customer_email) as email_hash,
+    cast(customer_id as varchar) as source_customer_id,
+    cast(customer_email_hash as varchar) as email_hash,
     cast(ordered_at as timestamp) as ordered_at,
     ref_local_date(ordered_at) as order_date,
     coalesce(lower(ref_clean(status)), 'completed') as order_status,
@@ -76,7 +75,10 @@ from raw.orders;
 create or replace temp table ref_as_of as
 select coalesce(
     getvariable('as_of_date'),
-    (select max(order_date) from ref_orders_raw where order_status = 'completed')
+    (
+        select max(order_date) from ref_orders_raw
+        where order_status in ('completed', 'refunded')
+    )
 ) as as_of_date;
 
 create or replace temp table ref_lines as
@@ -111,7 +113,7 @@ from lines;
 create or replace temp table ref_email_owners as
 select email_hash, min(customer_id) as customer_id
 from (
-    select ref_email_hash(email) as email_hash, cast(customer_id as varchar) as customer_id
+    select cast(email_hash as varchar) as email_hash, cast(customer_id as varchar) as customer_id
     from raw.customers
     union all
     select email_hash, source_customer_id from ref_orders_raw where source_customer_id is not null
@@ -184,7 +186,7 @@ select
     i.channel,
     i.gross_sales,
     i.discounts,
-    i.order_status = 'completed'
+    i.order_status in ('completed', 'refunded')
     and i.customer_id is not null
     and i.currency = getvariable('shop_currency')
     and i.order_date <= a.as_of_date
@@ -201,16 +203,16 @@ with refunds as (
     select
         cast(r.refund_id as varchar) as refund_id,
         cast(r.order_id as varchar) as order_id,
-        nullif(trim(r.order_line_id), '') as order_line_id,
+        cast(r.order_line_id as varchar) as order_line_id,
         cast(r.refunded_at as timestamp) as refunded_at,
         cast(r.amount as double) as amount
     from raw.refunds as r
     inner join ref_orders_raw as o on cast(r.order_id as varchar) = o.order_id
-    left join ref_lines as l on nullif(trim(r.order_line_id), '') = l.order_line_id
+    left join ref_lines as l on cast(r.order_line_id as varchar) = l.order_line_id
     cross join ref_as_of as a
     -- quarantined: a line of another order, before the order, after a pinned as_of_date
     where not coalesce(
-        nullif(trim(r.order_line_id), '') is not null and l.order_id != o.order_id, false
+        r.order_line_id is not null and l.order_id != o.order_id, false
     )
     and not coalesce(cast(r.refunded_at as timestamp) < o.ordered_at, false)
     and not coalesce(
