@@ -211,6 +211,7 @@ def test_every_table_created_typed_with_manifest(tmp_path: Path) -> None:
             "utm_campaign",
             "discount_code",
             "purchase_type",
+            "shipping_cost",  # optional cost column (issue 15)
         ],
     )
     assert rows[2][:4] == ("refunds", None, 0, 0)
