@@ -682,3 +682,5 @@ def test_unit_cost_multiple_comes_from_the_var_and_the_cli(
     with duckdb.connect(str(db), read_only=True) as con:  # the refused load changed nothing
         total = con.execute("select round(sum(unit_cost), 2) from raw.order_lines").fetchone()
     assert total == (79.99,)
+    with pytest.raises(SystemExit):  # a multiple must be a positive number
+        main(["--raw-dir", str(raw), "--database", str(db), "--max-unit-cost-to-price", "0"])

@@ -1823,12 +1823,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max-unit-cost-to-price",
-        type=float,
+        type=_positive_number,
         default=None,
         help="refuse a unit cost above this multiple of the line's unit price "
         f"(default: var max_unit_cost_to_price or {DEFAULT_MAX_UNIT_COST_TO_PRICE:g})",
     )
     return p
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
 
 
 def _utc_timestamp(text: str) -> datetime:
