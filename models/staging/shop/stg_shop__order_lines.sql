@@ -11,7 +11,7 @@ source as (
         discount_amount,
         tax_rate,
         is_gift
-    from {{ source('shop', 'order_lines') }}
+    from {{ shop_source('order_lines') }}
 
 ),
 

@@ -16,7 +16,7 @@ source as (
         utm_campaign,
         discount_code,
         purchase_type
-    from {{ source('shop', 'orders') }}
+    from {{ shop_source('orders') }}
 
 ),
 

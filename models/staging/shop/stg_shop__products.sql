@@ -6,7 +6,7 @@ source as (
         product_id,
         product_name,
         category
-    from {{ source('shop', 'products') }}
+    from {{ shop_source('products') }}
 
 ),
 
