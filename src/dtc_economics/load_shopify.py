@@ -67,12 +67,19 @@ def _find_files(raw_dir: Path) -> tuple[dict[str, Path], list[str], list[str]]:
             )
             continue
         files[name] = path
+    contract_shaped = any(n in ("orders.csv", "orders.parquet") for n in ignored)
+    hint = (
+        "; this folder looks like the raw contract (orders, order_lines): build it with "
+        "SOURCE_SYSTEM=contract, or convert it with scripts/contract_to_shopify.py"
+        if contract_shaped
+        else ""
+    )
     for table in TABLES:
         if table.required and table.name not in files:
             problems.append(
                 f"table {table.name}: breaks rule 'required table': no {table.name}.csv or "
                 f"{table.name}.parquet in {raw_dir} (files are named as the connector names "
-                f"its tables)"
+                f"its tables){hint}"
             )
     return files, problems, ignored
 

@@ -44,7 +44,7 @@ final as (
     from shop_customers
     left join default_country
         on cast(shop_customers.id as {{ dbt.type_string() }}) = default_country.customer_id
-    where not coalesce(cast(shop_customers._fivetran_deleted as boolean), false)
+    where {{ shopify_not_deleted("shop_customers._fivetran_deleted") }}
 
 )
 

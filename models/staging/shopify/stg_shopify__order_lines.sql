@@ -29,7 +29,7 @@ live_orders as (
     -- lines of orders the connector marks deleted go with their order
     select cast(id as {{ dbt.type_string() }}) as order_id
     from {{ source('shopify', 'order') }}
-    where not coalesce(cast(_fivetran_deleted as boolean), false)
+    where {{ shopify_not_deleted() }}
 
 ),
 

@@ -54,7 +54,7 @@ live_orders as (
     -- rows the connector marks deleted are not orders any more
     select *
     from shop_orders
-    where not coalesce(cast(_fivetran_deleted as boolean), false)
+    where {{ shopify_not_deleted() }}
 
 ),
 

@@ -21,7 +21,7 @@ final as (
         cast(title as {{ dbt.type_string() }}) as product_name,
         cast(product_type as {{ dbt.type_string() }}) as category
     from shop_products
-    where not coalesce(cast(_fivetran_deleted as boolean), false)
+    where {{ shopify_not_deleted() }}
 
 )
 

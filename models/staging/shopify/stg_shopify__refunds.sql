@@ -43,7 +43,7 @@ live_orders as (
 
     select cast(id as {{ dbt.type_string() }}) as order_id
     from {{ source('shopify', 'order') }}
-    where not coalesce(cast(_fivetran_deleted as boolean), false)
+    where {{ shopify_not_deleted() }}
 
 ),
 
