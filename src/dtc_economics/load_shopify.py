@@ -9,8 +9,9 @@ is not among the order lines, for example) refuses the load with a message namin
 column, rule and first offending rows. Then the tables replace the ``shopify`` schema in one
 transaction; values are kept as text except timestamps, stored as UTC timestamps.
 
-Marketing spend is not a Shopify table: it goes through the raw contract's loader
-(``loader.load_raw``) into ``raw.marketing_spend``, with empty contract shop tables beside it.
+Marketing spend is not a Shopify table: a ``marketing_spend`` file in the raw contract's shape
+is checked (required columns, types, amount not negative) and written to
+``raw.marketing_spend`` in the same transaction (an empty typed table without a file).
 
 Usage: ``scripts/load_shopify.py --raw-dir DIR --database PATH [--schema shopify]``
 (exit 0 loaded, 2 refused).
@@ -20,18 +21,21 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import shutil
+import os
 import sys
-import tempfile
 from pathlib import Path
 
 import duckdb
 
-from dtc_economics import loader
+from dtc_economics import contract, loader
+from dtc_economics.contract import Table
 from dtc_economics.shopify_tables import BY_NAME, TABLES, ShopifyTable
 
 MAX_SHOWN = 5
 SPEND = "marketing_spend"
+# (table, email column): the load adds ``email_hash``, the raw contract loader's hash of the
+# email (salted with $DTC_PII_SALT), so the salt never reaches dbt (docs/sources/shopify.md)
+HASHED_EMAILS = (("order", "email"), ("customer", "email"))
 
 
 class ShopifyLoadRefused(Exception):
@@ -195,17 +199,72 @@ def _check(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> list[str]:
     return problems
 
 
-def _load_spend(files: dict[str, Path], database: Path) -> None:
-    """raw.marketing_spend through the contract loader (empty shop tables beside it)."""
-    with tempfile.TemporaryDirectory(prefix="dtc_spend_") as tmp:
-        folder = Path(tmp)
-        (folder / "orders.csv").write_text("order_id,customer_id,ordered_at\n")
-        (folder / "order_lines.csv").write_text(
-            "order_line_id,order_id,product_id,quantity,unit_price\n"
+def _spend_table() -> Table:
+    return next(t for t in contract.TABLES if t.name == SPEND)
+
+
+def _stage_spend(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> list[str]:
+    """Temp table s_spend: the raw contract's marketing_spend, typed (empty without a file)."""
+    table = _spend_table()
+    typed = {c.name: loader.DUCKDB_TYPES[c.type] for c in table.columns}
+    if SPEND not in files:
+        cols = ", ".join(f"{_q(n)} {t}" for n, t in typed.items())
+        con.execute(f"create temp table s_spend ({cols})")
+        return []
+    path = files[SPEND]
+    try:
+        found = list(con.sql(_read_sql(path)).columns)
+    except duckdb.Error as err:
+        return [f"{path.name}: breaks rule 'well-formed file': {str(err).splitlines()[0]}"]
+    lowered = {c.strip().lower(): c for c in found}
+    problems = [
+        f"{path.name}: breaks rule 'required column': column {c.name!r} is missing "
+        f"(found: {', '.join(found)})"
+        for c in table.columns
+        if c.required and c.name not in lowered
+    ]
+    if problems:
+        return problems
+    text = {
+        n: f"nullif(trim(cast({_q(lowered[n])} as varchar)), '')" if n in lowered else "null"
+        for n in typed
+    }
+    con.execute(
+        "create temp table s_spend_text as select "
+        + ", ".join(f"{text[n]} as {_q(n)}" for n in typed)
+        + f" from ({_read_sql(path)})"
+    )
+    for c in table.columns:
+        if typed[c.name] == "VARCHAR":
+            continue
+        n, shown = _bad_rows(
+            con,
+            f"select {_q(c.name)} from s_spend_text where {_q(c.name)} is not null "
+            f"and try_cast({_q(c.name)} as {typed[c.name]}) is null",
         )
-        if SPEND in files:
-            shutil.copy(files[SPEND], folder / files[SPEND].name)
-        loader.load_raw(folder, database, "raw")
+        if n:
+            problems.append(
+                f"{path.name}: column {c.name!r} is not a {typed[c.name].lower()} on {n} "
+                f"row(s), e.g. {shown}"
+            )
+    for c in table.columns:
+        if c.required:
+            n, _ = _bad_rows(con, f"select 1 from s_spend_text where {_q(c.name)} is null")
+            if n:
+                problems.append(f"{path.name}: column {c.name!r} is empty on {n} row(s)")
+    if problems:
+        return problems
+    n, shown = _bad_rows(
+        con, "select amount from s_spend_text where try_cast(amount as double) < 0"
+    )
+    if n:
+        return [f"{path.name}: column 'amount' breaks rule 'not negative' on {n} row(s)"]
+    con.execute(
+        "create temp table s_spend as select "
+        + ", ".join(f"cast({_q(n)} as {t}) as {_q(n)}" for n, t in typed.items())
+        + " from s_spend_text"
+    )
+    return []
 
 
 def load_shopify(raw_dir: Path, database: Path, schema: str = "shopify") -> dict[str, int]:
@@ -229,17 +288,16 @@ def load_shopify(raw_dir: Path, database: Path, schema: str = "shopify") -> dict
             _empty(con, table)
     if problems:
         raise ShopifyLoadRefused(problems)
-    problems = _check(con, files)
+    problems = _check(con, files) + _stage_spend(con, files)
     if problems:
         raise ShopifyLoadRefused(problems)
-    try:
-        _load_spend(files, database)
-    except loader.LoadRefused as refused:
-        raise ShopifyLoadRefused([v.message for v in refused.violations]) from refused
     counts: dict[str, int] = {}
     con.execute(f"attach {_lit(str(database))} as wh")
     con.execute("begin transaction")
     con.execute(f"create schema if not exists wh.{_q(schema)}")
+    con.execute("create schema if not exists wh.raw")
+    con.execute("create or replace table wh.raw.marketing_spend as select * from s_spend")
+    opts = loader.LoadOptions(pii_salt=os.environ.get("DTC_PII_SALT", ""))
     for table in TABLES:
         src = _q("s_" + table.name)
         cols = [r[0] for r in con.execute(f"describe {src}").fetchall()]
@@ -248,6 +306,12 @@ def load_shopify(raw_dir: Path, database: Path, schema: str = "shopify") -> dict
             if c in table.timestamps
             else _q(c)
             for c in cols
+            if c != "email_hash"
+        ]
+        selects += [
+            f"{loader._hash_sql(_q(email), opts)} as email_hash"
+            for name, email in HASHED_EMAILS
+            if name == table.name
         ]
         con.execute(
             f"create or replace table wh.{_q(schema)}.{_q(table.name)} as "

@@ -7,7 +7,7 @@ shop_customers as (
     select
         id,
         created_at,
-        email,
+        {{ shopify_email_hash(source('shopify', 'customer')) }} as email_hash,
         _fivetran_deleted
     from {{ source('shopify', 'customer') }}
 
@@ -39,7 +39,7 @@ final as (
     select
         cast(shop_customers.id as {{ dbt.type_string() }}) as customer_id,
         cast(shop_customers.created_at as {{ dbt.type_timestamp() }}) as created_at,
-        cast(shop_customers.email as {{ dbt.type_string() }}) as email,
+        cast(shop_customers.email_hash as {{ dbt.type_string() }}) as email_hash,
         cast(default_country.country as {{ dbt.type_string() }}) as country
     from shop_customers
     left join default_country

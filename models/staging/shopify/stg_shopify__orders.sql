@@ -6,7 +6,7 @@ shop_orders as (
 
     select
         id,
-        email,
+        {{ shopify_email_hash(source('shopify', 'order')) }} as email_hash,
         customer_id,
         created_at,
         cancelled_at,
@@ -106,8 +106,8 @@ final as (
 
     select
         cast(live_orders.id as {{ dbt.type_string() }}) as order_id,
-        cast(live_orders.customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(live_orders.email as {{ dbt.type_string() }}) as customer_email,
+        nullif(trim(cast(live_orders.customer_id as {{ dbt.type_string() }})), '') as customer_id,
+        cast(live_orders.email_hash as {{ dbt.type_string() }}) as customer_email_hash,
         cast(live_orders.created_at as {{ dbt.type_timestamp() }}) as ordered_at,
         -- our validity rule reads status: test first, then cancelled, else completed
         case
