@@ -52,42 +52,44 @@ setup: $(VENV)/.stamp-runtime
 setup-dev: $(VENV)/.stamp-dev
 setup-spark: $(VENV)/.stamp-spark
 
-## build: setup -> demo data (or RAW_DIR) -> load -> dbt seed + build -> summary
+## build: setup -> demo data (or RAW_DIR) -> load -> dbt build (publishes the serving copy) -> summary
+# Every path is quoted in the recipes: RAW_DIR="/x/shop exports" is one folder.
 build: setup
 ifeq ($(strip $(RAW_DIR)),)
-	$(PY) scripts/generate_demo_store.py --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out $(DEMO_DIR)
-	$(MAKE) --no-print-directory load-and-build LOAD_DIR=$(DEMO_DIR)
+	$(PY) scripts/generate_demo_store.py --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out "$(DEMO_DIR)"
+	$(MAKE) --no-print-directory load-and-build LOAD_DIR="$(DEMO_DIR)"
 else
-	$(MAKE) --no-print-directory load-and-build LOAD_DIR=$(RAW_DIR)
+	$(MAKE) --no-print-directory load-and-build LOAD_DIR="$(RAW_DIR)"
 endif
 
+# One dbt command: seeds, models and data tests in DAG order (unit tests run in `make test`);
+# its on-run-end hook publishes the serving copy when nothing failed (macro
+# publish_serving_copy). --quiet: errors only; scripts/summary.py then prints the outcome.
 .PHONY: load-and-build
 load-and-build:
-	$(PY) $(RAW_LOADER) --raw-dir $(LOAD_DIR) --database $(DBT_DUCKDB_PATH)
-	$(DBT) seed --quiet
-	$(DBT) build
-	$(PY) scripts/publish.py --database $(DBT_DUCKDB_PATH) --out $(DTC_SERVING_PATH)
-	$(PY) scripts/summary.py --database $(DBT_DUCKDB_PATH)
+	$(PY) $(RAW_LOADER) --raw-dir "$(LOAD_DIR)" --database "$(DBT_DUCKDB_PATH)"
+	$(DBT) build --quiet --exclude-resource-type unit_test || { $(PY) scripts/summary.py --database "$(DBT_DUCKDB_PATH)" --serving "$(DTC_SERVING_PATH)" --run-results target/run_results.json; exit 1; }
+	$(PY) scripts/summary.py --database "$(DBT_DUCKDB_PATH)" --serving "$(DTC_SERVING_PATH)" --run-results target/run_results.json
 
 ## test: setup -> lint -> dbt parse (warnings as errors) -> dbt build on the fixture -> pytest
 test: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DBT_DUCKDB_PATH=$(TEST_DB) $(DBT) --warn-error parse
-	DBT_DUCKDB_PATH=$(TEST_DB) $(PY) scripts/load_raw.py --raw-dir $(FIXTURE_DIR) --database $(TEST_DB)
-	DBT_DUCKDB_PATH=$(TEST_DB) $(DBT) seed --quiet
-	DBT_DUCKDB_PATH=$(TEST_DB) $(VENV)/bin/sqlfluff lint models macros tests/dbt
-	DBT_DUCKDB_PATH=$(TEST_DB) $(DBT) build
-	DTC_TEST_WAREHOUSE=$(TEST_DB) $(PY) -m pytest -q
+	DBT_DUCKDB_PATH="$(TEST_DB)" $(DBT) --warn-error parse
+	DBT_DUCKDB_PATH="$(TEST_DB)" $(PY) scripts/load_raw.py --raw-dir "$(FIXTURE_DIR)" --database "$(TEST_DB)"
+	DBT_DUCKDB_PATH="$(TEST_DB)" $(DBT) seed --quiet
+	DBT_DUCKDB_PATH="$(TEST_DB)" $(VENV)/bin/sqlfluff lint models macros tests/dbt
+	DBT_DUCKDB_PATH="$(TEST_DB)" $(DBT) build --exclude-resource-type seed
+	DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q
 
 ## publish: copy the marts into the serving file BI tools read (DuckDB 1.5 format, atomic)
 publish: setup
-	$(PY) scripts/publish.py --database $(DBT_DUCKDB_PATH) --out $(DTC_SERVING_PATH)
+	$(PY) scripts/publish.py --database "$(DBT_DUCKDB_PATH)" --out "$(DTC_SERVING_PATH)"
 
 ## report: reports/report.html from the serving file (offline, self-contained)
 report: setup
-	test -f $(DTC_SERVING_PATH) || $(MAKE) --no-print-directory publish
-	$(PY) scripts/report.py --database $(DTC_SERVING_PATH) --out reports/report.html
+	test -f "$(DTC_SERVING_PATH)" || $(MAKE) --no-print-directory publish
+	$(PY) scripts/report.py --database "$(DTC_SERVING_PATH)" --out reports/report.html
 
 ## docs: dbt docs as one offline page: target/static_index.html
 docs: setup
@@ -100,35 +102,37 @@ services:
 
 ## postgres-build: the same models in PostgreSQL (PG* env vars; README: Serving)
 postgres-build: setup
-	$(PY) scripts/load_postgres.py --raw-dir $(or $(RAW_DIR),$(DEMO_DIR))
-	$(DBT) seed --quiet --target postgres
-	$(DBT) build --target postgres
+	$(PY) scripts/load_postgres.py --raw-dir "$(or $(RAW_DIR),$(DEMO_DIR))"
+	$(DBT) build --target postgres --exclude-resource-type unit_test
 
 ## full-refresh: rebuild every model from scratch, incremental facts included
 full-refresh: setup
-	$(DBT) seed --quiet
-	$(DBT) build --full-refresh
+	$(DBT) build --full-refresh --exclude-resource-type unit_test
 
-## freshness: how old the newest order, refund and spend row are (warn / error thresholds: vars)
+## freshness: how old the newest order, refund and spend row are (warn / error thresholds: vars).
+## The demo store ends on a fixed date (generator's DEFAULT_END_DATE, 2026-10-31): without
+## RAW_DIR its age is measured from the day after (FRESHNESS_REFERENCE); with RAW_DIR, from now.
+DEMO_FRESHNESS_REFERENCE := 2026-11-01
+FRESHNESS_REFERENCE ?= $(if $(strip $(RAW_DIR)),,$(DEMO_FRESHNESS_REFERENCE))
 freshness: setup
-	$(DBT) source freshness
+	$(DBT) source freshness $(if $(FRESHNESS_REFERENCE),--vars '{freshness_reference: "$(FRESHNESS_REFERENCE)"}')
 
 ## bench: build vs reference script (bench/reference_core.sql) vs pandas peer at 10k / 100k / 1M customers, CPU s and load average, busy runs not published (docs/performance.md)
 bench: setup-dev
-	$(PY) scripts/benchmark.py --scales $(BENCH_SCALES) --runs $(or $(BENCH_RUNS),3) $(if $(BENCH_RUNS_LARGE),--runs-large $(BENCH_RUNS_LARGE)) --out bench/results
+	$(PY) scripts/benchmark.py --scales "$(BENCH_SCALES)" --runs $(or $(BENCH_RUNS),3) $(if $(BENCH_RUNS_LARGE),--runs-large $(BENCH_RUNS_LARGE)) --out bench/results
 
 ## bench-incremental: incremental vs full-refresh build time and row-for-row comparison
 bench-incremental: setup
-	$(PY) bench/incremental.py --base $(DEMO_DIR) --work warehouse/bench
+	$(PY) bench/incremental.py --base "$(DEMO_DIR)" --work warehouse/bench
 
 ## spark-build: the same models on Spark, in-process (Java 17; README "Beyond one machine")
 spark-build: setup-spark
-	$(PY) scripts/load_spark.py --raw-dir $(or $(RAW_DIR),$(DEMO_DIR))
+	$(PY) scripts/load_spark.py --raw-dir "$(or $(RAW_DIR),$(DEMO_DIR))"
 	$(DBT) build --target spark  # seeds included: one JVM start, not two
 
 ## test-spark: the fixture store on Spark equals the DuckDB build, row for row (also in `make test`)
 test-spark: setup-dev
-	DTC_TEST_WAREHOUSE=$(TEST_DB) $(PY) -m pytest -q tests/test_spark.py
+	DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q tests/test_spark.py
 
 clean:
 	rm -rf target logs warehouse dbt_packages

@@ -207,6 +207,8 @@ def main() -> int:
         DBT_PROFILES_DIR=str(ROOT),
         DBT_DUCKDB_PATH=str(database),
         DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
+        # dbt build publishes its serving copy (on-run-end): keep it in the work folder
+        DTC_SERVING_PATH=str(work / "serving.duckdb"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="False",
     )
     target = work / "target"

@@ -38,6 +38,8 @@ def build_warehouse(raw_dir: Path, database: Path, work: Path) -> Path:
         DBT_PROFILES_DIR=str(ROOT),
         DBT_DUCKDB_PATH=str(database),
         DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
+        # dbt build publishes its serving copy (on-run-end): keep it in the work folder
+        DTC_SERVING_PATH=str(work / "serving.duckdb"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="False",
     )
     dbt_paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]

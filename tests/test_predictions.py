@@ -414,6 +414,8 @@ def lowered_gate_warehouse(fixture_warehouse: Path, tmp_path_factory: pytest.Tem
         DBT_PROFILES_DIR=str(ROOT),
         DBT_DUCKDB_PATH=str(database),
         DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
+        # dbt build publishes its serving copy (on-run-end): keep it in the work folder
+        DTC_SERVING_PATH=str(work / "serving.duckdb"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="False",
     )
     dbt_vars = (

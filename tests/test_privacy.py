@@ -151,6 +151,8 @@ def test_sentinel_salt_appears_in_no_file_the_build_writes(tmp_path: Path) -> No
         DBT_PROFILES_DIR=str(ROOT),
         DBT_DUCKDB_PATH=str(tmp_path / "w.duckdb"),
         DBT_DUCKDB_TEMP_DIR=str(tmp_path / "tmp"),
+        # dbt build publishes its serving copy (on-run-end): the file checked below
+        DTC_SERVING_PATH=str(tmp_path / "serving.duckdb"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="False",
     )
     target, logs, serving = tmp_path / "target", tmp_path / "logs", tmp_path / "serving.duckdb"

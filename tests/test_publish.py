@@ -144,14 +144,30 @@ def test_published_tables_equal_the_warehouse(published: Path, fixture_warehouse
         con.execute(f"attach '{fixture_warehouse}' as wh (read_only)")
         tables = con.execute(
             "select schema_name, table_name from duckdb_tables() "
+            "where database_name = 'wh' and schema_name in ('marts', 'seeds') "
+            "union all select schema_name, view_name from duckdb_views() "
             "where database_name = 'wh' and schema_name in ('marts', 'seeds')"
         ).fetchall()
         assert len(tables) >= 4
         for schema, table in tables:
-            for a, b in (("wh", "serving"), ("serving", "wh")):
+            # the warehouse side with the spreadsheet escape applied (written here, not taken
+            # from publish.py): a leading = + - @ tab or CR gets a quote, nothing else changes
+            cols = con.execute(
+                "select column_name, data_type from duckdb_columns() where database_name = 'wh' "
+                "and schema_name = ? and table_name = ? order by column_index",
+                [schema, table],
+            ).fetchall()
+            escaped = ", ".join(
+                f'case when regexp_matches("{c}", \'^[-=+@\\t\\r]\') then chr(39) || "{c}" '
+                f'else "{c}" end as "{c}"'
+                if t == "VARCHAR"
+                else f'"{c}"'
+                for c, t in cols
+            )
+            wh = f"(select {escaped} from wh.{schema}.{table})"
+            for a, b in ((wh, f"serving.{schema}.{table}"), (f"serving.{schema}.{table}", wh)):
                 diff = con.execute(
-                    f"select count(*) from (select * from {a}.{schema}.{table} "
-                    f"except all select * from {b}.{schema}.{table})"
+                    f"select count(*) from (select * from {a} except all select * from {b})"
                 ).fetchone()
                 assert diff == (0,), f"{schema}.{table} differs ({a} minus {b})"
         types = (
@@ -172,12 +188,12 @@ def test_a_failed_publish_keeps_the_previous_serving_file(
     calls: list[str] = []
 
     def copy_then_fail(
-        con: duckdb.DuckDBPyConnection, schema: str, table: str, c: str | None
+        con: duckdb.DuckDBPyConnection, src: str, schema: str, table: str, c: str | None
     ) -> int:
         calls.append(table)
         if len(calls) == 3:
             raise duckdb.IOException("disk full (simulated)")
-        return publish._copy_table(con, schema, table, c)
+        return publish._copy_table(con, src, schema, table, c)
 
     with pytest.raises(duckdb.IOException, match="simulated"):
         publish.publish(fixture_warehouse, published, copy_table=copy_then_fail)
@@ -191,8 +207,10 @@ def test_an_interrupted_publish_keeps_the_previous_serving_file(
 ) -> None:
     before = digest(published)
 
-    def interrupted(con: duckdb.DuckDBPyConnection, schema: str, table: str, c: str | None) -> int:
-        publish._copy_table(con, schema, table, c)
+    def interrupted(
+        con: duckdb.DuckDBPyConnection, src: str, schema: str, table: str, c: str | None
+    ) -> int:
+        publish._copy_table(con, src, schema, table, c)
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -290,3 +308,128 @@ def test_publish_refuses_while_a_build_holds_the_warehouse(
     finally:
         holder.kill()
         holder.wait()
+
+
+FORMULA_START = "^[-=+@\\t\\r]"  # first characters a spreadsheet runs (issue 14)
+
+
+def formula_cells(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every text cell of every table of the open file that starts like a formula."""
+    found: list[str] = []
+    for schema, table, column in con.execute(
+        "select schema_name, table_name, column_name from duckdb_columns() "
+        "where data_type = 'VARCHAR' and database_name = current_database()"
+    ).fetchall():
+        rows = con.execute(
+            f'select "{column}" from "{schema}"."{table}" '
+            f"where regexp_matches(\"{column}\", '{FORMULA_START}') limit 3"
+        ).fetchall()
+        found += [f"{schema}.{table}.{column}: {v!r}" for (v,) in rows]
+    return found
+
+
+def test_no_text_cell_of_the_serving_file_starts_a_formula_ids_included(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "planted.duckdb"
+    shutil.copyfile(fixture_warehouse, copy)
+    planted = ['=HYPERLINK("http://x","y")', "@SUM(1+1)", "+P999", "\tTAB", "\rCR", "-1"]
+    with duckdb.connect(str(copy)) as con:
+        first = con.execute("select min(order_id) from marts.fct_orders").fetchone()[0]
+        con.execute(
+            "update marts.fct_orders set order_id = ?, utm_campaign = ? where order_id = ?",
+            [planted[0], planted[2], first],
+        )
+        con.execute(
+            "create table marts.zz_planted as select unnest(?::varchar[]) as customer_id, 1 as n",
+            [planted],
+        )
+        assert formula_cells(con), "control: the planted values start like formulas"
+    out = tmp_path / "serving.duckdb"
+    publish.publish(copy, out)
+    with duckdb.connect(str(out), read_only=True) as con:
+        assert formula_cells(con) == []
+        ids = {v for (v,) in con.execute("select customer_id from marts.zz_planted").fetchall()}
+        assert ids == {"'" + v for v in planted}, "each value kept, prefixed with one quote"
+        order = con.execute(
+            "select utm_campaign from marts.fct_orders where order_id = ?", ["'" + planted[0]]
+        ).fetchone()
+        assert order == ("'+P999",)
+
+
+def _dbt(args: list[str], database: Path, serving: Path, work: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(ROOT),
+        DBT_DUCKDB_PATH=str(database),
+        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
+        DTC_SERVING_PATH=str(serving),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+        PYTHONPATH=str(ROOT / "src"),
+    )
+    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), *args, *paths],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def test_dbt_run_publishes_while_a_reader_holds_the_serving_copy(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    """`dbt run` alone refreshes the serving copy (on-run-end), with one line naming it, even
+    while a consumer (another process) holds the previous copy open read-only."""
+    copy = tmp_path / "wh.duckdb"
+    shutil.copyfile(fixture_warehouse, copy)
+    serving = tmp_path / "serving.duckdb"
+    publish.publish(copy, serving)
+    with duckdb.connect(str(serving), read_only=True) as con:
+        before = con.execute("select published_at from meta.publish_info").fetchone()[0]
+    reader = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True);"
+         " print(c.execute('select count(*) from marts.fct_orders').fetchone()[0], flush=True);"
+         " sys.stdin.readline();"
+         " print(c.execute('select count(*) from marts.fct_orders').fetchone()[0], flush=True)",
+         str(serving)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        orders = reader.stdout.readline().strip()
+        done = _dbt(["run", "--quiet", "-s", "stg_shop__products"], copy, serving, tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"publish: serving copy {serving.resolve()} written" in done.stdout
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == orders, "the reader keeps its open copy"
+    finally:
+        reader.kill()
+        reader.wait()
+    with duckdb.connect(str(serving), read_only=True) as con:
+        after = con.execute(
+            "select published_at, storage_version from meta.publish_info"
+        ).fetchone()
+        assert con.execute("select count(*) from marts.fct_orders").fetchone()[0] == int(orders)
+    assert after[0] > before and after[1] == "v1.5.0"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".serving")) == []
+
+
+def test_a_failed_dbt_run_leaves_the_serving_copy_as_it_was(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "wh.duckdb"
+    shutil.copyfile(fixture_warehouse, copy)
+    serving = tmp_path / "serving.duckdb"
+    publish.publish(copy, serving)
+    before = digest(serving)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("drop table raw.products")  # stg_shop__products can no longer be built
+    done = _dbt(["run", "--quiet", "-s", "stg_shop__products"], copy, serving, tmp_path)
+    assert done.returncode != 0
+    assert "publish: skipped" in done.stdout and str(serving) in done.stdout, done.stdout
+    assert digest(serving) == before

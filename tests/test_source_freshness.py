@@ -56,3 +56,51 @@ def test_freshness_uses_the_vars(fixture_warehouse: Path, tmp_path: Path) -> Non
         assert result["status"] == "warn", source
         assert result["criteria"]["warn_after"] == {"count": WARN_HOURS, "period": "hour"}
         assert result["criteria"]["error_after"] == {"count": ERROR_HOURS, "period": "hour"}
+
+
+SOURCES = ("shop.orders", "shop.refunds", "marketing.marketing_spend")
+
+
+def _freshness(warehouse: Path, work: Path, dbt_vars: dict[str, object]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(ROOT),
+        DBT_DUCKDB_PATH=str(warehouse),
+        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+    )
+    subprocess.run(  # exit 1 when a source errors: the statuses are read below
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "source",
+            "freshness",
+            "--vars",
+            json.dumps(dbt_vars),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    results = json.loads((work / "target" / "sources.json").read_text())["results"]
+    return {r["unique_id"].split(".", 2)[2]: r["status"] for r in results}
+
+
+def test_freshness_is_measured_against_the_reference_date(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    """The fixture store ends on 2026-10-31 (newest order 2026-10-30 18:16 UTC, refund
+    2026-10-31 10:35, spend day 2026-10-31). With freshness_reference = the day after, every
+    source is fresh under the default thresholds (48 h warn, 168 h error); with a reference
+    20 days later every source is past the error threshold: the reference, not the clock,
+    is what the age is measured against."""
+    fresh = _freshness(fixture_warehouse, tmp_path / "a", {"freshness_reference": "2026-11-01"})
+    assert fresh == dict.fromkeys(
+        ("shop.orders", "shop.refunds", "marketing.marketing_spend"), "pass"
+    )
+    stale = _freshness(fixture_warehouse, tmp_path / "b", {"freshness_reference": "2026-11-20"})
+    assert set(stale.values()) == {"error"}, stale

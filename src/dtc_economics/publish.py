@@ -17,6 +17,18 @@ end of ``make build``) copies the serving schemas (``marts``, ``seeds``) of the 
   renamed over the previous serving file (``os.replace``). A failed or interrupted publish
   leaves the previous serving file as it was and removes its temporary file.
 
+* with every text column escaped for spreadsheets (ids included): a value starting with
+  ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``, so a CSV
+  download from a BI tool never runs a formula (OWASP "CSV injection"); already escaped
+  values start with ``'`` and are left as they are.
+
+One implementation, two callers: ``dbt build`` / ``dbt run`` publish at their end through the
+on-run-end macro ``publish_serving_copy``, which calls the SQL function ``dtc_publish`` that
+:mod:`dtc_economics.dbt_plugin` registers on dbt's own DuckDB connection (the warehouse is
+then read through that connection, as dbt holds its write lock); ``make publish`` and this
+module's command line attach the warehouse read-only instead. Both run
+:func:`publish_catalog`.
+
 Usage: ``scripts/publish.py --database WAREHOUSE --out SERVING`` (exit 0 published, 2 failed).
 """
 
@@ -25,6 +37,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +56,8 @@ INFO_TABLE = "publish_info"
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _VERSION_RE = re.compile(r"v\d+\.\d+\.\d+")
 _SRC, _DST = "publish_src", "publish_dst"
+# First characters a spreadsheet runs as a formula (OWASP CSV injection): = + - @ tab CR.
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 
 class PublishError(Exception):
@@ -79,40 +94,61 @@ def _remove_quietly(path: Path) -> None:
             pass
 
 
-def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[tuple[str, str | None]]:
+def _tables(con: duckdb.DuckDBPyConnection, src: str, schema: str) -> list[tuple[str, str | None]]:
     """Tables and views of the schema; a view is published as a table (a snapshot of it)."""
     return con.execute(
         "select table_name, comment from duckdb_tables() "
         "where database_name = ? and schema_name = ? "
         "union all select view_name, comment from duckdb_views() "
         "where database_name = ? and schema_name = ? and not internal order by 1",
-        [_SRC, schema, _SRC, schema],
+        [src, schema, src, schema],
     ).fetchall()
 
 
-def _create_table_sql(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
-    columns = con.execute(
+def _columns(
+    con: duckdb.DuckDBPyConnection, src: str, schema: str, table: str
+) -> list[tuple[str, str, bool]]:
+    return con.execute(
         "select column_name, data_type, is_nullable from duckdb_columns() "
         "where database_name = ? and schema_name = ? and table_name = ? order by column_index",
-        [_SRC, schema, table],
+        [src, schema, table],
     ).fetchall()
+
+
+def _create_table_sql(con: duckdb.DuckDBPyConnection, src: str, schema: str, table: str) -> str:
     keys = con.execute(
         "select constraint_column_names from duckdb_constraints() "
         "where database_name = ? and schema_name = ? and table_name = ? "
         "and constraint_type = 'PRIMARY KEY'",
-        [_SRC, schema, table],
+        [src, schema, table],
     ).fetchall()
     parts = [
         f"{_q(name)} {dtype}" + ("" if nullable else " not null")
-        for name, dtype, nullable in columns
+        for name, dtype, nullable in _columns(con, src, schema, table)
     ]
     for (key_columns,) in keys:
         parts.append("primary key (" + ", ".join(_q(c) for c in key_columns) + ")")
     return f"create table {_DST}.{_q(schema)}.{_q(table)} (\n    " + ",\n    ".join(parts) + "\n)"
 
 
+def escaped_text_sql(column: str) -> str:
+    """SQL for `column` (a quoted name) with a leading quote when it starts a formula."""
+    prefixes = ", ".join(f"chr({ord(c)})" for c in FORMULA_PREFIXES)
+    quote = "''''"
+    return f"case when left({column}, 1) in ({prefixes}) then {quote} || {column} else {column} end"
+
+
+def _select_escaped(con: duckdb.DuckDBPyConnection, src: str, schema: str, table: str) -> str:
+    """Select of every column, text columns escaped (FORMULA_PREFIXES), others as they are."""
+    items = [
+        escaped_text_sql(_q(name)) + f" as {_q(name)}" if dtype == "VARCHAR" else _q(name)
+        for name, dtype, _ in _columns(con, src, schema, table)
+    ]
+    return "select " + ", ".join(items) + f" from {_q(src)}.{_q(schema)}.{_q(table)}"
+
+
 def _copy_comments(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, comment: str | None
+    con: duckdb.DuckDBPyConnection, src: str, schema: str, table: str, comment: str | None
 ) -> None:
     target = f"{_DST}.{_q(schema)}.{_q(table)}"
     if comment:
@@ -120,21 +156,101 @@ def _copy_comments(
     for column, col_comment in con.execute(
         "select column_name, comment from duckdb_columns() where database_name = ? "
         "and schema_name = ? and table_name = ? and comment is not null and comment <> ''",
-        [_SRC, schema, table],
+        [src, schema, table],
     ).fetchall():
         con.execute(f"comment on column {target}.{_q(column)} is {_lit(col_comment)}")
 
 
 def _copy_table(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, comment: str | None
+    con: duckdb.DuckDBPyConnection, src: str, schema: str, table: str, comment: str | None
 ) -> int:
-    con.execute(_create_table_sql(con, schema, table))
+    con.execute(_create_table_sql(con, src, schema, table))
     con.execute(
-        f"insert into {_DST}.{_q(schema)}.{_q(table)} select * from {_SRC}.{_q(schema)}.{_q(table)}"
+        f"insert into {_DST}.{_q(schema)}.{_q(table)} {_select_escaped(con, src, schema, table)}"
     )
-    _copy_comments(con, schema, table, comment)
+    _copy_comments(con, src, schema, table, comment)
     row = con.execute(f"select count(*) from {_DST}.{_q(schema)}.{_q(table)}").fetchone()
     return int(row[0]) if row else 0
+
+
+CopyTable = Callable[[duckdb.DuckDBPyConnection, str, str, str, str | None], int]
+
+
+def _check_arguments(schemas: tuple[str, ...], storage_version: str) -> None:
+    for schema in schemas:
+        if not _IDENT_RE.fullmatch(schema):
+            raise PublishError(f"schema must be a plain SQL identifier, got {schema!r}")
+    if not _VERSION_RE.fullmatch(storage_version):
+        raise PublishError(f"storage version must look like v1.5.0, got {storage_version!r}")
+
+
+def publish_catalog(
+    con: duckdb.DuckDBPyConnection,
+    src: str,
+    out: Path,
+    schemas: tuple[str, ...] = DEFAULT_SCHEMAS,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+    *,
+    source_label: str | None = None,
+    copy_table: CopyTable | None = None,
+) -> list[TableCopy]:
+    """Copy `schemas` of the attached catalog `src` into the serving file `out`, atomically.
+
+    `con` sees the warehouse as catalog `src` (dbt's own connection, or a read-only attach).
+    The copy goes to a temporary file next to `out` that is renamed over it only once every
+    table is written and its row count checked; on any failure the temporary file is removed
+    and `out` is left as it was. A reader holding `out` open keeps its (old) file: the rename
+    replaces the name, not the file it has open. `copy_table` replaces the per-table copy
+    (tests inject failures with it).
+    """
+    copy = copy_table or _copy_table
+    out = Path(out)
+    _check_arguments(schemas, storage_version)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(out)
+    _remove_quietly(tmp)
+    copied: list[TableCopy] = []
+    attached = False
+    try:
+        con.execute(f"attach {_lit(str(tmp))} as {_DST} (storage_version {_lit(storage_version)})")
+        attached = True
+        found = {
+            s
+            for (s,) in con.execute(
+                "select schema_name from duckdb_schemas() where database_name = ?", [src]
+            ).fetchall()
+        }
+        missing = [s for s in schemas if s not in found]
+        if "marts" in schemas and "marts" in missing:
+            raise PublishError(f"{source_label or src}: no `marts` schema (run `dbt build` first)")
+        con.execute("begin transaction")
+        for schema in schemas:
+            if schema in missing:
+                continue
+            con.execute(f"create schema {_DST}.{_q(schema)}")
+            for table, comment in _tables(con, src, schema):
+                rows = copy(con, src, schema, table, comment)
+                copied.append(TableCopy(schema, table, rows))
+        _write_info(con, source_label or src, storage_version, copied)
+        con.execute("commit")
+        _check_counts(con, src, copied)
+        con.execute(f"detach {_DST}")
+        attached = False
+        os.replace(tmp, out)
+    except BaseException:
+        if attached:
+            _quietly(con, "rollback")
+            _quietly(con, f"detach {_DST}")
+        _remove_quietly(tmp)
+        raise
+    return copied
+
+
+def _quietly(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    try:
+        con.execute(sql)
+    except duckdb.Error:
+        pass
 
 
 def publish(
@@ -143,27 +259,19 @@ def publish(
     schemas: tuple[str, ...] = DEFAULT_SCHEMAS,
     storage_version: str = DEFAULT_STORAGE_VERSION,
     *,
-    copy_table: Callable[[duckdb.DuckDBPyConnection, str, str, str | None], int] | None = None,
+    copy_table: CopyTable | None = None,
 ) -> list[TableCopy]:
-    """Copy `schemas` of the warehouse `database` into the serving file `out`, atomically.
+    """Copy `schemas` of the warehouse file `database` into the serving file `out`, atomically.
 
-    `copy_table` replaces the per-table copy (tests inject failures with it).
+    The warehouse is attached read-only (refused with a clear message while a build holds
+    it); the copy itself is :func:`publish_catalog`.
     """
-    copy = copy_table or _copy_table
     database, out = Path(database), Path(out)
-    for schema in schemas:
-        if not _IDENT_RE.fullmatch(schema):
-            raise PublishError(f"schema must be a plain SQL identifier, got {schema!r}")
-    if not _VERSION_RE.fullmatch(storage_version):
-        raise PublishError(f"storage version must look like v1.5.0, got {storage_version!r}")
+    _check_arguments(schemas, storage_version)
     if not database.is_file():
         raise PublishError(f"{database}: no such warehouse file (run `make build` first)")
     if out.resolve() == database.resolve():
         raise PublishError("the serving file must not be the warehouse file")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path_for(out)
-    _remove_quietly(tmp)
-    copied: list[TableCopy] = []
     con = duckdb.connect(":memory:")
     try:
         try:
@@ -173,40 +281,33 @@ def publish(
                 f"{database}: cannot open the warehouse read-only ({str(err).splitlines()[0]}); "
                 "is a build still running?"
             ) from None
-        con.execute(f"attach {_lit(str(tmp))} as {_DST} (storage_version {_lit(storage_version)})")
-        found = {
-            s
-            for (s,) in con.execute(
-                "select schema_name from duckdb_schemas() where database_name = ?", [_SRC]
-            ).fetchall()
-        }
-        missing = [s for s in schemas if s not in found]
-        if "marts" in schemas and "marts" in missing:
-            raise PublishError(f"{database}: no `marts` schema (run `dbt build` first)")
-        con.execute("begin transaction")
-        for schema in schemas:
-            if schema in missing:
-                continue
-            con.execute(f"create schema {_DST}.{_q(schema)}")
-            for table, comment in _tables(con, schema):
-                rows = copy(con, schema, table, comment)
-                copied.append(TableCopy(schema, table, rows))
-        _write_info(con, database, storage_version, copied)
-        con.execute("commit")
-        _check_counts(con, copied)
-        con.execute(f"detach {_DST}")
-        con.execute(f"detach {_SRC}")
+        return publish_catalog(
+            con,
+            _SRC,
+            out,
+            schemas,
+            storage_version,
+            source_label=str(database.resolve()),
+            copy_table=copy_table,
+        )
+    finally:
         con.close()
-        os.replace(tmp, out)
-    except BaseException:
-        con.close()
-        _remove_quietly(tmp)
-        raise
-    return copied
+
+
+def summary_line(copied: list[TableCopy], out: Path, storage_version: str) -> str:
+    """The one log line of a publish: what was written where, and how to open it."""
+    rows = sum(t.rows for t in copied)
+    path = Path(out).resolve()
+    cli = f"duckdb -readonly {shlex.quote(str(path))}"
+    return (
+        f"publish: serving copy {path} written ({len(copied)} tables, {rows:,} rows, DuckDB "
+        f"storage {storage_version}); open it read-only ({cli}); resync BI tools to see the "
+        "new data"
+    )
 
 
 def _write_info(
-    con: duckdb.DuckDBPyConnection, database: Path, storage_version: str, copied: list[TableCopy]
+    con: duckdb.DuckDBPyConnection, source: str, storage_version: str, copied: list[TableCopy]
 ) -> None:
     con.execute(f"create schema {_DST}.{INFO_SCHEMA}")
     con.execute(
@@ -218,7 +319,7 @@ def _write_info(
         f"insert into {_DST}.{INFO_SCHEMA}.{INFO_TABLE} values (?, ?, ?, ?, ?, ?)",
         [
             datetime.now(UTC).replace(tzinfo=None),
-            str(database.resolve()),
+            source,
             storage_version,
             duckdb.__version__,
             len(copied),
@@ -232,11 +333,11 @@ def _write_info(
     )
 
 
-def _check_counts(con: duckdb.DuckDBPyConnection, copied: list[TableCopy]) -> None:
+def _check_counts(con: duckdb.DuckDBPyConnection, src: str, copied: list[TableCopy]) -> None:
     for t in copied:
-        src = con.execute(f"select count(*) from {_SRC}.{_q(t.schema)}.{_q(t.name)}").fetchone()
-        if src is None or int(src[0]) != t.rows:
-            raise PublishError(f"{t.schema}.{t.name}: copied {t.rows} rows, source has {src}")
+        n = con.execute(f"select count(*) from {_q(src)}.{_q(t.schema)}.{_q(t.name)}").fetchone()
+        if n is None or int(n[0]) != t.rows:
+            raise PublishError(f"{t.schema}.{t.name}: copied {t.rows} rows, source has {n}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -284,9 +385,5 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    rows = sum(t.rows for t in copied)
-    print(
-        f"publish: {len(copied)} tables ({rows:,} rows) from {args.database} -> {args.out} "
-        f"(DuckDB storage {args.storage_version}; resync BI tools to see the new data)"
-    )
+    print(summary_line(copied, args.out, args.storage_version))
     return 0

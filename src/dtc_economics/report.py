@@ -18,6 +18,7 @@ import html
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,12 +30,9 @@ import altair as alt
 import duckdb
 import pandas as pd
 
-# LTV curve horizons (days after the first order; window N = days 0..N-1, as in
-# int_customers_value_windows: complete when as_of_date - first_order_date >= N - 1).
-LTV_CURVE_DAYS: tuple[int, ...] = (30, 60, 90, 120, 182, 240, 300, 365)
-# BF/CM vs rest: repeat within N days of the first order (same window rule).
-REPEAT_WINDOWS: tuple[int, ...] = (90, 180)
 COLORS = {"primary": "#1f5f8b", "accent": "#d9822b", "muted": "#8a8a8a"}
+# Text a spreadsheet would run as a formula, raw or escaped with a leading quote in staging.
+FORMULA_LIKE = r"^'?[=+\-@\t\r]"
 
 
 @dataclass(frozen=True)
@@ -127,172 +125,267 @@ def _f(value: Any) -> float | None:
 # ---------------------------------------------------------------------------------------------
 
 
+# Readable names and units of the measures drawn (never a raw column name on the page).
+SALES_MEASURES: tuple[tuple[str, str], ...] = (
+    ("net_revenue", "Net revenue (EUR excl. VAT)"),
+    ("orders", "Valid orders"),
+    ("new_customers", "New customers"),
+    ("buyers", "Buyers"),
+)
+
+
 def sales_by_month(con: duckdb.DuckDBPyConnection) -> SectionOutput:
-    frame = _df(
+    """Monthly sales as the marts state them: net revenue and new customers from
+    fct_kpis_monthly (finance view), valid orders and buyers from fct_customer_base_monthly."""
+    _require(
+        con, "fct_kpis_monthly", ("month", "is_month_complete", "net_revenue", "new_customers")
+    )
+    _require(con, "fct_customer_base_monthly", ("month", "segment_type", "orders", "buyers"))
+    kpis = _df(
         con,
-        """
-        select
-            order_month as month,
-            count(*) as valid_orders,
-            sum(net_revenue) as net_revenue,
-            sum(case when is_first_order then 1 else 0 end) as new_customers
-        from marts.fct_orders
-        where is_valid_order
-        group by order_month
-        order by order_month
-        """,
+        "select month, is_month_complete, net_revenue, new_customers from marts.fct_kpis_monthly",
     )
-    frame["aov"] = frame["net_revenue"] / frame["valid_orders"]
+    base = _df(
+        con,
+        "select month, orders, buyers from marts.fct_customer_base_monthly "
+        "where segment_type = 'all'",
+    )
+    _one_row_per(kpis, ["month"], "fct_kpis_monthly")
+    _one_row_per(base, ["month"], "fct_customer_base_monthly")
+    frame = kpis.merge(base, on="month", how="left").sort_values("month")
+    labels = dict(SALES_MEASURES)
     long = frame.melt(
-        id_vars=["month"],
-        value_vars=["net_revenue", "valid_orders", "new_customers", "aov"],
-        var_name="metric",
-        value_name="value",
+        id_vars=["month"], value_vars=list(labels), var_name="measure", value_name="value"
     )
+    long["measure"] = long["measure"].map(labels)
     chart = (
         alt.Chart(_source(long))
         .mark_line(point=True, color=COLORS["primary"])
         .encode(
             x=alt.X("month:T", title=None),
-            y=alt.Y("value:Q", title=None),
-            tooltip=["month:T", "metric:N", alt.Tooltip("value:Q", format=",.2f")],
+            y=alt.Y("value:Q", title=None, axis=alt.Axis(format="~s")),
+            tooltip=[
+                alt.Tooltip("month:T", title="month", format="%Y-%m"),
+                alt.Tooltip("measure:N", title="measure"),
+                alt.Tooltip("value:Q", title="value", format=",.0f"),
+            ],
         )
-        .properties(width=330, height=150)
-        .facet(facet=alt.Facet("metric:N", title=None), columns=2)
+        .properties(width=400, height=150)
+        .facet(
+            facet=alt.Facet("measure:N", title=None, sort=list(labels.values())),
+            columns=2,
+        )
         .resolve_scale(y="independent")
     )
-    total_orders = int(frame["valid_orders"].sum())
-    total_revenue = float(frame["net_revenue"].sum())
+    complete = frame[frame["is_month_complete"]]
+    last = complete.iloc[-1] if not complete.empty else frame.iloc[-1]
+    month = pd.Timestamp(last["month"]).strftime("%Y-%m")
     figures = [
-        Figure("net_revenue_total", "Net revenue, all months (excl. VAT)", total_revenue, "EUR"),
-        Figure("valid_orders_total", "Valid orders", total_orders),
-        Figure("new_customers_total", "New customers", int(frame["new_customers"].sum())),
-        Figure("aov_total", "Average order value", total_revenue / total_orders, "EUR"),
-        Figure("months", "Months", len(frame)),
+        Figure(f"{column}_last_month", f"{label}, {month}", _f(last[column]), unit)
+        for (column, label), unit in zip(SALES_MEASURES, ("EUR", "", "", ""), strict=True)
     ]
+    figures.append(Figure("months", "Months drawn", len(frame)))
     return SectionOutput(chart, figures)
 
 
-def ltv_curves_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
-    windows = ", ".join(f"({n})" for n in LTV_CURVE_DAYS)
+def ltv_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    """LTV at 6 and 12 months of each acquisition cohort, by channel, as fct_cohort_value
+    states it (null until the cohort's window is complete)."""
+    cols = ("cohort_month", "segment_type", "segment_value", "customers", "ltv_182d", "ltv_365d")
+    _require(con, "fct_cohort_value", cols)
     frame = _df(
         con,
-        f"""
-        with windows (window_days) as (values {windows}),
-        customers as (
-            select customer_id, acquisition_channel, first_order_date, as_of_date
-            from marts.dim_customers
-        ),
-        orders as (
-            select customer_id, order_date, net_revenue
-            from marts.fct_orders
-            where is_valid_order
-        ),
-        per_customer as (
-            select
-                customers.acquisition_channel,
-                windows.window_days,
-                customers.customer_id,
-                sum(case when orders.order_date - customers.first_order_date
-                    < windows.window_days then orders.net_revenue else 0 end) as value
-            from customers
-            cross join windows
-            inner join orders on orders.customer_id = customers.customer_id
-            where customers.as_of_date - customers.first_order_date >= windows.window_days - 1
-            group by all
-        )
-        select acquisition_channel, window_days, count(*) as customers, avg(value) as ltv
-        from per_customer
-        group by all
-        union all
-        select 'all channels', window_days, count(*), avg(value)
-        from per_customer
-        group by all
-        order by 1, 2
-        """,
+        "select cohort_month, segment_value as channel, customers, ltv_182d, ltv_365d "
+        "from marts.fct_cohort_value where segment_type in ('all', 'acquisition_channel') "
+        "order by cohort_month, channel",
     )
+    _one_row_per(frame, ["cohort_month", "channel"], "fct_cohort_value")
+    frame["channel"] = frame["channel"].replace({"all": "all channels"}).str.replace("_", " ")
+    long = frame.melt(
+        id_vars=["cohort_month", "channel", "customers"],
+        value_vars=["ltv_182d", "ltv_365d"],
+        var_name="window",
+        value_name="ltv",
+    ).dropna(subset=["ltv"])
+    long["window"] = long["window"].map({"ltv_182d": "6 months", "ltv_365d": "12 months"})
     chart = (
-        alt.Chart(_source(frame))
-        .mark_line(point=True)
+        alt.Chart(_source(long))
+        .mark_line(point=alt.OverlayMarkDef(size=14))
         .encode(
-            x=alt.X("window_days:Q", title="days since first order"),
-            y=alt.Y("ltv:Q", title="cumulative net revenue per customer (EUR)"),
-            color=alt.Color("acquisition_channel:N", title="acquisition channel"),
+            x=alt.X("cohort_month:T", title="cohort (month of first order)"),
+            y=alt.Y("ltv:Q", title="net revenue per customer (EUR)"),
+            color=alt.Color("channel:N", title="acquisition channel"),
+            # all channels drawn bold, each channel faint behind it
+            strokeWidth=alt.condition(
+                alt.datum.channel == "all channels", alt.value(3), alt.value(1)
+            ),
+            opacity=alt.condition(
+                alt.datum.channel == "all channels", alt.value(1.0), alt.value(0.45)
+            ),
             tooltip=[
-                "acquisition_channel:N",
-                "window_days:Q",
-                alt.Tooltip("ltv:Q", format=",.2f"),
-                "customers:Q",
+                alt.Tooltip("cohort_month:T", title="cohort", format="%Y-%m"),
+                alt.Tooltip("channel:N", title="channel"),
+                alt.Tooltip("window:N", title="LTV at"),
+                alt.Tooltip("ltv:Q", title="EUR per customer", format=",.2f"),
+                alt.Tooltip("customers:Q", title="customers", format=","),
             ],
         )
-        .properties(width=700, height=320)
+        .properties(width=360, height=240)
+        .facet(column=alt.Column("window:N", title=None, sort=["6 months", "12 months"]))
     )
-    overall = frame[frame["acquisition_channel"] == "all channels"].set_index("window_days")
-    figures = [
-        Figure(f"ltv_{n}d", f"LTV {n} days, all channels", _f(overall["ltv"].get(n)), "EUR")
-        for n in (182, 365)
-    ]
-    figures.append(
-        Figure(
-            "ltv_182d_customers",
-            "Customers with a complete 182-day window",
-            int(overall["customers"].get(182, 0)),
+    overall = frame[frame["channel"] == "all channels"]
+    figures = []
+    for column, label in (("ltv_182d", "LTV at 6 months"), ("ltv_365d", "LTV at 12 months")):
+        known = overall.dropna(subset=[column])
+        if known.empty:
+            figures.append(Figure(column, f"{label}, all channels (no mature cohort yet)", None))
+            continue
+        last = known.iloc[-1]
+        cohort = pd.Timestamp(last["cohort_month"]).strftime("%Y-%m")
+        figures.append(
+            Figure(
+                column,
+                f"{label}, all channels, customers acquired {cohort}",
+                _f(last[column]),
+                "EUR",
+            )
         )
-    )
     return SectionOutput(chart, figures)
 
 
 def bfcm_vs_rest(con: duckdb.DuckDBPyConnection) -> SectionOutput:
-    selects = " union all ".join(
-        f"""
-        select
-            case when is_bfcm_acquired then 'BF/CM' else 'rest of year' end as acquired,
-            {n} as window_days,
-            count(*) as customers,
-            sum(case when days_to_second_order < {n} then 1 else 0 end) as repeat_customers
-        from marts.dim_customers
-        where as_of_date - first_order_date >= {n - 1}
-        group by all
-        """
-        for n in REPEAT_WINDOWS
+    cols = ("acquisition_year", "comparison_type", "group_value", "customers",
+            "repeat_rate_90d", "repeat_rate_180d")  # fmt: skip
+    _require(con, "fct_promo_cohorts", cols)
+    frame = _df(
+        con,
+        f"select {', '.join(cols)} from marts.fct_promo_cohorts where comparison_type = 'bfcm' "
+        "order by acquisition_year, group_value",
     )
-    frame = _df(con, f"select * from ({selects}) order by window_days, acquired")
-    frame["repeat_rate"] = frame["repeat_customers"] / frame["customers"]
+    _one_row_per(frame, ["acquisition_year", "group_value"], "fct_promo_cohorts")
+    frame["acquired"] = frame["group_value"].map({"bfcm": "BF/CM", "other": "rest of year"})
+    long = frame.melt(
+        id_vars=["acquisition_year", "acquired", "customers"],
+        value_vars=["repeat_rate_90d", "repeat_rate_180d"],
+        var_name="window",
+        value_name="repeat_rate",
+    ).dropna(subset=["repeat_rate"])
+    long["window"] = long["window"].map(
+        {"repeat_rate_90d": "within 90 days", "repeat_rate_180d": "within 180 days"}
+    )
+    long["acquisition_year"] = long["acquisition_year"].astype(str)
     chart = (
-        alt.Chart(_source(frame))
+        alt.Chart(_source(long))
         .mark_bar()
         .encode(
-            x=alt.X("acquired:N", title=None),
-            y=alt.Y("repeat_rate:Q", title="repeat rate", axis=alt.Axis(format="%")),
+            x=alt.X(
+                "acquisition_year:N", title="year of the first order", axis=alt.Axis(labelAngle=0)
+            ),
+            xOffset=alt.XOffset("acquired:N", sort=["BF/CM", "rest of year"]),
+            y=alt.Y("repeat_rate:Q", title="customers ordering again", axis=alt.Axis(format="%")),
             color=alt.Color(
                 "acquired:N",
-                scale=alt.Scale(range=[COLORS["accent"], COLORS["primary"]]),
-                legend=None,
+                title=None,
+                scale=alt.Scale(
+                    domain=["BF/CM", "rest of year"], range=[COLORS["accent"], COLORS["primary"]]
+                ),
             ),
-            column=alt.Column("window_days:O", title="repeat within N days of the first order"),
+            column=alt.Column("window:N", title=None, sort=["within 90 days", "within 180 days"]),
             tooltip=[
-                "acquired:N",
-                "window_days:O",
-                "customers:Q",
-                "repeat_customers:Q",
-                alt.Tooltip("repeat_rate:Q", format=".1%"),
+                alt.Tooltip("acquisition_year:N", title="year of the first order"),
+                alt.Tooltip("acquired:N", title="acquired"),
+                alt.Tooltip("customers:Q", title="customers", format=","),
+                alt.Tooltip("window:N", title="repeat"),
+                alt.Tooltip("repeat_rate:Q", title="repeat rate", format=".1%"),
             ],
         )  # fmt: skip
-        .properties(width=220, height=220)
+        .properties(width=300, height=220)
     )
     figures = []
-    for row in frame.itertuples():
-        slug = "bfcm" if row.acquired == "BF/CM" else "rest"
-        figures.append(
-            Figure(
-                f"repeat_{row.window_days}d_{slug}",
-                f"{row.acquired}: repeat within {row.window_days} days "
-                f"({int(row.repeat_customers):,} of {int(row.customers):,})",
-                _f(row.repeat_rate),
-                "%",
-            )
-        )
+    mature = frame.dropna(subset=["repeat_rate_180d"])
+    if not mature.empty:
+        year = int(mature["acquisition_year"].max())
+        for row in mature[mature["acquisition_year"] == year].itertuples():
+            slug = "bfcm" if row.group_value == "bfcm" else "rest"
+            for n in (90, 180):
+                figures.append(
+                    Figure(
+                        f"repeat_{n}d_{slug}",
+                        f"{row.acquired}, acquired {year}: repeat within {n} days "
+                        f"({int(row.customers):,} customers)",
+                        _f(getattr(row, f"repeat_rate_{n}d")),
+                        "%",
+                    )
+                )
     return SectionOutput(chart, figures)
+
+
+# fct_promo_cohorts as a growth lead reads it: readable headers, one unit each, sorted.
+PROMO_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("comparison_type", "Comparison", "text"),
+    ("group_value", "Group", "text"),
+    ("acquisition_year", "Year acquired", "year"),
+    ("customers", "New customers", "count"),
+    ("share_of_year_new_customers", "Share of the year's new customers", "%"),
+    ("repeat_rate_90d", "Repeat within 90 days", "%"),
+    ("repeat_rate_180d", "Repeat within 180 days", "%"),
+    ("full_price_second_order_share", "2nd order at full price", "%"),
+    ("ltv_365d", "LTV 12 months (EUR)", "EUR"),
+)
+
+
+PROMO_COMPARISONS = {"bfcm": "BF/CM vs rest", "discount_band": "First-order discount"}
+PROMO_GROUPS = {
+    "bfcm": "BF/CM",
+    "other": "rest of year",
+    "none": "no discount",
+    "lt_20": "under 20%",
+    "20_to_40": "20% to 40%",
+    "gte_40": "40% or more",
+}
+
+
+def promo_cohorts_table(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    columns = tuple(c for c, _, _ in PROMO_COLUMNS)
+    _require(con, "fct_promo_cohorts", (*columns, "is_baseline"))
+    frame = _df(
+        con,
+        f"select {', '.join(columns)}, is_baseline from marts.fct_promo_cohorts "
+        "order by comparison_type, is_baseline desc, group_value, acquisition_year",
+    )
+    # readable comparison and group names, groups in their natural order (baseline first)
+    frame["group_order"] = (
+        frame["group_value"]
+        .map({g: i for i, g in enumerate(PROMO_GROUPS)})
+        .fillna(len(PROMO_GROUPS))
+    )
+    frame = frame.sort_values(
+        ["comparison_type", "is_baseline", "group_order", "group_value", "acquisition_year"],
+        ascending=[True, False, True, True, True],
+    )
+    frame["comparison_type"] = frame["comparison_type"].map(lambda v: PROMO_COMPARISONS.get(v, v))
+    frame["group_value"] = frame["group_value"].map(lambda v: PROMO_GROUPS.get(v, v))
+    frame["group_value"] = frame["group_value"].where(
+        ~frame["is_baseline"], frame["group_value"] + " (baseline)"
+    )
+    shown = pd.DataFrame()
+    for column, header, unit in PROMO_COLUMNS:
+        shown[header] = [_cell(v, unit) for v in frame[column]]
+    figures = [Figure("rows", "Rows", len(frame))]
+    return SectionOutput(None, figures, shown)
+
+
+def _cell(value: Any, unit: str) -> str:
+    """One table cell, rounded for reading: 12.3%, 1,234, 156.28; empty when not mature."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "–"
+    if unit == "%":
+        return f"{float(value):.1%}"
+    if unit == "EUR":
+        return f"{float(value):,.2f}"
+    if unit == "count":
+        return f"{int(value):,}"
+    return str(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,40 +395,95 @@ def bfcm_vs_rest(con: duckdb.DuckDBPyConnection) -> SectionOutput:
 FIVE_NUMBERS: tuple[tuple[str, str, str], ...] = (
     ("blended_cac", "Blended CAC", "EUR"),
     ("cos", "COS (spend / net revenue)", "%"),
-    ("median_days_to_second_order", "Median days to 2nd order", "days"),
-    ("ltv_182d", "LTV 6 months", "EUR"),
-    ("ltv_365d", "LTV 12 months", "EUR"),
+    ("median_days_to_second_order", "Median days from 1st to 2nd order", "days"),
+    ("ltv_182d", "LTV at 6 months", "EUR"),
+    ("ltv_365d", "LTV at 12 months", "EUR"),
     ("churn_6m", "Churn at 6 months", "%"),
     ("churn_12m", "Churn at 12 months", "%"),
 )
+# The five numbers' panels, in reading order: (title, y-axis format, [(column, series)]).
+FIVE_PANELS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("1. Blended CAC (EUR per new customer)", ",.0f", (("blended_cac", "CAC"),)),
+    ("2. COS (marketing spend / net revenue)", ".0%", (("cos", "COS"),)),
+    (
+        "3. Median days from 1st to 2nd order",
+        ",.0f",
+        (("median_days_to_second_order", "median days"),),
+    ),
+    (
+        "4. LTV per customer (EUR), 6 then 12 months",
+        ",.0f",
+        (("ltv_182d", "6 months"), ("ltv_365d", "12 months")),
+    ),
+    (
+        "5. Churn, 6 then 12 months after the first order",
+        ".0%",
+        (("churn_6m", "6 months"), ("churn_12m", "12 months")),
+    ),
+)
+
+
+def _five_panel(title: str, fmt: str, series: tuple[tuple[str, str], ...]) -> alt.Chart:
+    """One panel of the five numbers; its rows of the shared data are those of its title."""
+    names = [name for _, name in series]
+    color = (
+        alt.Color(
+            "series:N",
+            title=None,
+            sort=names,
+            scale=alt.Scale(domain=names, range=[COLORS["accent"], COLORS["primary"]]),
+            legend=alt.Legend(orient="bottom"),
+        )
+        if len(series) > 1
+        else alt.value(COLORS["primary"])
+    )
+    return (
+        alt.Chart(title=alt.TitleParams(title, fontSize=13, anchor="start"))
+        .transform_filter(alt.datum.panel == title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:T", title=None, axis=alt.Axis(format="%Y-%m", labelAngle=-45)),
+            y=alt.Y("value:Q", title=None, axis=alt.Axis(format=fmt)),
+            color=color,
+            tooltip=[
+                alt.Tooltip("month:T", title="month", format="%Y-%m"),
+                alt.Tooltip("series:N", title="measure"),
+                alt.Tooltip("value:Q", title="value", format=",.3~f"),
+            ],
+        )
+        .properties(width=270, height=130)
+    )
 
 
 def five_numbers(con: duckdb.DuckDBPyConnection) -> SectionOutput:
     metrics = tuple(m for m, _, _ in FIVE_NUMBERS)
     _require(con, "fct_kpis_monthly", ("month", "is_month_complete", *metrics))
+    have = set(_columns(con, "fct_kpis_monthly"))
+    # the cohort each cohort number was measured on, when the mart states it
+    cohorts = [f"{m}_cohort_month" for m in metrics if f"{m}_cohort_month" in have]
     # complete months only: the month in progress has partial spend, customers and revenue
     # (its CAC and COS would be read as a trend break)
     frame = _df(
         con,
-        f"select month, {', '.join(metrics)} from marts.fct_kpis_monthly where is_month_complete",
+        f"select month, {', '.join((*metrics, *cohorts))} from marts.fct_kpis_monthly "
+        "where is_month_complete",
     )
     _one_row_per(frame, ["month"], "fct_kpis_monthly")
     frame = frame.sort_values("month")
-    long = frame.melt(id_vars=["month"], value_vars=list(metrics), var_name="metric").dropna()
-    labels = {m: label for m, label, _ in FIVE_NUMBERS}
-    long["metric"] = long["metric"].map(labels)
-    chart = (
-        alt.Chart(_source(long))
-        .mark_line(point=True, color=COLORS["primary"])
-        .encode(
-            x=alt.X("month:T", title=None),
-            y=alt.Y("value:Q", title=None),
-            tooltip=["month:T", "metric:N", alt.Tooltip("value:Q", format=",.3f")],
-        )
-        .properties(width=200, height=120)
-        .facet(facet=alt.Facet("metric:N", title=None), columns=4)
-        .resolve_scale(y="independent")
-    )
+    parts = []
+    for title, _, series in FIVE_PANELS:
+        for column, name in series:
+            part = frame[["month", column]].rename(columns={column: "value"}).dropna()
+            parts.append(part.assign(panel=title, series=name, metric=column))
+    long = pd.concat(parts, ignore_index=True)
+    panels = [_five_panel(title, fmt, series) for title, fmt, series in FIVE_PANELS]
+    # three panels, then two: every panel drawn, none empty, read left to right
+    chart = alt.vconcat(
+        alt.hconcat(*panels[:3], spacing=24),
+        alt.hconcat(*panels[3:], spacing=24).resolve_legend(color="independent"),
+        spacing=16,
+        data=_source(long),
+    ).resolve_scale(color="independent")
     figures = []
     for metric, label, unit in FIVE_NUMBERS:
         known = frame.dropna(subset=[metric])
@@ -344,7 +492,13 @@ def five_numbers(con: duckdb.DuckDBPyConnection) -> SectionOutput:
             continue
         last = known.iloc[-1]
         month = pd.Timestamp(last["month"]).strftime("%Y-%m")
-        figures.append(Figure(metric, f"{label}, {month}", _f(last[metric]), unit))
+        cohort = last.get(f"{metric}_cohort_month")
+        note = (
+            f" (customers acquired {pd.Timestamp(cohort).strftime('%Y-%m')})"
+            if cohort is not None and not pd.isna(cohort)
+            else ""
+        )
+        figures.append(Figure(metric, f"{label}, {month}{note}", _f(last[metric]), unit))
     return SectionOutput(chart, figures)
 
 
@@ -352,10 +506,12 @@ def cohort_retention(con: duckdb.DuckDBPyConnection) -> SectionOutput:
     cols = ("cohort_month", "months_since_first_order", "cohort_size", "active_customers",
             "retention_rate", "is_complete")  # fmt: skip
     _require(con, "fct_cohort_retention", cols)
+    # month 0 is the month of the first order: every customer is active in it by definition
+    # (100%), which would swamp the colour scale; the map starts at month 1
     frame = _df(
         con,
         f"select {', '.join(cols)} from marts.fct_cohort_retention "
-        "where is_complete and retention_rate is not null",
+        "where is_complete and retention_rate is not null and months_since_first_order >= 1",
     )
     _one_row_per(frame, ["cohort_month", "months_since_first_order"], "fct_cohort_retention")
     frame = frame.drop(columns=["is_complete"]).sort_values(
@@ -365,32 +521,33 @@ def cohort_retention(con: duckdb.DuckDBPyConnection) -> SectionOutput:
         alt.Chart(_source(frame))
         .mark_rect()
         .encode(
-            x=alt.X("months_since_first_order:O", title="months since first order"),
+            x=alt.X("months_since_first_order:O", title="months after the first order"),
             y=alt.Y("yearmonth(cohort_month):O", title="cohort (month of first order)"),
             color=alt.Color(
                 "retention_rate:Q",
-                title="active share",
-                scale=alt.Scale(scheme="blues"),
-                legend=alt.Legend(format="%"),
+                title="share of the cohort ordering",
+                scale=alt.Scale(scheme="blues", zero=True),
+                legend=alt.Legend(format=".0%"),
             ),
             tooltip=[
                 alt.Tooltip("yearmonth(cohort_month):O", title="cohort"),
-                "months_since_first_order:O",
-                "cohort_size:Q",
-                "active_customers:Q",
-                alt.Tooltip("retention_rate:Q", format=".1%"),
+                alt.Tooltip("months_since_first_order:O", title="months after the first order"),
+                alt.Tooltip("cohort_size:Q", title="customers in the cohort", format=","),
+                alt.Tooltip("active_customers:Q", title="customers ordering", format=","),
+                alt.Tooltip("retention_rate:Q", title="share ordering", format=".1%"),
             ],
         )
         .properties(width=700, height=alt.Step(14))
     )
     month1 = frame[frame["months_since_first_order"] == 1]
-    denominator = int(month1["cohort_size"].sum())
+    latest = month1.iloc[-1] if not month1.empty else None
     figures = [
         Figure("cohorts", "Cohorts", int(frame["cohort_month"].nunique())),
         Figure(
             "retention_month_1",
-            "Active in month 1 (all complete cohorts, customer-weighted)",
-            int(month1["active_customers"].sum()) / denominator if denominator else None,
+            "Ordering in month 1, latest complete cohort"
+            + ("" if latest is None else f" ({pd.Timestamp(latest['cohort_month']):%Y-%m})"),
+            None if latest is None else _f(latest["retention_rate"]),
             "%",
         ),
     ]
@@ -398,30 +555,26 @@ def cohort_retention(con: duckdb.DuckDBPyConnection) -> SectionOutput:
 
 
 def cac_vs_ltv_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
-    cols = ("month", "channel", "spend", "new_customers", "ltv_182d", "ltv_365d")
+    """CAC, LTV 6 and 12 months of each channel's latest acquisition month whose 12-month LTV
+    is mature (fct_acquisition_monthly): CAC and LTV of the same customers."""
+    cols = ("month", "channel", "new_customers", "cac", "ltv_182d", "ltv_365d", "ltv_to_cac_365d")
     _require(con, "fct_acquisition_monthly", cols)
     frame = _df(
         con,
-        """
-        select
-            channel,
-            sum(spend) / nullif(sum(new_customers), 0) as cac,
-            sum(ltv_182d * new_customers)
-                / nullif(sum(case when ltv_182d is not null then new_customers end), 0)
-                as ltv_182d,
-            sum(ltv_365d * new_customers)
-                / nullif(sum(case when ltv_365d is not null then new_customers end), 0)
-                as ltv_365d,
-            sum(new_customers) as new_customers,
-            sum(spend) as spend
-        from marts.fct_acquisition_monthly
-        group by channel
-        order by channel
-        """,
+        f"select {', '.join(cols)} from marts.fct_acquisition_monthly "
+        "where ltv_365d is not null and cac is not null order by channel, month",
     )
-    long = frame.melt(
-        id_vars=["channel"], value_vars=["cac", "ltv_182d", "ltv_365d"], var_name="measure"
-    ).dropna()
+    _one_row_per(frame, ["month", "channel"], "fct_acquisition_monthly")
+    latest = frame.groupby("channel", as_index=False).tail(1).reset_index(drop=True)
+    latest["label"] = [
+        f"{'all channels' if c == 'all' else c.replace('_', ' ')} ({pd.Timestamp(m):%Y-%m})"
+        for c, m in zip(latest["channel"], latest["month"], strict=True)
+    ]
+    long = latest.melt(
+        id_vars=["label", "channel", "month", "new_customers"],
+        value_vars=["cac", "ltv_182d", "ltv_365d"],
+        var_name="measure",
+    )
     long["measure"] = long["measure"].map(
         {"cac": "CAC", "ltv_182d": "LTV 6 months", "ltv_365d": "LTV 12 months"}
     )
@@ -429,28 +582,39 @@ def cac_vs_ltv_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
         alt.Chart(_source(long))
         .mark_bar()
         .encode(
-            y=alt.Y("channel:N", title=None),
+            y=alt.Y("label:N", title="channel (acquisition month)"),
             x=alt.X("value:Q", title="EUR per new customer"),
             color=alt.Color(
                 "measure:N",
+                title=None,
                 scale=alt.Scale(
                     domain=["CAC", "LTV 6 months", "LTV 12 months"],
                     range=[COLORS["accent"], "#7fb3d5", COLORS["primary"]],
                 ),
             ),
-            yOffset="measure:N",
-            tooltip=["channel:N", "measure:N", alt.Tooltip("value:Q", format=",.2f")],
+            yOffset=alt.YOffset("measure:N", sort=["CAC", "LTV 6 months", "LTV 12 months"]),
+            tooltip=[
+                alt.Tooltip("label:N", title="channel (acquisition month)"),
+                alt.Tooltip("new_customers:Q", title="new customers", format=","),
+                alt.Tooltip("measure:N", title="measure"),
+                alt.Tooltip("value:Q", title="EUR per new customer", format=",.2f"),
+            ],
         )
         .properties(width=600, height=alt.Step(12))
     )
-    everything = frame[frame["channel"] == "all"]
-    source = everything if not everything.empty else frame
-    spend = float(source["spend"].sum())
-    new = float(source["new_customers"].sum())
-    figures = [
-        Figure("blended_cac", "Blended CAC, all months", spend / new if new else None, "EUR"),
-        Figure("channels", "Channels", int((frame["channel"] != "all").sum())),
-    ]
+    everything = latest[latest["channel"] == "all"]
+    figures = [Figure("channels", "Channels", int((latest["channel"] != "all").sum()))]
+    if not everything.empty:
+        row = everything.iloc[0]
+        month = pd.Timestamp(row["month"]).strftime("%Y-%m")
+        figures += [
+            Figure("cac_all", f"CAC, all channels, acquired {month}", _f(row["cac"]), "EUR"),
+            Figure(
+                "ltv_to_cac_365d_all",
+                f"LTV 12 months / CAC, all channels, acquired {month}",
+                _f(row["ltv_to_cac_365d"]),
+            ),
+        ]
     return SectionOutput(chart, figures)
 
 
@@ -536,6 +700,13 @@ def first_products(con: duckdb.DuckDBPyConnection) -> SectionOutput:
         if name
         else frame["first_product_id"]
     )
+    # a product whose id or name starts like a spreadsheet formula (= + - @, escaped with a
+    # quote in staging) is an export defect, not a product to rank: left out and counted
+    formula_like = frame["label"].astype(str).str.match(FORMULA_LIKE) | frame[
+        "first_product_id"
+    ].astype(str).str.match(FORMULA_LIKE)
+    left_out = int(formula_like.sum())
+    frame = frame[~formula_like].reset_index(drop=True)
     frame["sample"] = frame["is_ranked"].map({True: "ranked", False: "not ranked (small sample)"})
     ranked = frame[frame["is_ranked"]]
     order = frame["label"].tolist()
@@ -575,6 +746,11 @@ def first_products(con: duckdb.DuckDBPyConnection) -> SectionOutput:
     figures = [
         Figure("ranked_products", "Ranked first products (above the minimum sample)", len(ranked)),
         Figure("unranked_products", "Products below the minimum sample", len(frame) - len(ranked)),
+        Figure(
+            "formula_like_products",
+            "Left out: name starts like a spreadsheet formula (bad input in the export)",
+            left_out,
+        ),
         Figure("top_product", "Top first product", None if top is None else str(top["label"])),
         Figure(
             "top_product_rate",
@@ -586,33 +762,24 @@ def first_products(con: duckdb.DuckDBPyConnection) -> SectionOutput:
     return SectionOutput(chart, figures)
 
 
-def mart_table(table: str, limit: int = 40) -> Callable[[duckdb.DuckDBPyConnection], SectionOutput]:
-    """A mart without a pinned chart layout: shown as a table (first `limit` rows)."""
-
-    def build(con: duckdb.DuckDBPyConnection) -> SectionOutput:
-        rows = con.execute(f"select count(*) from marts.{table}").fetchone()
-        frame = _df(con, f"select * from marts.{table} limit {limit}")
-        return SectionOutput(None, [Figure("rows", "Rows", int(rows[0]) if rows else 0)], frame)
-
-    return build
-
-
 SECTIONS: tuple[Section, ...] = (
     Section(
         "five_numbers",
         "The five numbers",
         ("fct_kpis_monthly",),
-        "Blended CAC, COS net of returns, delay to the 2nd order, LTV at 6 and 12 months and "
-        "churn at 6 and 12 months, each from the latest cohorts mature enough for it.",
+        "1. Blended CAC, 2. COS net of returns, 3. median delay to the 2nd order, 4. LTV at 6 "
+        "then 12 months, 5. churn at 6 then 12 months, by month; the figures are the latest "
+        "complete month, and for a cohort number the cohort it was measured on.",
         five_numbers,
     ),
     Section(
         "sales",
         "Sales by month",
-        ("fct_orders",),
-        "Valid orders only; net revenue excl. VAT and net of returns attributed to the order; "
-        "AOV = net revenue / valid orders; new customers = first valid orders. The last month "
-        "runs to the as-of date and may be partial.",
+        ("fct_kpis_monthly", "fct_customer_base_monthly"),
+        "Net revenue excl. VAT in the finance view (valid orders of the month minus returns "
+        "refunded in the month) and new customers from fct_kpis_monthly; valid orders and "
+        "buyers from fct_customer_base_monthly. The last month may be partial; the figures "
+        "are the latest complete month.",
         sales_by_month,
     ),
     Section(
@@ -620,23 +787,26 @@ SECTIONS: tuple[Section, ...] = (
         "Cohort retention",
         ("fct_cohort_retention",),
         "Share of each cohort (month of first valid order) ordering in month k after it "
-        "(period activity, not cumulative repeat). Incomplete months are blank, never 0.",
+        "(period activity, not cumulative repeat), from month 1: month 0 is 100% by "
+        "definition and is left out so the colours show the months after. Incomplete months "
+        "are blank, never 0.",
         cohort_retention,
     ),
     Section(
         "ltv_curves",
-        "LTV curves by acquisition channel",
-        ("fct_orders", "dim_customers"),
-        "Cumulative net revenue per customer within N days of the first order (first order "
-        "included), over the customers whose N-day window is complete by the as-of date.",
-        ltv_curves_by_channel,
+        "LTV at 6 and 12 months by acquisition channel",
+        ("fct_cohort_value",),
+        "Net revenue per customer (EUR excl. VAT) within 6 and 12 months of the first order "
+        "(first order included), by cohort and acquisition channel, from the cohorts whose "
+        "window is complete (fct_cohort_value).",
+        ltv_by_channel,
     ),
     Section(
         "cac_vs_ltv",
         "CAC vs LTV at 6 and 12 months by channel",
         ("fct_acquisition_monthly",),
-        "CAC = spend / new customers over all months; LTV 6 / 12 months averaged over the new "
-        "customers of the months where it is mature.",
+        "EUR per new customer, for each channel's latest acquisition month whose 12-month LTV "
+        "is mature: the CAC and the LTV of the same new customers (fct_acquisition_monthly).",
         cac_vs_ltv_by_channel,
     ),
     Section(
@@ -653,24 +823,26 @@ SECTIONS: tuple[Section, ...] = (
         ("fct_first_product_performance",),
         "First products ranked by the repeat rate of the customers they brought, with 95% "
         "Wilson intervals (headline rows, every customer); products below the minimum "
-        "sample are drawn greyed after the ranked ones and are not ranked.",
+        "sample are drawn greyed after the ranked ones and are not ranked; a product whose "
+        "name starts like a spreadsheet formula (an export defect) is left out and counted.",
         first_products,
     ),
     Section(
         "bfcm",
         "BF/CM vs rest",
-        ("dim_customers",),
-        "Customers acquired in the Black Friday / Cyber Monday windows against the others: "
-        "repeat within 90 and 180 days of the first order, over customers whose window is "
-        "complete.",
+        ("fct_promo_cohorts",),
+        "Customers acquired in the Black Friday / Cyber Monday windows against the rest of "
+        "their year: share ordering again within 90 and 180 days of the first order, over "
+        "customers whose window is complete (fct_promo_cohorts).",
         bfcm_vs_rest,
     ),
     Section(
         "promo_cohorts",
         "Promo and BF/CM cohorts",
         ("fct_promo_cohorts",),
-        "The promo cohorts mart as built (first rows).",
-        mart_table("fct_promo_cohorts"),
+        "Every comparison of fct_promo_cohorts, baseline group first, by year of the first "
+        "order; '–' = window not complete yet. Money in EUR excl. VAT.",
+        promo_cohorts_table,
     ),
 )
 
@@ -710,10 +882,20 @@ def _figures_html(figures: list[Figure]) -> str:
 def _frame_html(frame: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td{_num_class(v)}>{html.escape(str(v))}</td>"  # numbers right-aligned
+            for v in row
+        )
+        + "</tr>"
         for row in frame.itertuples(index=False)
     )
     return f'<table class="mart"><tr>{head}</tr>{body}</table>'
+
+
+def _num_class(value: object) -> str:
+    """Right-align a cell that is a number (1,234 / 12.5% / 156.28) or '–' (not yet)."""
+    return ' class="num"' if re.fullmatch(r"–|-?[\d,]+(\.\d+)?%?", str(value)) else ""
 
 
 def _script_json(value: object) -> str:
