@@ -43,7 +43,7 @@ customers as (
     select
         cohort_month,
         days_to_second_order
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 

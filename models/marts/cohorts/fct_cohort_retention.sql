@@ -9,7 +9,7 @@ customers as (
     select
         customer_id,
         cohort_month
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 
@@ -20,7 +20,7 @@ orders as (
         order_month,
         order_sequence,
         net_revenue
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order
 
 ),

@@ -11,7 +11,7 @@ customers as (
         first_order_date,
         is_bfcm_acquired,
         first_order_discount_band
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 
@@ -34,7 +34,7 @@ second_orders as (
     select
         customer_id,
         discount_depth
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order and order_sequence = 2
 
 ),

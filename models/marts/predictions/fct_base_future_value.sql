@@ -32,7 +32,7 @@ customers as (
         first_product_category,
         cohort_month,
         net_revenue
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 

@@ -29,11 +29,11 @@ def model(dbt: Any, session: Any) -> pa.Table:
         }
     )
     # integer customer keys (grouping a million string ids in pandas is slow)
-    customers = dbt.ref("dim_customers").select(
+    customers = dbt.ref("int_customers_enriched").select(
         "customer_id, row_number() over (order by customer_id) as customer_key"
     )
     orders = (
-        dbt.ref("fct_orders")
+        dbt.ref("int_orders_netted")
         .filter("is_valid_order")
         .select("customer_id, order_date, net_revenue")
         .join(customers, "customer_id")

@@ -30,7 +30,7 @@ def model(dbt: Any, session: Any) -> pa.Table:
     )
     # integer customer keys (grouping a million string ids in pandas is slow)
     orders = (
-        dbt.ref("fct_orders")
+        dbt.ref("int_orders_netted")
         .filter("is_valid_order")
         .select("dense_rank() over (order by customer_id) as customer_key, order_date, net_revenue")
         .df()

@@ -11,7 +11,7 @@ customers as (
         customer_id,
         cohort_month,
         acquisition_channel
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 
@@ -21,7 +21,7 @@ orders as (
         customer_id,
         order_month,
         net_revenue
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order
 
 ),

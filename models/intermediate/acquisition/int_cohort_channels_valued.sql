@@ -12,7 +12,7 @@ customers as (
         cohort_month,
         acquisition_channel,
         first_order_net_revenue
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 

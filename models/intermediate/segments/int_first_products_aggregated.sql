@@ -21,7 +21,7 @@ customers as (
         first_order_discount_depth,
         order_count,
         days_to_second_order
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
     where first_product_id is not null
 
 ),
@@ -45,7 +45,7 @@ repeat_order_lines as (
         customer_id,
         order_id,
         product_id
-    from {{ ref('fct_order_lines') }}
+    from {{ ref('int_order_lines_netted') }}
     where is_valid_order and order_sequence > 1 and not is_gift
 
 ),

@@ -13,7 +13,7 @@ orders as (
         channel,
         is_valid_order,
         net_sales_before_returns
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
 
 ),
 
@@ -25,7 +25,7 @@ returns as (
         refund_month,
         is_valid_order,
         returns
-    from {{ ref('fct_returns') }}
+    from {{ ref('int_refunds_dated') }}
 
 ),
 

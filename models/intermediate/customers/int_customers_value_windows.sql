@@ -13,7 +13,7 @@ customers as (
         customer_id,
         min(case when order_sequence = 1 then order_date end) as first_order_date,
         min(case when order_sequence = 2 then order_date end) as second_order_date
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order and order_sequence <= 2
     group by customer_id
 
@@ -26,7 +26,7 @@ orders as (
         order_date,
         order_sequence,
         net_revenue
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order
 
 ),
