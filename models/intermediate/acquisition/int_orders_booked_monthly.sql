@@ -102,9 +102,9 @@ final as (
         month,
         channel,
         cast(valid_orders as {{ dbt.type_int() }}) as valid_orders,
-        cast(net_sales_before_returns as {{ type_double() }}) as net_sales_before_returns,
-        cast(returns as {{ type_double() }}) as returns,
-        cast(net_sales_before_returns - returns as {{ type_double() }}) as net_revenue
+        cast(net_sales_before_returns as {{ type_money() }}) as net_sales_before_returns,
+        cast(returns as {{ type_money() }}) as returns,
+        cast(net_sales_before_returns - returns as {{ type_money() }}) as net_revenue
     from booked_with_total
 
 )

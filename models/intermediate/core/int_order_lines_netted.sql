@@ -83,11 +83,16 @@ final as (
         order_lines.gross_sales,
         order_lines.discounts,
         order_lines.gifted_value,
-        coalesce(refunds_per_line.returns, 0) as returns,
-        order_lines.gross_sales - order_lines.discounts as net_sales_before_returns,
-        order_lines.gross_sales - order_lines.discounts - coalesce(refunds_per_line.returns, 0)
-            as net_revenue,
-        coalesce(refunds_per_line.refund_excess, 0) as refund_excess,
+        cast(coalesce(refunds_per_line.returns, 0) as {{ type_money() }}) as returns,
+        cast(order_lines.gross_sales - order_lines.discounts as {{ type_money() }})
+            as net_sales_before_returns,
+        cast(
+            order_lines.gross_sales - order_lines.discounts
+            - coalesce(refunds_per_line.returns, 0)
+            as {{ type_money() }}
+        ) as net_revenue,
+        cast(coalesce(refunds_per_line.refund_excess, 0) as {{ type_money() }})
+            as refund_excess,
         cast(coalesce(refunds_per_line.returned_quantity, 0) as {{ dbt.type_int() }})
             as returned_quantity
     from order_lines

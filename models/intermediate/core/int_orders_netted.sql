@@ -110,17 +110,22 @@ final as (
         orders.gross_sales,
         orders.discounts,
         orders.gifted_value,
-        coalesce(refunds_per_order.returns, 0) as returns,
-        orders.gross_sales - orders.discounts as net_sales_before_returns,
-        orders.gross_sales - orders.discounts - coalesce(refunds_per_order.returns, 0)
-            as net_revenue,
+        cast(coalesce(refunds_per_order.returns, 0) as {{ type_money() }}) as returns,
+        cast(orders.gross_sales - orders.discounts as {{ type_money() }})
+            as net_sales_before_returns,
+        cast(
+            orders.gross_sales - orders.discounts - coalesce(refunds_per_order.returns, 0)
+            as {{ type_money() }}
+        ) as net_revenue,
         orders.discount_depth,
 
         -- refunds and memo amounts
         cast(coalesce(refunds_per_order.refund_count, 0) as {{ dbt.type_int() }})
             as refund_count,
-        coalesce(refunds_per_order.refunded_amount, 0) as refunded_amount,
-        coalesce(refunds_per_order.refund_excess, 0) as refund_excess,
+        cast(coalesce(refunds_per_order.refunded_amount, 0) as {{ type_money() }})
+            as refunded_amount,
+        cast(coalesce(refunds_per_order.refund_excess, 0) as {{ type_money() }})
+            as refund_excess,
         refunds_per_order.last_refunded_at,
         (
             orders.gross_sales - orders.discounts > 0

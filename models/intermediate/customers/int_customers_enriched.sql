@@ -199,10 +199,10 @@ final as (
 
         -- orders and value to date (valid orders, as of the build)
         cast(orders_per_customer.order_count as {{ dbt.type_int() }}) as order_count,
-        orders_per_customer.gross_sales,
-        orders_per_customer.discounts,
-        orders_per_customer.returns,
-        orders_per_customer.net_revenue,
+        cast(orders_per_customer.gross_sales as {{ type_money() }}) as gross_sales,
+        cast(orders_per_customer.discounts as {{ type_money() }}) as discounts,
+        cast(orders_per_customer.returns as {{ type_money() }}) as returns,
+        cast(orders_per_customer.net_revenue as {{ type_money() }}) as net_revenue,
 
         -- repeat
         second_orders.ordered_at as second_order_at,

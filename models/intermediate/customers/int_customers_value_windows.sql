@@ -57,16 +57,16 @@ value_per_customer as (
     select
         customer_id,
         {%- for n in windows %}
-            sum(
+            cast(sum(
                 case when days_since_first_order < {{ n }} then net_revenue else 0 end
-            ) as net_revenue_{{ n }}d,
-            sum(
+            ) as {{ type_money() }}) as net_revenue_{{ n }}d,
+            cast(sum(
                 case
                     when days_since_first_order < {{ n }} and order_sequence > 1
                         then net_revenue
                     else 0
                 end
-            ) as repeat_net_revenue_{{ n }}d,
+            ) as {{ type_money() }}) as repeat_net_revenue_{{ n }}d,
         {%- endfor %}
         count(*) as order_count
     from orders_aged

@@ -256,7 +256,7 @@ final as (
             {{ wilson_interval_bound(successes, trials, var('wilson_z'), 'high') }}
                 as repeat_rate_{{ n }}d_ci_high,
         {%- endfor %}
-        cast(cells_aggregated.repeat_net_revenue_365d as {{ type_double() }})
+        cast(cells_aggregated.repeat_net_revenue_365d as {{ type_money() }})
             as repeat_net_revenue_365d,
         case
             when cells_aggregated.customers_complete_365d > 0

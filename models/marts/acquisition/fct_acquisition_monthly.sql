@@ -240,7 +240,7 @@ final as (
         cells_costed.channel,
 
         -- spend and new customers
-        cast(cells_costed.spend as {{ type_double() }}) as spend,
+        cast(cells_costed.spend as {{ type_money() }}) as spend,
         cast(cells_costed.new_customers as {{ dbt.type_int() }}) as new_customers,
         cast(cells_costed.cac as {{ type_double() }}) as cac,
         cast(cells_costed.month_new_customers as {{ dbt.type_int() }}) as month_new_customers,
@@ -256,10 +256,10 @@ final as (
         ) as unknown_channel_share,
 
         -- revenue of the month, finance view, and marketing efficiency
-        cast(cells_costed.net_sales_before_returns as {{ type_double() }})
+        cast(cells_costed.net_sales_before_returns as {{ type_money() }})
             as net_sales_before_returns,
-        cast(cells_costed.returns as {{ type_double() }}) as returns,
-        cast(cells_costed.net_revenue as {{ type_double() }}) as net_revenue,
+        cast(cells_costed.returns as {{ type_money() }}) as returns,
+        cast(cells_costed.net_revenue as {{ type_money() }}) as net_revenue,
         cast(
             case
                 when cells_costed.net_revenue > 0
@@ -274,7 +274,7 @@ final as (
         ) as roas,
 
         -- first orders of the month's new customers
-        cast(cells_costed.first_order_net_revenue as {{ type_double() }})
+        cast(cells_costed.first_order_net_revenue as {{ type_money() }})
             as first_order_net_revenue,
         cast(
             case
@@ -292,7 +292,7 @@ final as (
         -- value of the month's new customers, attributed-to-order view
         {%- for n in windows %}
             cells_costed.is_ltv_{{ n }}d_mature,
-            cast(cells_costed.cohort_net_revenue_{{ n }}d as {{ type_double() }})
+            cast(cells_costed.cohort_net_revenue_{{ n }}d as {{ type_money() }})
                 as cohort_net_revenue_{{ n }}d,
             cast(cells_costed.ltv_{{ n }}d as {{ type_double() }}) as ltv_{{ n }}d,
             cast(

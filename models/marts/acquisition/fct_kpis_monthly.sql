@@ -233,11 +233,11 @@ final as (
         -- value per new customer
         cast(cohort_182d.ltv_182d as {{ type_double() }}) as ltv_182d,
         source_cohorts.cohort_month_182d as ltv_182d_cohort_month,
-        cast(cohort_182d.net_revenue_182d as {{ type_double() }}) as ltv_182d_cohort_net_revenue,
+        cast(cohort_182d.net_revenue_182d as {{ type_money() }}) as ltv_182d_cohort_net_revenue,
         cast(cohort_182d.new_customers as {{ dbt.type_int() }}) as ltv_182d_cohort_customers,
         cast(cohort_365d.ltv_365d as {{ type_double() }}) as ltv_365d,
         source_cohorts.cohort_month_365d as ltv_365d_cohort_month,
-        cast(cohort_365d.net_revenue_365d as {{ type_double() }}) as ltv_365d_cohort_net_revenue,
+        cast(cohort_365d.net_revenue_365d as {{ type_money() }}) as ltv_365d_cohort_net_revenue,
         cast(cohort_365d.new_customers as {{ dbt.type_int() }}) as ltv_365d_cohort_customers,
 
         -- churn

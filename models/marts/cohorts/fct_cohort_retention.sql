@@ -204,12 +204,18 @@ final as (
         end as cumulative_repeat_rate,
 
         -- net revenue (returns attributed to the order)
-        case when is_complete then net_revenue end as net_revenue,
-        case when is_complete then net_revenue / cohort_size end as net_revenue_per_customer,
-        case when is_complete then cumulative_net_revenue end as cumulative_net_revenue,
-        case
-            when is_complete then cumulative_net_revenue / cohort_size
-        end as cumulative_net_revenue_per_customer
+        cast(case when is_complete then net_revenue end as {{ type_money() }}) as net_revenue,
+        cast(
+            case when is_complete then net_revenue / cohort_size end as {{ type_double() }}
+        ) as net_revenue_per_customer,
+        cast(
+            case when is_complete then cumulative_net_revenue end as {{ type_money() }}
+        ) as cumulative_net_revenue,
+        cast(
+            case
+                when is_complete then cumulative_net_revenue / cohort_size
+            end as {{ type_double() }}
+        ) as cumulative_net_revenue_per_customer
     from cohort_months_accumulated
 
 )

@@ -284,10 +284,12 @@ final as (
         end as new_customer_share,
 
         -- value and frequency
-        net_revenue_to_date,
-        case
-            when customers_to_date > 0 then net_revenue_to_date / customers_to_date
-        end as average_customer_value,
+        cast(net_revenue_to_date as {{ type_money() }}) as net_revenue_to_date,
+        cast(
+            case
+                when customers_to_date > 0 then net_revenue_to_date / customers_to_date
+            end as {{ type_double() }}
+        ) as average_customer_value,
         cast(orders as {{ dbt.type_int() }}) as orders,
         cast(orders_12m as {{ dbt.type_int() }}) as orders_12m,
         case
@@ -300,15 +302,19 @@ final as (
 
         -- first vs repeat orders of the month
         cast(first_orders as {{ dbt.type_int() }}) as first_orders,
-        first_orders_net_revenue,
-        case
-            when first_orders > 0 then first_orders_net_revenue / first_orders
-        end as first_order_aov,
+        cast(first_orders_net_revenue as {{ type_money() }}) as first_orders_net_revenue,
+        cast(
+            case
+                when first_orders > 0 then first_orders_net_revenue / first_orders
+            end as {{ type_double() }}
+        ) as first_order_aov,
         cast(repeat_orders as {{ dbt.type_int() }}) as repeat_orders,
-        repeat_orders_net_revenue,
-        case
-            when repeat_orders > 0 then repeat_orders_net_revenue / repeat_orders
-        end as repeat_order_aov
+        cast(repeat_orders_net_revenue as {{ type_money() }}) as repeat_orders_net_revenue,
+        cast(
+            case
+                when repeat_orders > 0 then repeat_orders_net_revenue / repeat_orders
+            end as {{ type_double() }}
+        ) as repeat_order_aov
     from months_counted
 
 )

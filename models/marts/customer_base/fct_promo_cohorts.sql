@@ -282,11 +282,13 @@ final as (
         -- LTV 365 (null unless every customer of the row had the full window)
         cast(window_365d_complete_customers as {{ dbt.type_int() }})
             as window_365d_complete_customers,
-        ltv_365d_net_revenue,
-        case
-            when customers > 0 and window_365d_complete_customers = customers
-                then ltv_365d_net_revenue / customers
-        end as ltv_365d
+        cast(ltv_365d_net_revenue as {{ type_money() }}) as ltv_365d_net_revenue,
+        cast(
+            case
+                when customers > 0 and window_365d_complete_customers = customers
+                    then ltv_365d_net_revenue / customers
+            end as {{ type_double() }}
+        ) as ltv_365d
     from year_groups_counted
 
 )

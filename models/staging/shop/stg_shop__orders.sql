@@ -50,7 +50,7 @@ renamed as (
         ) }} as purchase_type,
 
         -- amounts (order's tax basis)
-        cast(coalesce(shipping_amount, 0) as {{ type_double() }}) as shipping_amount
+        cast(coalesce(shipping_amount, 0) as {{ type_money() }}) as shipping_amount
 
     from source
 
