@@ -260,34 +260,16 @@ final as (
             as net_sales_before_returns,
         cast(cells_costed.returns as {{ type_money() }}) as returns,
         cast(cells_costed.net_revenue as {{ type_money() }}) as net_revenue,
-        cast(
-            case
-                when cells_costed.net_revenue > 0
-                    then cells_costed.spend / cells_costed.net_revenue
-            end as {{ type_double() }}
-        ) as cos,
-        cast(
-            case
-                when cells_costed.spend > 0
-                    then cells_costed.net_revenue / cells_costed.spend
-            end as {{ type_double() }}
-        ) as roas,
+        {{ safe_divide('cells_costed.spend', 'cells_costed.net_revenue') }} as cos,
+        {{ safe_divide('cells_costed.net_revenue', 'cells_costed.spend') }} as roas,
 
         -- first orders of the month's new customers
         cast(cells_costed.first_order_net_revenue as {{ type_money() }})
             as first_order_net_revenue,
-        cast(
-            case
-                when cells_costed.first_order_net_revenue > 0
-                    then cells_costed.spend / cells_costed.first_order_net_revenue
-            end as {{ type_double() }}
-        ) as cos_new_customers,
-        cast(
-            case
-                when cells_costed.spend > 0
-                    then cells_costed.first_order_net_revenue / cells_costed.spend
-            end as {{ type_double() }}
-        ) as roas_new_customers,
+        {{ safe_divide('cells_costed.spend', 'cells_costed.first_order_net_revenue') }}
+            as cos_new_customers,
+        {{ safe_divide('cells_costed.first_order_net_revenue', 'cells_costed.spend') }}
+            as roas_new_customers,
 
         -- value of the month's new customers, attributed-to-order view
         {%- for n in windows %}

@@ -251,10 +251,7 @@ final as (
         -- size
         cast(customers as {{ dbt.type_int() }}) as customers,
         cast(year_new_customers as {{ dbt.type_int() }}) as year_new_customers,
-        case
-            when year_new_customers > 0
-                then cast(customers as {{ type_double() }}) / year_new_customers
-        end as share_of_year_new_customers,
+        {{ safe_divide('customers', 'year_new_customers') }} as share_of_year_new_customers,
 
         -- repeat within N days of the first order (null unless every customer of the row
         -- had the full window)

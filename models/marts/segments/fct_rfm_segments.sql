@@ -208,17 +208,9 @@ final as (
         cast(orders as {{ dbt.type_int() }}) as orders,
         cast(net_revenue as {{ type_money() }}) as net_revenue,
         cast(snapshot_net_revenue as {{ type_money() }}) as snapshot_net_revenue,
-        cast(
-            case
-                when snapshot_net_revenue > 0 then net_revenue / snapshot_net_revenue
-            end as {{ type_double() }}
-        ) as revenue_share,
-        case
-            when customers > 0 then net_revenue / cast(customers as {{ type_double() }})
-        end as avg_net_revenue_per_customer,
-        case
-            when orders > 0 then net_revenue / cast(orders as {{ type_double() }})
-        end as avg_order_value,
+        {{ safe_divide('net_revenue', 'snapshot_net_revenue') }} as revenue_share,
+        {{ safe_divide('net_revenue', 'customers') }} as avg_net_revenue_per_customer,
+        {{ safe_divide('net_revenue', 'orders') }} as avg_order_value,
 
         -- movement since the previous snapshot (null for the oldest snapshot)
         case
