@@ -212,3 +212,68 @@ def test_quarantine_reasons_cover_the_corpus(corpus_db: duckdb.DuckDBPyConnectio
         ).fetchall()
     }
     assert reasons == {"before_order", "line_of_another_order", "after_as_of_date"}
+
+
+# --- real exports of the clean store give the clean store's marts (issue 14) -----------------
+
+
+def _marts_rows(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple]]:
+    """Every mart's rows, doubles rounded to 9 decimals (summation order noise), sorted."""
+    tables = con.execute(
+        "select table_name from duckdb_tables() where database_name = ? "
+        "and schema_name = 'marts' order by table_name",
+        [database],
+    ).fetchall()
+    out = {}
+    for (table,) in tables:
+        cols = con.execute(
+            "select column_name, data_type from duckdb_columns() where database_name = ? "
+            "and schema_name = 'marts' and table_name = ? order by column_index",
+            [database, table],
+        ).fetchall()
+        select = ", ".join(
+            f'round("{c}", 9)' if t in ("DOUBLE", "FLOAT") else f'"{c}"' for c, t in cols
+        )
+        rows = con.execute(f'select {select} from {database}.marts."{table}"').fetchall()
+        out[table] = sorted(rows, key=repr)
+    return out
+
+
+def test_exported_store_gives_the_clean_marts(tmp_path: Path, fixture_warehouse: Path) -> None:
+    """The committed store rewritten as platforms and spreadsheets export it, all at once
+    (trailing spaces in line ids, WooCommerce statuses, duplicated refund and spend rows,
+    Excel `sep=;` with CRLF, gzip orders), built with dbt: every mart equals the clean
+    store's, and the only differences in raw are named (changes, quarantine)."""
+    import shutil
+
+    from conftest import FIXTURE_RAW, build_warehouse
+    from test_loader import EXPORTS
+
+    raw = tmp_path / "raw"
+    shutil.copytree(FIXTURE_RAW, raw)
+    steps = [
+        "trailing_spaces_in_line_ids",
+        "woocommerce_statuses",
+        "duplicated_refund_and_spend_rows",
+        "excel_sep_semicolon_crlf",
+        "gzip_orders",
+    ]
+    for name in steps:
+        EXPORTS[name][0](raw)
+    database = build_warehouse(raw, tmp_path / "export.duckdb", tmp_path)
+    with duckdb.connect() as con:
+        con.execute(f"attach '{fixture_warehouse}' as clean (read_only)")
+        con.execute(f"attach '{database}' as export (read_only)")
+        clean, export = _marts_rows(con, "clean"), _marts_rows(con, "export")
+        assert len(clean) > 10 and sum(len(r) for r in clean.values()) > 1000
+        assert sorted(clean) == sorted(export)
+        differ = [t for t in clean if clean[t] != export[t]]
+        assert differ == [], f"marts differ from the clean store's: {differ}"
+        named = con.execute(
+            "select table_name, count(*) from export.raw._load_quarantine group by all order by all"
+        ).fetchall()
+        assert named == [("marketing_spend", 2), ("refunds", 4)]
+        changed = con.execute(
+            "select distinct table_name from export.raw._load_changes order by all"
+        ).fetchall()
+        assert changed == [("order_lines",), ("orders",), ("refunds",)]

@@ -1,8 +1,9 @@
 """Personal data: no mart exposes an email (or a column meant for one); profiles.yml is secret-free.
 
-The raw schema keeps the exports as they are (emails in clear); staging hashes emails and
-selects explicit columns, so nothing personal beyond pseudonymous ids and a country reaches
-the marts. These tests read the fixture warehouse built from tests/fixtures/store_small.
+The raw schema keeps the exports' emails (in clear) beside the loader's salted hash of them;
+dbt reads only the hashes and selects explicit columns, so nothing personal beyond
+pseudonymous ids and a country reaches the marts, and the salt never reaches dbt. These
+tests read the fixture warehouse built from tests/fixtures/store_small.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 import yaml
+
+from dtc_economics import loader
 
 ROOT = Path(__file__).resolve().parents[1]
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
@@ -84,3 +87,115 @@ def test_profiles_hold_no_secret() -> None:
     assert secrets == []
     # the warehouse location itself comes from the environment
     assert any("env_var('DBT_DUCKDB_PATH'" in str(v) for _, v in leaves)
+
+
+# --- the email hash: computed by the loader, so the salt never reaches dbt --------------------
+
+SENTINEL_SALT = "Sentinel-Salt-7f3a9c"  # a value no file of the build may ever contain
+
+
+def _load_customers(tmp_path: Path, emails: list[str], salt: str) -> list[tuple[str, object]]:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "orders.csv").write_text(
+        "order_id,customer_id,customer_email,ordered_at\n"
+        + "".join(f'O{i},C{i},"{e}",2024-01-05T10:00:00Z\n' for i, e in enumerate(emails))
+    )
+    (raw / "order_lines.csv").write_text(
+        "order_line_id,order_id,product_id,quantity,unit_price\nL1,O0,P1,1,10\n"
+    )
+    (raw / "customers.csv").write_text(
+        "customer_id,email\n" + "".join(f'C{i},"{e}"\n' for i, e in enumerate(emails))
+    )
+    db = tmp_path / "w.duckdb"
+    opts = loader.default_options()
+    opts.pii_salt = salt
+    loader.load_raw(raw, db, options=opts)
+    with duckdb.connect(str(db), read_only=True) as con:
+        customers = con.execute(
+            "select customer_id, email_hash from raw.customers order by customer_id"
+        ).fetchall()
+        orders = con.execute(
+            "select customer_id, customer_email_hash from raw.orders order by customer_id"
+        ).fetchall()
+    assert orders == customers  # one definition for both email columns
+    return customers
+
+
+def test_loader_hashes_normalised_email(tmp_path: Path) -> None:
+    # hand-computed with Python's hashlib: md5('a.b@x.com'); blank emails hash to null,
+    # never to md5('') (formerly the dbt unit test stg_shop__customers_hashes_normalised_email)
+    got = _load_customers(tmp_path, ["  A.B@X.com ", "   "], salt="")
+    assert got == [("C0", "df6a161dc3014147cd96cb55bda9272e"), ("C1", None)]
+
+
+def test_loader_salts_email_hash(tmp_path: Path) -> None:
+    # hand-computed with hashlib: md5('pepper:a.b@x.com') (formerly the dbt unit test
+    # stg_shop__customers_salts_email_hash)
+    got = _load_customers(tmp_path, ["A.B@x.com"], salt="pepper")
+    assert got == [("C0", "d764bb564b7cc140f9e6fe4601d6c14c")]
+
+
+def test_sentinel_salt_appears_in_no_file_the_build_writes(tmp_path: Path) -> None:
+    """Load, build, docs page and serving file with a sentinel DTC_PII_SALT, then grep every
+    file under target/, logs/, the docs page and the serving file for it."""
+    import os
+    import subprocess
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    env = dict(os.environ)
+    env.update(
+        DTC_PII_SALT=SENTINEL_SALT,
+        PYTHONPATH=str(ROOT / "src"),
+        DBT_PROFILES_DIR=str(ROOT),
+        DBT_DUCKDB_PATH=str(tmp_path / "w.duckdb"),
+        DBT_DUCKDB_TEMP_DIR=str(tmp_path / "tmp"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+    )
+    target, logs, serving = tmp_path / "target", tmp_path / "logs", tmp_path / "serving.duckdb"
+    paths = ["--target-path", str(target), "--log-path", str(logs)]
+    fixture = ROOT / "tests" / "fixtures" / "store_small"
+    steps = [
+        [
+            sys.executable,
+            "scripts/load_raw.py",
+            "--raw-dir",
+            str(fixture),
+            "--database",
+            env["DBT_DUCKDB_PATH"],
+        ],
+        [str(bin_dir / "dbt"), "build", "--quiet", *paths],
+        [str(bin_dir / "dbt"), "docs", "generate", "--static", "--quiet", *paths],
+        [
+            sys.executable,
+            "scripts/publish.py",
+            "--database",
+            env["DBT_DUCKDB_PATH"],
+            "--out",
+            str(serving),
+        ],
+    ]
+    for cmd in steps:
+        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"{cmd}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        assert SENTINEL_SALT not in done.stdout + done.stderr
+    files = [p for folder in (target, logs) for p in folder.rglob("*") if p.is_file()]
+    files += [serving, Path(env["DBT_DUCKDB_PATH"])]
+    assert (target / "static_index.html").is_file() and (target / "manifest.json").is_file()
+    assert any((target / "compiled").rglob("stg_shop__orders.sql"))
+    assert (logs / "dbt.log").is_file()
+    needle = SENTINEL_SALT.encode()
+    assert [str(p) for p in files if needle in p.read_bytes()] == []
+    # and the salt was used: guest ids differ from the unsalted md5 of the email
+    with duckdb.connect(str(serving), read_only=True) as con:
+        guests = con.execute(
+            "select count(*) from marts.dim_customers where customer_id like 'guest_%'"
+        ).fetchone()[0]
+    assert guests > 0
+    with duckdb.connect(env["DBT_DUCKDB_PATH"], read_only=True) as con:
+        salted = con.execute(
+            "select customer_email_hash, md5(lower(trim(customer_email))) from raw.orders "
+            "where customer_email is not null limit 1"
+        ).fetchone()
+    assert salted[0] != salted[1]

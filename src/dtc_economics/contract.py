@@ -1,7 +1,7 @@
 """The raw data contract: the tables a store exports and the columns each one carries.
 
 One source of truth for the loader (validation and typing), the demo generator (what it
-writes), the tests and the README. A column is ``required`` when the file must carry it;
+writes), the tests and docs/raw_contract.md. A column is ``required`` when the file must carry it;
 optional columns missing from a file are added as typed NULLs, and missing optional
 tables load as empty tables, so the project builds on an orders-only store.
 """
@@ -25,6 +25,9 @@ class Column:
     type: str
     required: bool = False
     description: str = ""
+    # identifiers are normalised by the loader (trimmed, refused with invisible characters,
+    # integral floats from typed files written as integers): docs/loader.md
+    identifier: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,23 @@ ORDERS = Table(
     primary_key="order_id",
     description="One row per order (header).",
     columns=(
-        Column("order_id", VARCHAR, True, "Unique order identifier."),
-        Column("customer_id", VARCHAR, True, "Store customer id; empty for guest checkouts."),
+        Column("order_id", VARCHAR, True, "Unique order identifier.", identifier=True),
+        Column(
+            "customer_id",
+            VARCHAR,
+            True,
+            "Store customer id; empty for guest checkouts.",
+            identifier=True,
+        ),
         Column("customer_email", VARCHAR, False, "Email; identity fallback for guests."),
         Column("ordered_at", TIMESTAMP, True, "ISO-8601 timestamp; UTC unless an offset is given."),
-        Column("status", VARCHAR, False, "completed / cancelled / test; default completed."),
+        Column(
+            "status",
+            VARCHAR,
+            False,
+            "Platform status (Shopify, WooCommerce, Magento, PrestaShop or completed / "
+            "cancelled / refunded / test / pending), mapped by the loader; default completed.",
+        ),
         Column("currency", VARCHAR, False, "ISO currency code; default var shop_currency."),
         Column("prices_include_tax", BOOLEAN, False, "Line prices include VAT; default var."),
         Column("shipping_amount", DOUBLE, False, "Shipping charged (not revenue)."),
@@ -77,9 +92,9 @@ ORDER_LINES = Table(
     description="One row per order line.",
     references=(("order_id", "orders", "order_id"),),
     columns=(
-        Column("order_line_id", VARCHAR, True, "Unique line identifier."),
-        Column("order_id", VARCHAR, True, "Order the line belongs to."),
-        Column("product_id", VARCHAR, True, "Product sold."),
+        Column("order_line_id", VARCHAR, True, "Unique line identifier.", identifier=True),
+        Column("order_id", VARCHAR, True, "Order the line belongs to.", identifier=True),
+        Column("product_id", VARCHAR, True, "Product sold.", identifier=True),
         Column("quantity", INTEGER, True, "Units, > 0."),
         Column("unit_price", DOUBLE, True, "List price per unit, >= 0, in the order's tax basis."),
         Column("discount_amount", DOUBLE, False, "Line discount total, >= 0."),
@@ -98,9 +113,15 @@ REFUNDS = Table(
         ("order_line_id", "order_lines", "order_line_id"),
     ),
     columns=(
-        Column("refund_id", VARCHAR, True, "Unique refund identifier."),
-        Column("order_id", VARCHAR, True, "Refunded order."),
-        Column("order_line_id", VARCHAR, False, "Refunded line; empty for order-level refunds."),
+        Column("refund_id", VARCHAR, True, "Unique refund identifier.", identifier=True),
+        Column("order_id", VARCHAR, True, "Refunded order.", identifier=True),
+        Column(
+            "order_line_id",
+            VARCHAR,
+            False,
+            "Refunded line; empty for order-level refunds.",
+            identifier=True,
+        ),
         Column("refunded_at", TIMESTAMP, True, "When the refund was issued."),
         Column("amount", DOUBLE, True, "Amount refunded, >= 0, in the order's tax basis."),
         Column("quantity", INTEGER, False, "Units returned."),
@@ -114,9 +135,9 @@ CUSTOMERS = Table(
     primary_key="customer_id",
     description="One row per registered customer.",
     columns=(
-        Column("customer_id", VARCHAR, True, "Store customer id."),
+        Column("customer_id", VARCHAR, True, "Store customer id.", identifier=True),
         Column("created_at", TIMESTAMP, False, "Account creation time."),
-        Column("email", VARCHAR, False, "Email (hashed in staging)."),
+        Column("email", VARCHAR, False, "Email (hashed by the loader)."),
         Column("country", VARCHAR, False, "Country code."),
     ),
 )
@@ -127,7 +148,7 @@ PRODUCTS = Table(
     primary_key="product_id",
     description="One row per product.",
     columns=(
-        Column("product_id", VARCHAR, True, "Product identifier."),
+        Column("product_id", VARCHAR, True, "Product identifier.", identifier=True),
         Column("product_name", VARCHAR, False, "Name."),
         Column("category", VARCHAR, False, "Category (initial use case)."),
     ),
@@ -154,7 +175,7 @@ TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 
 def markdown() -> str:
-    """The contract as README markdown (a test keeps README.md in sync with it)."""
+    """The contract as Markdown (tests/test_readme.py keeps docs/raw_contract.md in sync)."""
     parts: list[str] = []
     for table in TABLES:
         need = "required" if table.required else "optional"

@@ -16,12 +16,14 @@ from __future__ import annotations
 import argparse
 import codecs
 import csv
+import gzip
 import io
 import os
 import re
 import shutil
 import sys
 import tempfile
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,6 +67,43 @@ R_PK_UNIQUE = "unique primary key"
 R_POSITIVE = "greater than 0"
 R_NON_NEGATIVE = "not negative"
 R_WAREHOUSE_LOCK = "warehouse not locked"
+R_WAREHOUSE_WRITABLE = "warehouse folder writable"
+R_INVISIBLE = "no invisible character"
+R_WHOLE_ID = "whole-number id"
+R_ID_SPELLING = "one spelling per id"
+R_STATUS = "known order status"
+R_PLAUSIBLE_YEAR = "plausible year"
+R_NOT_FUTURE = "not after the export"
+R_RATE = "rate between 0 and 1"
+R_STORE_NOT_EMPTY = "store not empty"
+
+# Characters refused inside identifiers (RE2 class): C0/C1 controls incl. tab, no-break and
+# zero-width spaces, soft hyphen, bidi marks, word joiner, BOM. Shown as U+XXXX with position.
+_INVISIBLE_CLASS = (
+    r"[\x00-\x1f\x7f-\x{a0}\x{ad}\x{1680}\x{2000}-\x{200f}\x{2028}-\x{202f}"
+    r"\x{205f}-\x{2064}\x{3000}\x{feff}]"
+)
+_INVISIBLE_PY = re.compile(
+    "[\x00-\x1f\x7f-\xa0\xad\u1680\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]"
+)
+CANONICAL_STATUSES = ("completed", "cancelled", "refunded", "test", "pending")
+STATUS_VOCABULARY = Path(__file__).resolve().parents[2] / "seeds" / "order_status_vocabulary.csv"
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project.yml"
+# Dated columns checked for plausible years and dates after the export (table, column).
+EVENT_DATES = (
+    ("orders", "ordered_at"),
+    ("refunds", "refunded_at"),
+    ("marketing_spend", "spend_date"),
+)
+PLAUSIBLE_DATES = (*EVENT_DATES, ("customers", "created_at"))
+# Tables whose exact duplicate rows are quarantined (table, columns ignored when comparing).
+DEDUPLICATED = {"refunds": ("refund_id",), "marketing_spend": ()}
+# Email columns the loader hashes (md5 of '<salt>:' || lower(trim(email)), salt from
+# $DTC_PII_SALT) into a column after the contract columns: (table, email column, hash column).
+HASHED_EMAILS = (
+    ("orders", "customer_email", "customer_email_hash"),
+    ("customers", "email", "email_hash"),
+)
 
 # Value bounds the contract states in words ("Units, > 0", ">= 0"): (table, column, rule, bad).
 # ``bad`` is a SQL predicate on the typed value ``{v}``.
@@ -74,7 +113,13 @@ VALUE_BOUNDS: tuple[tuple[str, str, str, str], ...] = (
     ("order_lines", "discount_amount", R_NON_NEGATIVE, "{v} < 0"),
     ("refunds", "amount", R_NON_NEGATIVE, "{v} < 0"),
     ("marketing_spend", "amount", R_NON_NEGATIVE, "{v} < 0"),
+    ("order_lines", "tax_rate", R_RATE, "{v} < 0 OR {v} > 1"),
 )
+RULE_HINTS = {
+    R_RATE: "a rate is a fraction: 20 % VAT is written 0.20, not 20",
+    R_INVISIBLE: "remove the character (often pasted from a spreadsheet or a web page)",
+    R_WHOLE_ID: "the Parquet column holds floating-point ids; write ids as text or integers",
+}
 
 TYPE_RULES: dict[str, str] = {
     contract.TIMESTAMP: R_TIMESTAMP,
@@ -119,6 +164,12 @@ def _reference_rules() -> list[Rule]:
         )
         for name, cols in scopes.items()
     ]
+
+
+def _identifier_columns() -> str:
+    return ", ".join(
+        f"{t.name}.{c.name}" for t in contract.TABLES for c in t.columns if c.identifier
+    )
 
 
 def _pk_columns() -> str:
@@ -199,10 +250,63 @@ RULES: tuple[Rule, ...] = (
     *_reference_rules(),
     Rule(R_POSITIVE, _bounded(R_POSITIVE), "the value is 0 or negative"),
     Rule(R_NON_NEGATIVE, _bounded(R_NON_NEGATIVE), "the value is negative"),
+    Rule(R_RATE, _bounded(R_RATE), "the value is below 0 or above 1 (`20` for 20 %)"),
+    Rule(
+        R_INVISIBLE,
+        _identifier_columns(),
+        "an id contains a control or invisible character (tab, line break, no-break or "
+        "zero-width space, byte-order mark, bidi mark); the message shows it as U+XXXX with its "
+        "position. Surrounding spaces are not refused: ids are trimmed",
+    ),
+    Rule(
+        R_WHOLE_ID,
+        "identifier columns read from a floating-point Parquet column",
+        "the value is not a whole number (`2.5`, `NaN`); whole numbers such as `2.0` are "
+        "written `2`",
+    ),
+    Rule(
+        R_ID_SPELLING,
+        _identifier_columns(),
+        "two spellings of one id differ only by case (`O1`, `o1`), or, in a key column, only by "
+        "surrounding spaces (`O1`, `O1 `); both spellings are shown. With "
+        "`--ids-case-insensitive` ids are lower-cased instead and case differences merge",
+    ),
+    Rule(
+        R_STATUS,
+        "orders.status",
+        "a non-empty status is not in `seeds/order_status_vocabulary.csv` (trimmed, "
+        "case-insensitive); the message lists every unknown value with its row count. "
+        "`--unknown-status STATUS` maps unknown values to STATUS instead",
+    ),
+    Rule(
+        R_PLAUSIBLE_YEAR,
+        ", ".join(f"{t}.{c}" for t, c in PLAUSIBLE_DATES),
+        "the year is before `--min-plausible-year` (default 2000) or after the load's year "
+        "(`0000-01-01`, `1899-12-30`, `9999-12-31`)",
+    ),
+    Rule(
+        R_NOT_FUTURE,
+        ", ".join(f"{t}.{c}" for t, c in EVENT_DATES),
+        "the order, refund or spend is dated after the export: after `--exported-at` when "
+        "given, else after the load time (a spend date after that day in reporting_timezone)",
+    ),
+    Rule(
+        R_STORE_NOT_EMPTY,
+        "orders",
+        "the orders file has no data row: there is nothing to build (header-only files of the "
+        "other tables are valid)",
+    ),
     Rule(
         R_WAREHOUSE_LOCK,
         "--database",
-        "another process (BI tool, notebook, a second load) holds the DuckDB file's lock",
+        "another process holds the DuckDB file's lock; the message says whether it is a load "
+        "or dbt build still running (wait for it) or another program such as a BI tool or "
+        "notebook (close it)",
+    ),
+    Rule(
+        R_WAREHOUSE_WRITABLE,
+        "--database",
+        "the warehouse folder cannot be created or written (read-only disk, permissions)",
     ),
 )
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
@@ -227,6 +331,7 @@ _MAX_SHOWN_CHARS = 60
 def _show(value: str | None) -> str:
     text = "" if value is None else str(value)
     text = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    text = _INVISIBLE_PY.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
     if len(text) > _MAX_SHOWN_CHARS:
         text = text[: _MAX_SHOWN_CHARS - 3] + "..."
     return f"'{text}'"
@@ -272,11 +377,49 @@ class WarehouseLocked(Exception):
 
     def __init__(self, database: Path, holder: str | None, pid: int | None, raw: str) -> None:
         self.database, self.holder, self.pid, self.raw = database, holder, pid, raw
+        self.command = _command_line(pid)
+        self.is_build = bool(self.command and _BUILD_COMMAND.search(self.command))
         who = f"{holder or 'another process'}" + (f" (PID {pid})" if pid else "")
+        if self.is_build:
+            text = (
+                f"another load or build is running on this warehouse: {who}: "
+                f"`{_show(self.command)[1:-1]}`. Wait for it to finish (or stop it), then re-run; "
+                "two builds cannot share one warehouse file."
+            )
+        else:
+            text = (
+                f"the warehouse file is held open by another program, {who}"
+                + (f": `{_show(self.command)[1:-1]}`" if self.command else "")
+                + ". Close the BI tool or notebook holding it; point BI tools at the serving copy "
+                "written by `make publish`, never at the build warehouse. Then re-run the load."
+            )
+        super().__init__(f"{database}: breaks rule '{R_WAREHOUSE_LOCK}': {text}")
+
+
+# command lines of our own writers: a load (any target) or dbt
+_BUILD_COMMAND = re.compile(r"load_raw|load_postgres|load_spark|dtc_economics\.loader|\bdbt\b")
+
+
+def _command_line(pid: int | None) -> str | None:
+    """The holder's command line (Linux /proc), or None when unknown."""
+    if not pid:
+        return None
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part) or None
+
+
+class WarehouseNotWritable(Exception):
+    """The warehouse folder or file cannot be written."""
+
+    def __init__(self, database: Path, reason: str) -> None:
+        self.database = database
         super().__init__(
-            f"{database}: breaks rule '{R_WAREHOUSE_LOCK}': the warehouse file is locked by "
-            f"{who}. Close the BI tool or notebook holding it; point BI tools at the serving "
-            "copy written by `make publish`, never at the build warehouse. Then re-run the load."
+            f"{database}: breaks rule '{R_WAREHOUSE_WRITABLE}': cannot write "
+            f"{database.parent} ({reason}). Point --database (DBT_DUCKDB_PATH) at a writable "
+            "folder; nothing was loaded."
         )
 
 
@@ -327,6 +470,58 @@ class Source:
     extras: list[int] = field(default_factory=list)  # header positions kept as extra columns
     rows: int = 0
     ok: bool = False  # staged without file-level violations
+    float_columns: set[int] = field(default_factory=set)  # Parquet float columns (positions)
+    sep_line: bool = False  # an Excel `sep=X` line precedes the header
+    line_of_row: list[int] | None = None  # stage row -> file line, when re-read by Python
+    dedupe: bool = False  # stage has __dup_of (exact duplicate rows quarantined)
+
+    @property
+    def gz(self) -> bool:
+        return self.path.name.lower().endswith(".gz")
+
+    def open_binary(self) -> typing.BinaryIO:
+        return gzip.open(self.path, "rb") if self.gz else open(self.path, "rb")
+
+
+@dataclass
+class LoadOptions:
+    """How values are read and normalised (docs/loader.md, "Normalisation")."""
+
+    reporting_timezone: str = "UTC"  # date-only timestamps are local dates here
+    min_plausible_year: int = 2000
+    exported_at: datetime | None = None  # UTC; dated rows after it are refused
+    loaded_at: datetime | None = None  # UTC; default now
+    ids_case_insensitive: bool = False
+    unknown_status: str | None = None  # map statuses missing from the vocabulary to this
+    pii_salt: str = ""  # salt of the email hash ($DTC_PII_SALT); never written anywhere
+
+    @property
+    def cutoff(self) -> datetime:
+        return self.exported_at or self.loaded_at or datetime.now(UTC).replace(tzinfo=None)
+
+
+def _project_var(name: str) -> object:
+    """A var of dbt_project.yml (plain scalar only), or None when absent."""
+    try:
+        text = DBT_PROJECT.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    m = re.search(rf"^\s+{re.escape(name)}:\s*(?P<v>[^#\n]*)", text, re.MULTILINE)
+    if not m:
+        return None
+    value = m.group("v").strip().strip("\"'")
+    return None if value in ("", "null", "~") else value
+
+
+def default_options() -> LoadOptions:
+    """Options from dbt_project.yml vars (reporting_timezone, min_plausible_year) and env."""
+    tz = os.environ.get("DTC_REPORTING_TIMEZONE") or _project_var("reporting_timezone") or "UTC"
+    year = _project_var("min_plausible_year") or 2000
+    return LoadOptions(
+        reporting_timezone=str(tz),
+        min_plausible_year=int(str(year)),
+        pii_salt=os.environ.get("DTC_PII_SALT", ""),
+    )
 
 
 def _first_line_delimiter(line: str) -> str:
@@ -350,8 +545,17 @@ def _header_names(raw: list[str]) -> list[str]:
 
 
 def _read_csv_header(src: Source) -> Violation | None:
-    with open(src.path, "rb") as f:
-        head = f.read(_HEAD_BYTES)
+    try:
+        with src.open_binary() as f:
+            head = f.read(_HEAD_BYTES)
+    except (OSError, EOFError) as err:  # e.g. a .gz file that is not gzip
+        return Violation(
+            R_WELL_FORMED,
+            src.table.name,
+            src.where,
+            src.path.name,
+            detail=f"cannot read the file ({err}); a `.csv.gz` file must be gzip-compressed CSV",
+        )
     if not head:
         return Violation(
             R_HEADER,
@@ -365,6 +569,11 @@ def _read_csv_header(src: Source) -> Violation | None:
     # Bad bytes in data rows are left to DuckDB, whose error names the line.
     text = codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=False)
     first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    sep = re.fullmatch(r'"?sep=(.)"?,*', first_line.strip(), re.IGNORECASE)
+    if sep:  # Excel's `sep=;` line: the delimiter, then the header on line 2
+        src.sep_line = True
+        text = re.split(r"\r\n|\r|\n", text, maxsplit=1)[1] if "\n" in text or "\r" in text else ""
+        first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     if not first_line.strip():
         return Violation(
             R_HEADER,
@@ -381,18 +590,32 @@ def _read_csv_header(src: Source) -> Violation | None:
             src.path.name,
             detail="line 1 (the header) is not UTF-8 text; re-export the file as UTF-8",
         )
-    src.delimiter = _first_line_delimiter(first_line)
+    if not first_line.strip():
+        return Violation(
+            R_HEADER,
+            src.table.name,
+            src.where,
+            src.path.name,
+            detail="no header after the `sep=` line: the header must follow it on line 2",
+        )
+    src.delimiter = sep.group(1) if sep else _first_line_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=src.delimiter, quotechar='"')
     raw_header = next(reader)
-    src.header_lines = reader.line_num
+    src.header_lines = reader.line_num + (1 if src.sep_line else 0)
     src.header = _header_names(raw_header)
-    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(src.header)))
-    src.relation_sql = (
-        f"read_csv({_sql_str(str(src.path))}, delim={_sql_str(src.delimiter)}, quote='\"', "
-        "escape='\"', header=true, skip=0, comment='', strict_mode=true, null_padding=false, "
-        f"auto_detect=false, columns={{{columns}}})"
-    )
+    src.relation_sql = _csv_relation(src, str(src.path), 1 if src.sep_line else 0)
     return None
+
+
+def _csv_relation(src: Source, path: str, skip: int) -> str:
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(src.header)))
+    compression = "gzip" if path.lower().endswith(".gz") else "none"
+    return (
+        f"read_csv({_sql_str(path)}, delim={_sql_str(src.delimiter)}, quote='\"', "
+        f"escape='\"', header=true, skip={skip}, comment='', strict_mode=true, "
+        f"null_padding=false, auto_detect=false, compression='{compression}', "
+        f"columns={{{columns}}})"
+    )
 
 
 def _read_parquet_header(src: Source, con: duckdb.DuckDBPyConnection) -> Violation | None:
@@ -406,7 +629,8 @@ def _read_parquet_header(src: Source, con: duckdb.DuckDBPyConnection) -> Violati
         )
     scan = f"read_parquet({_sql_str(str(src.path))})"
     try:
-        names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+        described = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+        names = [row[0] for row in described]
     except _NOT_THE_FILE:
         raise
     except duckdb.Error as err:
@@ -414,9 +638,24 @@ def _read_parquet_header(src: Source, con: duckdb.DuckDBPyConnection) -> Violati
             R_WELL_FORMED, src.table.name, src.where, src.path.name, detail=_first_line(str(err))
         )
     src.header = _header_names(names)
-    cols = ", ".join(
-        f"nullif(CAST({_ident(n)} AS VARCHAR), '') AS c{i}" for i, n in enumerate(names)
-    )
+    src.float_columns = {
+        i
+        for i, row in enumerate(described)
+        if str(row[1]).upper().startswith(("FLOAT", "DOUBLE", "DECIMAL", "REAL"))
+    }
+
+    def text(i: int, n: str) -> str:
+        v = _ident(n)
+        if i not in src.float_columns:
+            return f"CAST({v} AS VARCHAR)"
+        # pandas writes integer ids with gaps as floats: 2.0 -> '2' (exactly integral only)
+        d = f"CAST({v} AS DOUBLE)"
+        return (
+            f"CASE WHEN isfinite({d}) AND abs({d}) < 1e15 AND {d} = trunc({d}) "
+            f"THEN CAST(CAST({d} AS BIGINT) AS VARCHAR) ELSE CAST({v} AS VARCHAR) END"
+        )
+
+    cols = ", ".join(f"nullif({text(i, n)}, '') AS c{i}" for i, n in enumerate(names))
     src.relation_sql = f"(SELECT {cols} FROM {scan})"
     return None
 
@@ -450,6 +689,91 @@ def _duckdb_read_error(src: Source, err: duckdb.Error) -> Violation:
     return Violation(R_WELL_FORMED, src.table.name, src.where, src.path.name, detail=detail)
 
 
+def _line_endings(data: bytes) -> str | None:
+    """'mixed line endings' with the first odd line, or None when the file uses one ending."""
+    crlf = data.count(b"\r\n")
+    lf_only = data.count(b"\n") - crlf
+    if not crlf or not lf_only:
+        return None
+    majority_crlf = crlf >= lf_only
+    for number, line in enumerate(data.split(b"\n")[:-1], start=1):
+        if line.endswith(b"\r") != majority_crlf:
+            odd = "LF only" if majority_crlf else "CRLF"
+            usual = "CRLF (Windows)" if majority_crlf else "LF"
+            return (
+                f"mixed line endings: lines end with {usual} but line {number} ends with {odd} "
+                "(rows appended by another tool?); re-save the file with one kind of line ending"
+            )
+    return None
+
+
+def _diagnose_csv(src: Source, err: duckdb.Error, tmp: Path) -> tuple[Violation, Path | None]:
+    """A DuckDB CSV error turned into file + line + likely cause (mixed line endings, quote,
+    delimiter), and the rows Python's csv module can read written to a clean CSV in ``tmp``
+    (``src.line_of_row`` maps them back to file lines) so the other rules still run."""
+    violation = _duckdb_read_error(src, err)
+    with src.open_binary() as f:
+        data = f.read()
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    decoded = data.decode("utf-8", errors="replace")
+    reader = csv.reader(
+        io.StringIO(decoded, newline=""), delimiter=src.delimiter, quotechar='"', strict=True
+    )
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    causes: list[str] = []
+    first_line: int | None = None
+    endings = _line_endings(data)
+    if endings:
+        causes.append(endings)
+        first_line = int(re.search(r"line (\d+) ends", endings).group(1))  # type: ignore[union-attr]
+    csv.field_size_limit(sys.maxsize)
+    try:
+        if src.sep_line:
+            next(reader, None)
+        header = next(reader, [])
+        previous_end = reader.line_num
+        for record in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if not record:
+                continue
+            if len(record) != len(header):
+                if not any("fields" in c for c in causes):
+                    causes.append(
+                        f"line {start} has {len(record)} fields where the header has "
+                        f"{len(header)}: a delimiter '{src.delimiter}' inside an unquoted value, "
+                        "or a different delimiter on that line"
+                    )
+                    first_line = first_line or start
+                continue
+            rows.append(record)
+            lines.append(start)
+    except csv.Error as problem:
+        start = previous_end + 1
+        causes.append(
+            f"a quote problem from line {start} ({problem}): a value opened with '\"' is never "
+            'closed, or a \'"\' sits inside an unquoted value (double it: "")'
+        )
+        first_line = first_line or start
+    if "\ufffd" in decoded:
+        causes.append("the file is not UTF-8 text; re-export it as UTF-8")
+    if "CSV Error on Line" not in str(err) and first_line:
+        violation.detail = f"line {first_line}: {violation.detail}"
+    violation.detail += "; likely cause: " + (
+        "; ".join(causes) or "unclear: check quotes and the delimiter around that line"
+    )
+    if not rows and not lines:
+        return violation, None
+    out = tmp / f"{src.table.name}.readable.csv"
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, delimiter=src.delimiter, lineterminator="\n")
+        writer.writerow(src.header)
+        writer.writerows(rows)
+    src.line_of_row = lines
+    return violation, out
+
+
 # ---------------------------------------------------------------------------------------------
 # Typing: set-based SQL expressions from text to the contract's types
 # ---------------------------------------------------------------------------------------------
@@ -471,13 +795,33 @@ def _ts_struct(t: str) -> str:
     return f"regexp_extract({t}, {_sql_str(_TS_RE)}, ['d', 't', 'o'])"
 
 
-def _typed_sql(col: Column, t: str, m: str) -> str:
+def _id_sql(t: str, opts: LoadOptions) -> str:
+    """An identifier normalised: trimmed, empty -> NULL, lower-cased when case-insensitive."""
+    v = f"nullif(trim({t}), '')"
+    return f"lower({v})" if opts.ids_case_insensitive else v
+
+
+def _status_sql(t: str, opts: LoadOptions) -> str:
+    """orders.status mapped through the vocabulary; NULL when empty or unknown (no default)."""
+    mapped = f"(SELECT v.status FROM __status_vocabulary v WHERE v.exported = lower(trim({t})))"
+    if opts.unknown_status:
+        default = _sql_str(opts.unknown_status)
+        return f"coalesce({mapped}, CASE WHEN nullif(trim({t}), '') IS NOT NULL THEN {default} END)"
+    return mapped
+
+
+def _typed_sql(col: Column, t: str, m: str, opts: LoadOptions, table: str = "") -> str:
     """SQL typing text ``t`` as ``col.type``: NULL when empty or invalid.
 
     ``m`` is the regexp_extract struct of ``t`` for timestamp columns (d = date, t = time,
-    o = offset; all '' when the text does not match).
+    o = offset; all '' when the text does not match). Identifiers are normalised, orders.status
+    mapped, and a date-only timestamp is midnight in ``opts.reporting_timezone``.
     """
     if col.type == contract.VARCHAR:
+        if col.identifier:
+            return _id_sql(t, opts)
+        if (table, col.name) == ("orders", "status"):
+            return _status_sql(t, opts)
         return t
     if col.type == contract.TIMESTAMP:
         local = f"try_cast({m}.d || ' ' || coalesce(nullif({m}.t, ''), '00:00:00') AS TIMESTAMP)"
@@ -488,7 +832,14 @@ def _typed_sql(col: Column, t: str, m: str) -> str:
             f"CASE WHEN {o} IN ('', 'Z', 'z') THEN 0 WHEN {hh} <= 18 AND {mm} < 60 THEN "
             f"(CASE WHEN starts_with({o}, '-') THEN -1 ELSE 1 END) * ({hh} * 60 + {mm}) END"
         )
-        return f"CASE WHEN {m}.d <> '' THEN {local} - to_minutes(CAST({offset_min} AS BIGINT)) END"
+        utc = f"{local} - to_minutes(CAST({offset_min} AS BIGINT))"
+        tz = _sql_str(opts.reporting_timezone)
+        # a date alone is a local date: midnight in the reporting timezone, stored in UTC
+        date_only = f"CAST(timezone({tz}, try_cast({m}.d AS TIMESTAMP)) AS TIMESTAMP)"
+        return (
+            f"CASE WHEN {m}.d <> '' THEN CASE WHEN {m}.t = '' AND {m}.o = '' THEN {date_only} "
+            f"ELSE {utc} END END"
+        )
     if col.type == contract.DATE:
         return (
             f"CASE WHEN regexp_full_match({t}, {_sql_str(_DATE_RE)}) "
@@ -523,18 +874,53 @@ def _txt(name: str) -> str:
     return _ident(f"__txt__{name}")
 
 
-def _keep_text_sql(col: Column, v: str) -> str:
+def _keep_text_sql(col: Column, v: str, opts: LoadOptions) -> str:
     """Rows whose source text the stage keeps for messages: those some rule may refuse."""
     if col.type == contract.DOUBLE:
-        return f"{v} IS NULL OR abs({v}) > {HUGE_LIMIT} OR {v} < 0"
+        rate = f" OR {v} > 1" if col.name == "tax_rate" else ""
+        return f"{v} IS NULL OR abs({v}) > {HUGE_LIMIT} OR {v} < 0{rate}"
     if col.type == contract.INTEGER:
         return f"{v} IS NULL OR {v} <= 0"
+    if col.type in (contract.TIMESTAMP, contract.DATE):
+        return f"{v} IS NULL OR {_implausible_sql(v, opts)} OR {_future_sql(col, v, opts)}"
     return f"{v} IS NULL"
 
 
-def _stage_sql(src: Source) -> str:
-    """CREATE TABLE stage_<table>: typed contract columns, then extras, then for typed columns
-    ``__txt__<name>``, the source text on the rows a rule may refuse (NULL elsewhere)."""
+def _implausible_sql(v: str, opts: LoadOptions) -> str:
+    load_year = (opts.loaded_at or datetime.now(UTC)).year
+    return f"(year({v}) < {int(opts.min_plausible_year)} OR year({v}) > {load_year})"
+
+
+def _future_sql(col: Column, v: str, opts: LoadOptions) -> str:
+    cutoff = opts.cutoff
+    if col.type == contract.DATE:  # a local day: after the cutoff's day in reporting_timezone
+        tz = _sql_str(opts.reporting_timezone)
+        day = f"CAST(timezone({tz}, TIMESTAMPTZ '{cutoff.isoformat(sep=' ')}+00') AS DATE)"
+        return f"({v} > {day})"
+    return f"({v} > TIMESTAMP '{cutoff.isoformat(sep=' ')}')"
+
+
+def _raw(name: str) -> str:
+    return _ident(f"__raw__{name}")
+
+
+def _hash_sql(t: str, opts: LoadOptions) -> str:
+    """The email hash (macro hash_email's former definition, computed before dbt sees it)."""
+    normalised = f"lower(trim({t}))"
+    if opts.pii_salt:
+        normalised = f"{_sql_str(opts.pii_salt + ':')} || {normalised}"
+    return f"CASE WHEN nullif(trim({t}), '') IS NOT NULL THEN md5({normalised}) END"
+
+
+def _derived_columns(table: Table) -> list[str]:
+    """Columns the loader adds after the contract columns (email hashes)."""
+    return [h for t, _, h in HASHED_EMAILS if t == table.name]
+
+
+def _stage_sql(src: Source, opts: LoadOptions) -> str:
+    """CREATE TABLE stage_<table>: typed contract columns, derived columns, extras, then for
+    typed columns ``__txt__<name>``, the source text on the rows a rule may refuse (NULL
+    elsewhere), and for identifiers ``__raw__<name>``, the text when normalising changed it."""
     n = len(src.header)
     level1 = ", ".join(f"c{i} AS t{i}" for i in range(n))
     ts_cols = [
@@ -549,13 +935,29 @@ def _stage_sql(src: Source) -> str:
             out.append(f"CAST(NULL AS {DUCKDB_TYPES[col.type]}) AS {name}")
             continue
         i = src.mapping[col.name]
-        level3.append(f"{_typed_sql(col, f't{i}', f'm{i}')} AS {name}")
+        level3.append(f"{_typed_sql(col, f't{i}', f'm{i}', opts, src.table.name)} AS {name}")
         out.append(name)
+    for table, email, hashed in HASHED_EMAILS:
+        if table == src.table.name:
+            t = f"t{src.mapping[email]}" if email in src.mapping else "CAST(NULL AS VARCHAR)"
+            out.append(f"{_hash_sql(t, opts)} AS {_ident(hashed)}")
     out += [f"t{i} AS {_ident(src.header[i])}" for i in src.extras]
     for col in src.table.columns:
-        if col.name in src.mapping and col.type != contract.VARCHAR:
-            keep = _keep_text_sql(col, _ident(col.name))
-            out.append(f"CASE WHEN {keep} THEN t{src.mapping[col.name]} END AS {_txt(col.name)}")
+        if col.name not in src.mapping:
+            continue
+        t, v = f"t{src.mapping[col.name]}", _ident(col.name)
+        if col.type != contract.VARCHAR:
+            keep = _keep_text_sql(col, v, opts)
+            if col.type == contract.TIMESTAMP:  # date-only values: counted in _load_changes
+                keep += f" OR length(trim({t})) = 10"
+            out.append(f"CASE WHEN {keep} THEN {t} END AS {_txt(col.name)}")
+        elif col.identifier:
+            out.append(f"CASE WHEN {t} IS DISTINCT FROM {v} THEN {t} END AS {_raw(col.name)}")
+        elif (src.table.name, col.name) == ("orders", "status"):
+            out.append(
+                f"CASE WHEN nullif(trim({t}), '') IS NOT NULL AND {v} IS DISTINCT FROM "
+                f"lower(trim({t})) THEN {t} END AS {_txt(col.name)}"
+            )
     return (
         f"CREATE OR REPLACE TABLE {_stage(src.table)} AS SELECT {', '.join(out)} FROM "
         f"(SELECT {', '.join(level3)} FROM (SELECT {level2} FROM (SELECT {level1} "
@@ -591,14 +993,47 @@ class _Check:
         return f"({self.gate}) AND ({self.test})"
 
 
-def _row_checks(src: Source) -> list[_Check]:
-    """Per-row rules of a staged file: types, huge numbers, empty keys, value bounds."""
+def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
+    """Per-row rules of a staged file: types, huge numbers, empty keys, value bounds, ids,
+    statuses, implausible and future dates."""
     checks: list[_Check] = []
     table = src.table
     for col in table.columns:
         if col.name not in src.mapping:
             continue
         v = f"s.{_ident(col.name)}"
+        if col.identifier:
+            raw = f"coalesce(s.{_raw(col.name)}, {v})"
+            pattern = _sql_str(_INVISIBLE_CLASS)
+            checks.append(
+                _Check(
+                    R_INVISIBLE,
+                    col.name,
+                    f"{raw} IS NOT NULL",
+                    raw,
+                    f"regexp_matches({raw}, {pattern})",
+                )
+            )
+            if src.mapping[col.name] in src.float_columns:
+                checks.append(
+                    _Check(
+                        R_WHOLE_ID,
+                        col.name,
+                        f"{v} IS NOT NULL",
+                        v,
+                        f"NOT regexp_full_match({v}, '-?[0-9]+')",
+                    )
+                )
+        if (table.name, col.name) == ("orders", "status"):
+            t = f"s.{_txt(col.name)}"
+            checks.append(_Check(R_STATUS, col.name, f"{t} IS NOT NULL AND {v} IS NULL", t))
+        if (table.name, col.name) in PLAUSIBLE_DATES:
+            t = f"coalesce(s.{_txt(col.name)}, CAST({v} AS VARCHAR))"
+            implausible = _implausible_sql(v, opts)
+            checks.append(_Check(R_PLAUSIBLE_YEAR, col.name, f"{v} IS NOT NULL", t, implausible))
+            if (table.name, col.name) in EVENT_DATES:
+                future = f"NOT {implausible} AND {_future_sql(col, v, opts)}"
+                checks.append(_Check(R_NOT_FUTURE, col.name, f"{v} IS NOT NULL", t, future))
         if col.type != contract.VARCHAR:
             t = f"s.{_txt(col.name)}"
             failed = f"{t} IS NOT NULL AND {v} IS NULL"  # text present, no typed value
@@ -617,7 +1052,7 @@ def _row_checks(src: Source) -> list[_Check]:
                     R_PK_PRESENT,
                     col.name,
                     f"{v} IS NULL OR {v} < '!'",
-                    f"coalesce({v}, '')",
+                    f"coalesce(s.{_raw(col.name)}, {v}, '')",
                     f"{v} IS NULL OR trim({v}) = ''",
                 )
             )
@@ -640,7 +1075,11 @@ class Loader:
         temp_dir: Path | None = None,
         memory_limit: str | None = None,
         hook: Callable[[str], None] | None = None,
+        options: LoadOptions | None = None,
     ) -> None:
+        self.opts = options or default_options()
+        if self.opts.loaded_at is None:
+            self.opts.loaded_at = datetime.now(UTC).replace(tzinfo=None)
         self.raw_dir = Path(raw_dir)
         self.database = Path(database)
         self.schema = schema
@@ -650,6 +1089,8 @@ class Loader:
         self.ignored: list[str] = []
         self.conflicts: set[str] = set()  # tables with both a .csv and a .parquet file
         self._attached = False
+        self.changes: list[tuple[str, str, str, int]] = []
+        self.quarantined: list[tuple[str, str, str, str, str]] = []
         if temp_dir is not None:
             temp_dir.mkdir(parents=True, exist_ok=True)
         # The stage lives in an in-memory DuckDB that spills to this folder when large.
@@ -664,6 +1105,10 @@ class Loader:
                 self.con.execute("SET TimeZone = 'UTC'")
             except duckdb.Error:  # no ICU: timestamptz text then carries its offset anyway
                 pass
+            self.con.execute("CREATE TABLE __status_vocabulary (exported VARCHAR, status VARCHAR)")
+            self.con.executemany(
+                "INSERT INTO __status_vocabulary VALUES (?, ?)", _status_vocabulary()
+            )
         except BaseException:
             self.close()
             raise
@@ -685,6 +1130,7 @@ class Loader:
         """Validate, then load; returns the manifest rows. Raises LoadRefused/WarehouseLocked."""
         if not SCHEMA_RE.fullmatch(self.schema):
             raise ValueError(f"schema must be a plain SQL identifier, got {self.schema!r}")
+        self._check_writable()
         if self.database.exists():
             self._attach()  # fail fast on a locked warehouse; hold the lock while validating
         self.validate()
@@ -702,6 +1148,7 @@ class Loader:
         for src in self.sources.values():
             self._stage(src)
         self._check()
+        self._check_store_not_empty()
         order = {t.name: k for k, t in enumerate(contract.TABLES)}
         self.violations.sort(key=lambda v: order.get(v.table, -1))  # stable: file-level first
         return self.violations
@@ -722,6 +1169,8 @@ class Loader:
             if not path.is_file() or path.name.startswith("."):
                 continue
             stem, suffix = path.stem.lower(), path.suffix.lower()
+            if path.name.lower().endswith(".csv.gz"):  # gzip-compressed CSV
+                stem, suffix = path.name[: -len(".csv.gz")].lower(), ".csv"
             if stem in contract.TABLES_BY_NAME and suffix in (".csv", ".parquet"):
                 found.setdefault(stem, []).append(path)
             else:
@@ -753,7 +1202,7 @@ class Loader:
                 )
             elif paths:
                 path = paths[0]
-                fmt = path.suffix.lower().lstrip(".")
+                fmt = "csv" if path.name.lower().endswith(".gz") else path.suffix.lower()[1:]
                 self.sources[table.name] = Source(table, path, str(path), fmt)
 
     def _stage(self, src: Source) -> None:
@@ -776,6 +1225,11 @@ class Loader:
                 )
             else:
                 seen[key] = i
+            if key in _derived_columns(table):
+                duplicates.append(
+                    f"'{name}' (column {i + 1}) is the name of the column the loader adds "
+                    "(the salted email hash): rename or drop it"
+                )
         if duplicates:
             self.violations.append(
                 Violation(
@@ -806,14 +1260,44 @@ class Loader:
                     )
                 )
         try:
-            self.con.execute(_stage_sql(src))
+            self.con.execute(_stage_sql(src, self.opts))
         except _NOT_THE_FILE:
             raise
         except duckdb.Error as err:
-            self.violations.append(_duckdb_read_error(src, err))
-            return
+            if src.fmt != "csv":
+                self.violations.append(_duckdb_read_error(src, err))
+                return
+            # Name the line and the likely cause, then stage the rows Python can read so the
+            # file's other rules are still checked (the load is refused either way).
+            violation, rows_file = _diagnose_csv(src, err, self._tmp)
+            self.violations.append(violation)
+            if rows_file is None:
+                return
+            src.relation_sql = _csv_relation(src, str(rows_file), 0)
+            try:
+                self.con.execute(_stage_sql(src, self.opts))
+            except duckdb.Error:
+                return
         src.rows = self._scalar(f"SELECT count(*) FROM {_stage(table)}")
+        if table.name in DEDUPLICATED:
+            self._mark_duplicates(src)
         src.ok = True
+
+    def _mark_duplicates(self, src: Source) -> None:
+        """__dup_of = stage rowid of the first identical row (ignoring the table's ids), or NULL.
+        Exact duplicates of refunds and spend are quarantined, never counted twice."""
+        ignored = DEDUPLICATED[src.table.name]
+        content = [c for c in src.table.column_names if c not in ignored]
+        content += [src.header[i] for i in src.extras]
+        cols = ", ".join(_ident(c) for c in content)
+        stage = _stage(src.table)
+        self.con.execute(f"ALTER TABLE {stage} ADD COLUMN __dup_of BIGINT")
+        self.con.execute(
+            f"UPDATE {stage} SET __dup_of = d.first FROM (SELECT rowid AS r, "
+            f"min(rowid) OVER (PARTITION BY {cols}) AS first FROM {stage}) d "
+            f"WHERE {stage}.rowid = d.r AND d.r <> d.first"
+        )
+        src.dedupe = True
 
     def _check(self) -> None:
         for src in self.sources.values():
@@ -821,7 +1305,7 @@ class Loader:
                 continue
             stage = _stage(src.table)
             found: list[tuple[_Check, int]] = []
-            row_checks = _row_checks(src)
+            row_checks = _row_checks(src, self.opts)
             if row_checks:  # one pass counts every per-row rule of the table
                 counts = ", ".join(f"count(CASE WHEN {c.bad} THEN 1 END)" for c in row_checks)
                 row = self.con.execute(f"SELECT {counts} FROM {stage} s").fetchone()
@@ -841,18 +1325,95 @@ class Loader:
             labels = self._row_labels(src, {r for rows in samples.values() for r, _ in rows})
             for c, n in found:
                 shown = [(labels[r], value) for r, value in samples[id(c)]]
+                detail = self._detail(src, c, shown)
                 self.violations.append(
-                    Violation(c.rule, src.table.name, src.where, src.path.name, c.column, n, shown)
+                    Violation(
+                        c.rule, src.table.name, src.where, src.path.name, c.column, n, shown, detail
+                    )
                 )
+
+    def _detail(self, src: Source, c: _Check, shown: list[tuple[str, str | None]]) -> str:
+        """Extra words for some rules: the hint, where the invisible character is, the unknown
+        statuses with their counts, the other spellings of an id."""
+        if c.rule == R_INVISIBLE:
+            where = []
+            for label, value in shown:
+                m = _INVISIBLE_PY.search(value or "")
+                if m:
+                    where.append(f"{label}: U+{ord(m.group()):04X} at position {m.start() + 1}")
+            return "; ".join(where) + f"; {RULE_HINTS[R_INVISIBLE]}"
+        if c.rule == R_STATUS:
+            rows = self.con.execute(
+                f"SELECT lower(trim({c.value})) AS status, count(*) AS n FROM {_stage(src.table)} "
+                f"s WHERE {c.where} GROUP BY 1 ORDER BY n DESC, status"
+            ).fetchall()
+            listed = ", ".join(f"{_show(value)} ({n} rows)" for value, n in rows)
+            return (
+                f"unknown statuses: {listed}. Known: {STATUS_VOCABULARY.name} "
+                f"(map to {' / '.join(CANONICAL_STATUSES)}); add them there, or pass "
+                "--unknown-status STATUS"
+            )
+        if c.rule.startswith("exists in ") and not self.opts.ids_case_insensitive:
+            return self._case_hint(src, c)
+        return RULE_HINTS.get(c.rule, "")
+
+    def _case_hint(self, src: Source, c: _Check) -> str:
+        """For a missing reference: say when the value exists in the parent in another case."""
+        parent, parent_column = c.rule.removeprefix("exists in ").split(".")
+        parent_src = self.sources.get(parent)
+        if parent_src is None or not parent_src.ok:
+            return ""
+        p = _ident(parent_column)
+        n = self._scalar(
+            f"SELECT count(*) FROM {_stage(src.table)} s WHERE {c.where} AND EXISTS (SELECT 1 "
+            f"FROM {_stage(parent_src.table)} p WHERE lower(p.{p}) = lower(s.{_ident(c.column)}))"
+        )
+        if not n:
+            return ""
+        return (
+            f"{n} of these differ only by case from an existing {parent}.{parent_column} "
+            "(`o1` vs `O1`): fix the export, or pass --ids-case-insensitive if the store "
+            "treats ids case-insensitively"
+        )
+
+    def _check_store_not_empty(self) -> None:
+        src = self.sources.get("orders")
+        if src is not None and src.ok and src.rows == 0:
+            self.violations.append(
+                Violation(
+                    R_STORE_NOT_EMPTY,
+                    "orders",
+                    src.where,
+                    src.path.name,
+                    detail="the file has a header but no data row: there are no orders to build "
+                    "on (check the export's date range or filters)",
+                )
+            )
 
     def _set_checks(self, src: Source) -> list[_Check]:
         checks = []
         stage = _stage(src.table)
         pk = src.table.primary_key
+        kept, s_kept = ("__dup_of IS NULL", "s.__dup_of IS NULL") if src.dedupe else ("true",) * 2
         if pk and pk in src.mapping:
             v = _ident(pk)
-            dup = f"SELECT {v} FROM {stage} WHERE {v} IS NOT NULL GROUP BY {v} HAVING count(*) > 1"
-            checks.append(_Check(R_PK_UNIQUE, pk, f"s.{v} IN ({dup})", f"s.{v}"))
+            dup = (
+                f"SELECT {v} FROM {stage} WHERE {v} IS NOT NULL AND {kept} GROUP BY {v} "
+                "HAVING count(*) > 1"
+            )
+            checks.append(_Check(R_PK_UNIQUE, pk, f"s.{v} IN ({dup}) AND {s_kept}", f"s.{v}"))
+        for col in src.table.columns:
+            if not col.identifier or col.name not in src.mapping:
+                continue
+            v = _ident(col.name)
+            # key columns: any other spelling; references: another case only (spaces are noise)
+            spelling = f"coalesce({_raw(col.name)}, {v})" if col.name == pk else v
+            clash = (
+                f"SELECT lower({v}) FROM {stage} WHERE {v} IS NOT NULL GROUP BY lower({v}) "
+                f"HAVING count(DISTINCT {spelling}) > 1"
+            )
+            shown = f"coalesce(s.{_raw(col.name)}, s.{v})" if col.name == pk else f"s.{v}"
+            checks.append(_Check(R_ID_SPELLING, col.name, f"lower(s.{v}) IN ({clash})", shown))
         for column, parent, parent_column in src.table.references:
             if column not in src.mapping:
                 continue
@@ -878,8 +1439,10 @@ class Loader:
         """'line N' (CSV, header = line 1) or 'row N' (Parquet) for stage rowids."""
         if src.fmt == "parquet":
             return {r: f"row {r + 1}" for r in rowids}
+        if src.line_of_row is not None:
+            return {r: f"line {src.line_of_row[r]}" for r in rowids}
         newlines, last = 0, b""
-        with open(src.path, "rb") as f:
+        with src.open_binary() as f:
             while chunk := f.read(1 << 24):
                 newlines += chunk.count(b"\n")
                 last = chunk[-1:]
@@ -890,8 +1453,12 @@ class Loader:
         csv.field_size_limit(sys.maxsize)
         labels: dict[int, str] = {}
         wanted = max(rowids)
-        with open(src.path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        with io.TextIOWrapper(
+            src.open_binary(), encoding="utf-8-sig", errors="replace", newline=""
+        ) as f:
             reader = csv.reader(f, delimiter=src.delimiter, quotechar='"')
+            if src.sep_line:
+                next(reader, None)
             next(reader, None)
             index = 0
             previous_end = reader.line_num
@@ -907,31 +1474,114 @@ class Loader:
                 index += 1
         return {r: labels.get(r, f"data row {r + 1}") for r in rowids}
 
+    def _changes(self) -> list[tuple[str, str, str, int]]:
+        """What the loader changed on the way in: (table, column, change, rows)."""
+        out: list[tuple[str, str, str, int]] = []
+        for src in self.sources.values():
+            stage, table = _stage(src.table), src.table.name
+            for col in src.table.columns:
+                if col.name not in src.mapping:
+                    continue
+                v = _ident(col.name)
+                if col.identifier:
+                    how = "trimmed" + (" and lower-cased" if self.opts.ids_case_insensitive else "")
+                    n = self._scalar(f"SELECT count({_raw(col.name)}) FROM {stage}")
+                    if n:
+                        out.append((table, col.name, f"id {how} (as exported: spaces or case)", n))
+                    if src.mapping[col.name] in src.float_columns:
+                        n = self._scalar(f"SELECT count({v}) FROM {stage}")
+                        if n:
+                            change = "id read from a floating-point Parquet column: 2.0 -> 2"
+                            out.append((table, col.name, change, n))
+                if col.type == contract.TIMESTAMP:
+                    t = _txt(col.name)
+                    n = self._scalar(
+                        f"SELECT count(*) FROM {stage} WHERE {v} IS NOT NULL AND "
+                        f"regexp_full_match({t}, {_sql_str(_DATE_RE)})"
+                    )
+                    if n:
+                        change = (
+                            f"date without time read as midnight {self.opts.reporting_timezone}"
+                        )
+                        out.append((table, col.name, change, n))
+                if (table, col.name) == ("orders", "status"):
+                    rows = self.con.execute(
+                        f"SELECT lower(trim({_txt(col.name)})), {v}, count(*) FROM {stage} "
+                        f"WHERE {_txt(col.name)} IS NOT NULL GROUP BY ALL ORDER BY 1"
+                    ).fetchall()
+                    for exported, status, n in rows:
+                        known = "" if status is None else " (--unknown-status)"
+                        out.append(
+                            (table, col.name, f"status '{exported}' -> '{status}'{known}", n)
+                        )
+        return out
+
+    def _quarantine(self) -> list[tuple[str, str, str, str, str]]:
+        """Rows kept out of the raw tables: (table, file, line, reason, values)."""
+        out: list[tuple[str, str, str, str, str]] = []
+        for src in self.sources.values():
+            if not src.dedupe:
+                continue
+            fields = ", ".join(f"{_ident(c)} := {_ident(c)}" for c in src.table.column_names)
+            rows = self.con.execute(
+                f"SELECT rowid, __dup_of, CAST(struct_pack({fields}) AS VARCHAR) "
+                f"FROM {_stage(src.table)} WHERE __dup_of IS NOT NULL ORDER BY rowid"
+            ).fetchall()
+            if not rows:
+                continue
+            labels = self._row_labels(src, {r for r, _, _ in rows} | {d for _, d, _ in rows})
+            key = src.table.primary_key
+            what = f"same values (any {key})" if key else "same values in every column"
+            for rowid, first, values in rows:
+                reason = f"duplicate_row: {what} as {labels[first]}"
+                out.append((src.table.name, src.path.name, labels[rowid], reason, values))
+        return out
+
+    def _check_writable(self) -> None:
+        folder = self.database.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise WarehouseNotWritable(self.database, err.strerror or str(err)) from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise WarehouseNotWritable(self.database, "permission denied (read-only folder?)")
+        if self.database.exists() and not os.access(self.database, os.W_OK):
+            raise WarehouseNotWritable(self.database, "the warehouse file is read-only")
+
     def _write(self) -> list[dict[str, object]]:
-        self.database.parent.mkdir(parents=True, exist_ok=True)
+        self._check_writable()
+        changes, quarantine = self._changes(), self._quarantine()
         self._attach()
         self.hook("attached")
         db, schema = "__warehouse", _ident(self.schema)
-        loaded_at = datetime.now(UTC).replace(tzinfo=None)
+        loaded_at = self.opts.loaded_at
         manifest: list[dict[str, object]] = []
+        quarantined: dict[str, int] = {}
+        for row in quarantine:
+            quarantined[row[0]] = quarantined.get(row[0], 0) + 1
         self.con.execute("BEGIN TRANSACTION")
         try:
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {db}.{schema}")
             for table in contract.TABLES:
                 target = f"{db}.{schema}.{_ident(table.name)}"
                 src = self.sources.get(table.name)
+                derived = _derived_columns(table)
                 if src is None:
                     cols = ", ".join(
-                        f"{_ident(c.name)} {DUCKDB_TYPES[c.type]}" for c in table.columns
+                        [f"{_ident(c.name)} {DUCKDB_TYPES[c.type]}" for c in table.columns]
+                        + [f"{_ident(d)} VARCHAR" for d in derived]
                     )
                     self.con.execute(f"CREATE OR REPLACE TABLE {target} ({cols})")
                     extra: list[str] = []
                     rows_loaded = 0
                 else:
                     extra = [src.header[i] for i in src.extras]
-                    select = ", ".join(_ident(n) for n in [*table.column_names, *extra])
+                    names = [*table.column_names, *derived, *extra]
+                    select = ", ".join(_ident(n) for n in names)
+                    kept = " WHERE __dup_of IS NULL ORDER BY rowid" if src.dedupe else ""
                     self.con.execute(
-                        f"CREATE OR REPLACE TABLE {target} AS SELECT {select} FROM {_stage(table)}"
+                        f"CREATE OR REPLACE TABLE {target} AS SELECT {select} "
+                        f"FROM {_stage(table)}{kept}"
                     )
                     rows_loaded = self._scalar(f"SELECT count(*) FROM {target}")
                 manifest.append(
@@ -946,18 +1596,40 @@ class Loader:
                             c for c in table.column_names if not src or c not in src.mapping
                         ],
                         "loaded_at": loaded_at,
+                        "rows_quarantined": quarantined.get(table.name, 0),
+                        "exported_at": self.opts.exported_at,
+                        "reporting_timezone": self.opts.reporting_timezone,
                     }
                 )
                 self.hook(f"wrote:{table.name}")
             self.con.execute(
                 f"CREATE OR REPLACE TABLE {db}.{schema}._load_manifest (table_name VARCHAR, "
                 "source_file VARCHAR, source_format VARCHAR, rows_in BIGINT, rows_loaded BIGINT, "
-                "columns_extra VARCHAR[], columns_defaulted VARCHAR[], loaded_at TIMESTAMP)"
+                "columns_extra VARCHAR[], columns_defaulted VARCHAR[], loaded_at TIMESTAMP, "
+                "rows_quarantined BIGINT, exported_at TIMESTAMP, reporting_timezone VARCHAR)"
             )
             self.con.executemany(
-                f"INSERT INTO {db}.{schema}._load_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO {db}.{schema}._load_manifest VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [list(m.values()) for m in manifest],
             )
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {db}.{schema}._load_quarantine (table_name VARCHAR, "
+                "source_file VARCHAR, source_line VARCHAR, reason VARCHAR, row_values VARCHAR)"
+            )
+            if quarantine:
+                self.con.executemany(
+                    f"INSERT INTO {db}.{schema}._load_quarantine VALUES (?, ?, ?, ?, ?)",
+                    quarantine,
+                )
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {db}.{schema}._load_changes (table_name VARCHAR, "
+                "column_name VARCHAR, change VARCHAR, row_count BIGINT)"
+            )
+            if changes:
+                self.con.executemany(
+                    f"INSERT INTO {db}.{schema}._load_changes VALUES (?, ?, ?, ?)", changes
+                )
             self.hook("before_commit")
             self.con.execute("COMMIT")
         except BaseException:
@@ -968,13 +1640,22 @@ class Loader:
             raise
         self.con.execute("DETACH __warehouse")
         self._attached = False
+        self.changes, self.quarantined = changes, quarantine
         return manifest
+
+
+def _status_vocabulary() -> list[tuple[str, str]]:
+    """(exported status, lower-cased; project status) from seeds/order_status_vocabulary.csv."""
+    with open(STATUS_VOCABULARY, encoding="utf-8", newline="") as f:
+        return [(r["exported_status"].strip().lower(), r["status"]) for r in csv.DictReader(f)]
 
 
 @dataclass
 class LoadResult:
     manifest: list[dict[str, object]]  # one row per contract table, as in <schema>._load_manifest
     ignored: list[str]  # files in the raw folder that are no contract table
+    changes: list[tuple[str, str, str, int]] = field(default_factory=list)  # _load_changes
+    quarantined: list[tuple[str, str, str, str, str]] = field(default_factory=list)
 
 
 def load_raw(
@@ -985,6 +1666,7 @@ def load_raw(
     temp_dir: Path | None = None,
     memory_limit: str | None = None,
     hook: Callable[[str], None] | None = None,
+    options: LoadOptions | None = None,
 ) -> LoadResult:
     """Validate ``raw_dir`` and load it into ``database``'s ``schema`` atomically.
 
@@ -1000,16 +1682,18 @@ def load_raw(
         temp_dir=temp_dir,
         memory_limit=memory_limit,
         hook=hook,
+        options=options,
     )
     try:
-        return LoadResult(loader.run(), loader.ignored)
+        manifest = loader.run()
+        return LoadResult(manifest, loader.ignored, loader.changes, loader.quarantined)
     finally:
         loader.close()
 
 
-def validate_raw(raw_dir: Path | str) -> list[Violation]:
+def validate_raw(raw_dir: Path | str, options: LoadOptions | None = None) -> list[Violation]:
     """Every rule violation of ``raw_dir`` (an empty list: it would load). Writes nothing."""
-    loader = Loader(Path(raw_dir), Path(os.devnull))
+    loader = Loader(Path(raw_dir), Path(os.devnull), options=options)
     try:
         return loader.validate()
     finally:
@@ -1042,7 +1726,62 @@ def _parser() -> argparse.ArgumentParser:
         help="DuckDB memory_limit while loading (default: $DBT_DUCKDB_MEMORY_LIMIT or DuckDB's)",
     )
     p.add_argument("--temp-dir", type=Path, default=None, help="spill folder (default: system)")
+    p.add_argument(
+        "--exported-at",
+        type=_utc_timestamp,
+        default=None,
+        help="when the export was taken (ISO-8601; UTC unless an offset is given): rows dated "
+        "after it are refused (default: the load time)",
+    )
+    p.add_argument(
+        "--reporting-timezone",
+        default=None,
+        help="timezone of date-only values (default: $DTC_REPORTING_TIMEZONE or var "
+        "reporting_timezone of dbt_project.yml)",
+    )
+    p.add_argument(
+        "--min-plausible-year",
+        type=int,
+        default=None,
+        help="dates before this year are refused (default: var min_plausible_year or 2000)",
+    )
+    p.add_argument(
+        "--ids-case-insensitive",
+        action="store_true",
+        default=os.environ.get("DTC_IDS_CASE_INSENSITIVE", "").lower() in ("1", "true", "yes"),
+        help="lower-case every id, so O1 and o1 are one id (default: refuse such pairs; "
+        "or $DTC_IDS_CASE_INSENSITIVE=1)",
+    )
+    p.add_argument(
+        "--unknown-status",
+        choices=CANONICAL_STATUSES,
+        default=os.environ.get("DTC_UNKNOWN_STATUS") or None,
+        help="map statuses missing from seeds/order_status_vocabulary.csv to this status "
+        "(default: refuse them; or $DTC_UNKNOWN_STATUS)",
+    )
     return p
+
+
+def _utc_timestamp(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 timestamp: {text!r}") from None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _options(args: argparse.Namespace) -> LoadOptions:
+    opts = default_options()
+    if args.reporting_timezone:
+        opts.reporting_timezone = args.reporting_timezone
+    if args.min_plausible_year is not None:
+        opts.min_plausible_year = args.min_plausible_year
+    opts.exported_at = args.exported_at
+    opts.ids_case_insensitive = args.ids_case_insensitive
+    opts.unknown_status = args.unknown_status
+    return opts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1054,6 +1793,7 @@ def main(argv: list[str] | None = None) -> int:
             args.schema,
             temp_dir=args.temp_dir,
             memory_limit=args.memory_limit,
+            options=_options(args),
         )
     except LoadRefused as refused:
         print(
@@ -1064,8 +1804,8 @@ def main(argv: list[str] | None = None) -> int:
         for v in refused.violations:
             print(f"  {v.message}", file=sys.stderr)
         return 2
-    except WarehouseLocked as locked:
-        print(f"load_raw: {locked}", file=sys.stderr)
+    except (WarehouseLocked, WarehouseNotWritable) as problem:
+        print(f"load_raw: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(
@@ -1097,4 +1837,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:<{width}}  {m['rows_loaded']:>10,} rows  "
             f"<- {m['source_file']} ({m['source_format']}){note}"
         )
+    for table, file, line, reason, _ in result.quarantined:
+        print(f"quarantined: {table} {file} {line}: {reason} (raw._load_quarantine)")
+    for table, column, change, n in result.changes:
+        print(f"changed: {table}.{column}: {change}: {n:,} rows (raw._load_changes)")
     return 0

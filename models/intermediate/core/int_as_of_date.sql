@@ -15,7 +15,7 @@ latest_order as (
 
     select max(cast({{ to_reporting_timezone('ordered_at') }} as date)) as latest_order_date
     from orders
-    where order_status = 'completed'
+    where order_status in ('completed', 'refunded')
 
 ),
 

@@ -183,7 +183,9 @@ orders_flagged as (
         case
             when order_status = 'cancelled' then 'cancelled'
             when order_status = 'test' then 'test'
-            when order_status != 'completed' then 'unknown_status'
+            when order_status = 'pending' then 'pending'
+            -- refunded: a real sale whose money came back through the refunds table
+            when order_status not in ('completed', 'refunded') then 'unknown_status'
             when customer_id is null then 'no_identity'
             when currency != '{{ var("shop_currency") }}' then 'foreign_currency'
             when order_date > as_of_date then 'after_as_of_date'

@@ -5,7 +5,7 @@ source as (
     select
         customer_id,
         created_at,
-        email,
+        email_hash,
         country
     from {{ source('shop', 'customers') }}
 
@@ -16,7 +16,7 @@ renamed as (
     select
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
-        {{ hash_email('email') }} as email_hash,
+        email_hash,
         {{ escape_formula_text("nullif(upper(trim(country)), '')") }} as country
     from source
 

@@ -5,7 +5,7 @@ source as (
     select
         order_id,
         customer_id,
-        customer_email,
+        customer_email_hash,
         ordered_at,
         status,
         currency,
@@ -25,8 +25,8 @@ renamed as (
     select
         -- ids
         cast(order_id as {{ dbt.type_string() }}) as order_id,
-        nullif(trim(customer_id), '') as source_customer_id,
-        {{ hash_email('customer_email') }} as customer_email_hash,
+        customer_id as source_customer_id,
+        customer_email_hash,
 
         -- timestamps (UTC)
         cast(ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,

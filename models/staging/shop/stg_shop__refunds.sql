@@ -20,7 +20,7 @@ renamed as (
         -- ids
         cast(refund_id as {{ dbt.type_string() }}) as refund_id,
         cast(order_id as {{ dbt.type_string() }}) as order_id,
-        nullif(trim(order_line_id), '') as order_line_id,
+        cast(order_line_id as {{ dbt.type_string() }}) as order_line_id,
 
         -- timestamps (UTC)
         cast(refunded_at as {{ dbt.type_timestamp() }}) as refunded_at,
