@@ -182,7 +182,7 @@ cells_costed as (
         channel,
         spend,
         new_customers,
-        case when new_customers > 0 then spend / new_customers end as cac,
+        {{ safe_divide('spend', 'new_customers') }} as cac,
         month_new_customers,
         unknown_channel_new_customers,
         net_sales_before_returns,
@@ -196,8 +196,8 @@ cells_costed as (
                     then net_revenue_{{ n }}d
             end as cohort_net_revenue_{{ n }}d,
             case
-                when is_ltv_{{ n }}d_mature and new_customers > 0
-                    then net_revenue_{{ n }}d / new_customers
+                when is_ltv_{{ n }}d_mature
+                    then {{ safe_divide('net_revenue_' ~ n ~ 'd', 'new_customers') }}
             end as ltv_{{ n }}d,
         {%- endfor %}
         as_of_date

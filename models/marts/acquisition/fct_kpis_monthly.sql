@@ -176,8 +176,8 @@ cohort_rates as (
         new_customers,
         net_revenue_182d,
         net_revenue_365d,
-        case when new_customers > 0 then net_revenue_182d / new_customers end as ltv_182d,
-        case when new_customers > 0 then net_revenue_365d / new_customers end as ltv_365d,
+        {{ safe_divide('net_revenue_182d', 'new_customers') }} as ltv_182d,
+        {{ safe_divide('net_revenue_365d', 'new_customers') }} as ltv_365d,
         new_customers - repeat_customers_182d as churned_customers_182d,
         new_customers - repeat_customers_365d as churned_customers_365d,
         case
