@@ -108,7 +108,7 @@ full-refresh: setup
 freshness: setup
 	$(DBT) source freshness
 
-## bench: build vs compiled-SQL floor vs pandas peer at 10k / 100k / 1M customers (README: Performance)
+## bench: build vs reference script (bench/reference_core.sql) vs pandas peer at 10k / 100k / 1M customers, CPU s and load average, busy runs not published (docs/performance.md)
 bench: setup-dev
 	$(PY) scripts/benchmark.py --scales $(BENCH_SCALES) --runs $(or $(BENCH_RUNS),3) $(if $(BENCH_RUNS_LARGE),--runs-large $(BENCH_RUNS_LARGE)) --out bench/results
 

@@ -207,6 +207,17 @@ def test_quick_pieces_on_a_tiny_store(tmp_path):
     for name, output in comparison["outputs"].items():
         assert output["rows_peer"] > 0, name
         assert output["identical"], (name, output)
+    # the reference script ran as its own step and equals the marts
+    assert scale["steps"]["reference"]["seconds"] > 0
+    assert scale["steps"]["reference"]["cpu_seconds"] > 0
+    reference = doc["scales"][0]["reference_comparison"]
+    assert reference["equal"], reference
+    assert all(o["rows_reference"] > 0 for o in reference["outputs"].values())
+    # every timed unit was judged for load, and the loads are recorded beside the figures
+    assert set(written["scales"][0]["units"]) == {"build", "reference", "peer"}
+    run = written["scales"][0]["runs_detail"][0]
+    assert isinstance(run["busy"], bool)
+    assert run["steps"]["dbt_run"]["load_before"] >= 0
 
 
 def test_peer_equals_the_marts_on_the_demo_store(demo_store, demo_warehouse, tmp_path):
@@ -220,3 +231,66 @@ def test_peer_equals_the_marts_on_the_demo_store(demo_store, demo_warehouse, tmp
     customers = outputs["customers"]
     assert customers["ltv_365d"].isna().any() and customers["ltv_365d"].notna().any()
     assert (outputs["customer_base"]["reactivated_customers"] > 0).any()
+
+
+def test_busy_rule_compares_other_load_with_the_cores_left():
+    # 2 cores, the unit kept one busy (10 CPU s in 10 s): others may use one core
+    quiet = benchmark.busy_rule(0.2, 1.1, cpu_seconds=10.0, seconds=10.0, cores=2)
+    assert (quiet["own_load"], quiet["other_load"], quiet["busy"]) == (1.0, 0.2, False)
+    # a load of 3 before the unit: other processes wanted more than the free core
+    assert benchmark.busy_rule(3.0, 3.5, 10.0, 10.0, 2)["busy"]
+    # quiet before, but the load after exceeds what the unit itself explains
+    assert benchmark.busy_rule(0.5, 2.9, 10.0, 10.0, 2)["busy"]
+    # a unit using both cores leaves room for background daemons only
+    assert not benchmark.busy_rule(0.05, 2.0, 20.0, 10.0, 2)["busy"]
+    assert benchmark.busy_rule(0.5, 2.0, 20.0, 10.0, 2)["busy"]
+
+
+def _run(seconds: float, busy: bool) -> benchmark.Run:
+    run = benchmark.Run()
+    for name in ("dbt_run", "dbt_test", "reference", "peer"):
+        run.steps[name] = {"seconds": seconds, "cpu_seconds": seconds, "peak_mb": 100.0,
+                           "load_before": 0.1, "load_after": 1.0}  # fmt: skip
+    for unit in benchmark.UNITS:
+        run.units[unit] = {"load_before": 0.1, "load_after": 1.0, "own_load": 1.0,
+                           "other_load": 3.0 if busy else 0.1, "busy": busy}  # fmt: skip
+    return run
+
+
+def test_busy_runs_stay_out_of_the_published_table(tmp_path):
+    rows = {t: 1 for t in benchmark.RAW_TABLES}
+    mixed = benchmark.summarise_scale(
+        10_000, rows, {}, [_run(10.0, False), _run(99.0, True), _run(12.0, False)], None, []
+    )
+    assert mixed["busy"] is False and mixed["quiet_runs"] == 2
+    assert mixed["steps"]["build"]["seconds"] == 22.0  # median of the quiet runs (20, 24)
+    assert [r["busy"] for r in mixed["runs_detail"]] == [False, True, False]
+    assert mixed["runs_detail"][1]["steps"]["build"]["seconds"] == 198.0  # kept, flagged
+
+    busy = benchmark.summarise_scale(100_000, rows, {}, [_run(77.7, True)], None, [])
+    assert busy["busy"] is True and busy["quiet_runs"] == 0
+    doc = {
+        "version": benchmark.RESULTS_VERSION,
+        "started_at": "t0",
+        "finished_at": "t1",
+        "runs": 1,
+        "memory_limit": "1GB",
+        "machine": {
+            "cpu_count": 2,
+            "cpu_model": "x",
+            "memory_gb": 1,
+            "duckdb": "1",
+            "dbt_core": "1",
+            "dbt_duckdb": "1",
+            "git_commit": "abc",
+        },  # fmt: skip
+        "scales": [mixed, busy],
+        "targets": benchmark.targets([mixed, busy]),
+    }
+    assert benchmark.schema_problems(doc) == []
+    text = benchmark.markdown(doc)
+    assert "22.0" in text  # the quiet scale is published
+    assert "155.4" not in text and "77.7" not in text  # the busy one is not (2 x 77.7)
+    assert "Not published (every run busy): 100k" in text
+    target = {t["target"]: t for t in doc["targets"]}["full dbt build (run + test) seconds"]
+    assert target["measured"] is None and target["busy"] is True

@@ -553,3 +553,168 @@ def test_append_day_parquet(tmp_path: Path) -> None:
         assert after.slice(0, before.num_rows).equals(before), t.name
     con = connect(out)
     assert scalar(con, "SELECT max(d) FROM orders") == date(2026, 11, 1)
+
+
+# --------------------------------------------------------------------------------------
+# costs and margins (issue 15; docs/demo_store.md "Costs and margins")
+# --------------------------------------------------------------------------------------
+
+# unit cost / list price excl. VAT by category, as documented (1 - gross margin rate)
+PLANTED_COST_RATIO = {
+    "refill": 0.30,
+    "skincare": 0.25,
+    "accessory": 0.45,
+    "gadget": 0.65,
+    "food": 0.55,
+}
+
+
+def test_cost_to_price_ratio_by_category(con_20k: duckdb.DuckDBPyConnection) -> None:
+    rows = con_20k.execute(
+        """SELECT p.category,
+                  sum(l.qty * coalesce(cast(rl.unit_cost AS double),
+                                       cast(p.unit_cost AS double)))
+                    / sum(l.qty * l.unit_price / (1 + l.tax_rate)) AS ratio
+           FROM lines AS l JOIN raw_order_lines AS rl USING (order_line_id)
+           JOIN raw_products AS p ON p.product_id = l.product_id
+           WHERE coalesce(rl.unit_cost, p.unit_cost) IS NOT NULL GROUP BY 1"""
+    ).fetchall()
+    ratio = dict(rows)
+    assert set(ratio) == set(PLANTED_COST_RATIO)
+    for category, want in PLANTED_COST_RATIO.items():  # cents rounding only
+        assert ratio[category] == pytest.approx(want, abs=0.005), category
+    # refills keep a 70 % gross margin rate at list price, gadgets 35 %
+    assert 1 - ratio["refill"] == pytest.approx(0.70, abs=0.005)
+    assert 1 - ratio["gadget"] == pytest.approx(0.35, abs=0.005)
+
+
+def test_line_costs_last_year_and_one_product_without_cost(
+    con_20k: duckdb.DuckDBPyConnection,
+) -> None:
+    no_cost = con_20k.execute("SELECT product_id FROM raw_products WHERE unit_cost IS NULL")
+    assert no_cost.fetchall() == [("P027",)]
+    first_line_cost = scalar(
+        con_20k,
+        """SELECT min(o.d) FROM raw_order_lines AS rl JOIN orders AS o USING (order_id)
+           WHERE rl.unit_cost IS NOT NULL""",
+    )
+    last_without = scalar(
+        con_20k,
+        """SELECT max(o.d) FROM raw_order_lines AS rl JOIN orders AS o USING (order_id)
+           WHERE rl.unit_cost IS NULL""",
+    )
+    assert first_line_cost == date(2025, 11, 1)  # the last 365 days of history
+    assert last_without == date(2025, 10, 31)
+    # the line's cost at the time of sale equals the catalogue cost where both exist
+    assert (
+        scalar(
+            con_20k,
+            """SELECT count(*) FROM raw_order_lines AS l JOIN raw_products AS p USING (product_id)
+               WHERE l.unit_cost IS NOT NULL AND p.unit_cost IS NOT NULL
+                 AND l.unit_cost <> p.unit_cost""",
+        )
+        == 0
+    )
+    # net revenue of valid orders whose every line has a known cost: high but below 100 %
+    coverage = scalar(
+        con_20k,
+        """WITH known AS (
+               SELECT l.order_id,
+                      bool_and(coalesce(rl.unit_cost, p.unit_cost) IS NOT NULL) AS known_cost
+               FROM lines AS l JOIN raw_order_lines AS rl USING (order_line_id)
+               JOIN raw_products AS p ON p.product_id = l.product_id GROUP BY 1)
+           SELECT sum(paid) FILTER (WHERE known_cost) / sum(paid)
+           FROM valid JOIN known USING (order_id)""",
+    )
+    assert 0.95 < coverage < 0.99
+
+
+def test_shipping_cost_per_shipped_order(con_20k: duckdb.DuckDBPyConnection) -> None:
+    rows = con_20k.execute(
+        """WITH units AS (SELECT order_id, sum(qty) AS u FROM lines GROUP BY 1)
+           SELECT o.status, cast(ro.shipping_cost AS double) AS cost, u.u
+           FROM orders AS o JOIN raw_orders AS ro USING (order_id) JOIN units AS u
+           USING (order_id)"""
+    ).fetchall()
+    assert rows
+    for status, cost, units in rows:
+        want = 0.0 if status in ("cancelled", "test") else 5.90 + 0.60 * min(units - 1, 5)
+        assert cost == pytest.approx(want, abs=1e-9), (status, cost, units)
+
+
+def test_affiliate_fine_on_revenue_never_repays_on_margin(
+    con_20k: duckdb.DuckDBPyConnection,
+) -> None:
+    """Independent CM2 from the raw files: net revenue excl. VAT after refunds - COGS (no
+    restock credit, so a lower bound of the margin) - shipping cost; fully loaded CAC =
+    all spend (brand included) allocated to channels in proportion to their spend."""
+    rows = con_20k.execute(
+        """WITH lc AS (
+               SELECT l.order_id, sum(l.paid / (1 + l.tax_rate)) AS net,
+                      sum(l.qty * coalesce(cast(rl.unit_cost AS double),
+                                           cast(p.unit_cost AS double))) AS cogs
+               FROM lines AS l JOIN raw_order_lines AS rl USING (order_line_id)
+               JOIN raw_products AS p ON p.product_id = l.product_id GROUP BY 1),
+           ref AS (SELECT order_id, sum(cast(amount AS double)) / 1.2 AS refunded
+                   FROM raw_refunds GROUP BY 1),
+           o AS (SELECT v.ident, lc.net - coalesce(ref.refunded, 0) AS rev,
+                        lc.net - coalesce(ref.refunded, 0) - lc.cogs
+                          - cast(ro.shipping_cost AS double) AS cm2
+                 FROM valid AS v JOIN lc USING (order_id)
+                 JOIN raw_orders AS ro USING (order_id) LEFT JOIN ref USING (order_id)),
+           spend AS (
+               SELECT coalesce(s.channel, exact.channel, wild.channel) AS channel,
+                      sum(cast(s.amount AS double)) AS spend
+               FROM raw_marketing_spend AS s
+               LEFT JOIN mapping AS exact ON exact.utm_source = s.utm_source
+                    AND exact.utm_medium = s.utm_medium
+               LEFT JOIN mapping AS wild ON wild.utm_source = '*'
+                    AND wild.utm_medium = s.utm_medium
+               GROUP BY 1),
+           loading AS (SELECT sum(spend) / sum(spend) FILTER (WHERE channel <> 'brand') AS f
+                       FROM spend),
+           n AS (SELECT channel, count(*) AS n FROM cust GROUP BY 1),
+           c AS (SELECT cust.channel, cust.ident, sum(o.rev) AS rev, sum(o.cm2) AS cm2
+                 FROM cust JOIN o USING (ident)
+                 WHERE cust.ts <= TIMESTAMP '2025-10-31' GROUP BY 1, 2)
+        SELECT c.channel, spend.spend / n.n * loading.f AS cac_fl, avg(c.rev) AS rev,
+               avg(c.cm2) AS cm2,
+               avg((c.cm2 >= spend.spend / n.n * loading.f)::int) AS repaid
+        FROM c JOIN n USING (channel) JOIN spend USING (channel), loading
+        GROUP BY ALL"""
+    ).fetchall()
+    by = {r[0]: r[1:] for r in rows}
+    assert set(by) == {"paid_social", "paid_search", "influencer", "affiliate", "email", "referral"}
+    cac, rev, cm2, repaid = by["affiliate"]
+    assert rev / cac > 1.5  # revenue to date per customer: looks fine
+    assert cm2 < 0.9 * cac  # margin to date per customer: the loaded CAC is never repaid
+    assert repaid < 0.35  # most affiliate customers have not repaid their CAC
+    for channel, (c_cac, _, c_cm2, c_repaid) in by.items():
+        if channel != "affiliate":
+            assert c_cm2 > 1.5 * c_cac, channel  # every other channel repays on average
+            assert c_repaid > repaid + 0.1, channel
+
+
+def test_without_costs_leaves_out_the_cost_columns(tmp_path: Path) -> None:
+    out = generate(tmp_path / "plain", *FIXTURE_ARGS, "--without-costs")
+    dropped = {"orders": "shipping_cost", "order_lines": "unit_cost", "products": "unit_cost"}
+    con = duckdb.connect()
+    for t in TABLES:
+        want = [c for c in t.column_names if c != dropped.get(t.name)]
+        got = [
+            r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_reader(out, t.name)}").fetchall()
+        ]
+        assert got == want, t.name
+        # every other column is the committed fixture's, row for row
+        cols = ", ".join(f'"{c}"' for c in want)
+        diff = scalar(
+            con,
+            f"""SELECT count(*) FROM (SELECT {cols} FROM {_reader(out, t.name)} EXCEPT ALL
+                SELECT {cols} FROM {_reader(FIXTURE_DIR, t.name)})""",
+        )
+        assert diff == 0, t.name
+    # appending a day keeps the store without costs
+    nxt = generate(tmp_path / "next", "--append-day", str(out), "--seed", "9")
+    for name in dropped:
+        header = (nxt / f"{name}.csv").read_text().splitlines()[0]
+        assert header == (out / f"{name}.csv").read_text().splitlines()[0], name

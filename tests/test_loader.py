@@ -211,6 +211,7 @@ def test_every_table_created_typed_with_manifest(tmp_path: Path) -> None:
             "utm_campaign",
             "discount_code",
             "purchase_type",
+            "shipping_cost",  # optional cost column (issue 15)
         ],
     )
     assert rows[2][:4] == ("refunds", None, 0, 0)
@@ -645,3 +646,41 @@ def test_real_exports_give_the_clean_store(name: str, tmp_path: Path) -> None:
     assert len(result.quarantined) == (added or 0), result.quarantined
     for m in result.manifest:
         assert m["rows_in"] == m["rows_loaded"] + m["rows_quarantined"]
+
+
+# --- cost columns (issue 15: margin economics) ---------------------------------------------------
+
+
+def test_cost_columns_are_optional_and_typed(tmp_path: Path) -> None:
+    # a store without costs loads them as typed NULL columns: margins stay unknown, never 0
+    db = tmp_path / "w.duckdb"
+    load_raw(good_raw(tmp_path / "raw"), db)
+    assert ("shipping_cost", "DOUBLE") in columns(db, "orders")
+    assert ("unit_cost", "DOUBLE") in columns(db, "order_lines")
+    assert ("unit_cost", "DOUBLE") in columns(db, "products")
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(unit_cost) from raw.order_lines").fetchone() == (0,)
+
+
+def test_unit_cost_multiple_comes_from_the_var_and_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert loader.default_options().max_unit_cost_to_price == 10.0  # dbt_project.yml var
+    lines = (
+        "order_line_id,order_id,product_id,quantity,unit_price,unit_cost\n"
+        "L1,O1,P1,1,10,30\nL2,O2,P1,2,5,49.99\n"  # 3x and just under 10x
+    )
+    raw = write_raw(tmp_path / "raw", {"orders.csv": ORDERS, "order_lines.csv": lines})
+    db = tmp_path / "w.duckdb"
+    assert main(["--raw-dir", str(raw), "--database", str(db)]) == 0
+    capsys.readouterr()
+    args = ["--raw-dir", str(raw), "--database", str(db), "--max-unit-cost-to-price", "5"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "order_lines.csv: column 'unit_cost' breaks rule 'unit cost within the price" in err
+    assert "in 1 row(s): line 3 '49.99 > 5.0 x unit_price 5.0'" in err
+    with duckdb.connect(str(db), read_only=True) as con:  # the refused load changed nothing
+        total = con.execute("select round(sum(unit_cost), 2) from raw.order_lines").fetchone()
+    assert total == (79.99,)
+    with pytest.raises(SystemExit):  # a multiple must be a positive number
+        main(["--raw-dir", str(raw), "--database", str(db), "--max-unit-cost-to-price", "0"])

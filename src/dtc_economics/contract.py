@@ -82,6 +82,13 @@ ORDERS = Table(
         Column("utm_campaign", VARCHAR, False, "UTM campaign."),
         Column("discount_code", VARCHAR, False, "Discount code used, if any."),
         Column("purchase_type", VARCHAR, False, "one_time / subscription; default one_time."),
+        Column(
+            "shipping_cost",
+            DOUBLE,
+            False,
+            "Shipping paid to carriers for the order, excl. VAT, shop currency, >= 0 (a cost; "
+            "not the shipping charged).",
+        ),
     ),
 )
 
@@ -100,6 +107,13 @@ ORDER_LINES = Table(
         Column("discount_amount", DOUBLE, False, "Line discount total, >= 0."),
         Column("tax_rate", DOUBLE, False, "VAT rate, e.g. 0.20; default var default_tax_rate."),
         Column("is_gift", BOOLEAN, False, "A free product given away."),
+        Column(
+            "unit_cost",
+            DOUBLE,
+            False,
+            "Cost per unit at the time of sale (COGS), excl. VAT, shop currency, >= 0; "
+            "at most var max_unit_cost_to_price x unit_price. Wins over products.unit_cost.",
+        ),
     ),
 )
 
@@ -151,6 +165,13 @@ PRODUCTS = Table(
         Column("product_id", VARCHAR, True, "Product identifier.", identifier=True),
         Column("product_name", VARCHAR, False, "Name."),
         Column("category", VARCHAR, False, "Category (initial use case)."),
+        Column(
+            "unit_cost",
+            DOUBLE,
+            False,
+            "Current cost per unit (COGS), excl. VAT, shop currency, >= 0; used for lines "
+            "without their own unit_cost.",
+        ),
     ),
 )
 

@@ -113,6 +113,19 @@ QTY_THRESHOLDS = np.array(
     [[0.40, 0.15, 0.05], [0.12, 0.02, 0.0], [0.12, 0.02, 0.0], [0.03, 0.0, 0.0], [0.40, 0.15, 0.05]]
 )
 
+# Costs (issue 15, docs/demo_store.md "Costs and margins"). Unit cost excl. VAT as a share
+# of the list price excl. VAT, by category: the gross margin rate at full price is 1 - this
+# (refill 70 %, skincare 75 %, accessory 55 %, gadget 35 %, food 45 %).
+COST_TO_NET_PRICE = np.array([0.30, 0.25, 0.45, 0.65, 0.55])
+PRODUCT_VAT = np.where(PRODUCT_CAT == FOOD, VAT_FOOD, VAT_STANDARD)
+PRODUCT_COST = np.round(PRODUCT_PRICE / (1 + PRODUCT_VAT) * COST_TO_NET_PRICE[PRODUCT_CAT])
+PRODUCT_COST = PRODUCT_COST.astype(np.int64)  # cents
+UNKNOWN_COST_PRODUCT = 26  # P027: no catalogue cost; only its recent lines carry one
+LINE_COST_DAYS = 365  # lines of the last N history days carry unit_cost (cost at sale)
+SHIPPING_COST_BASE = 590  # cents excl. VAT paid to the carrier per shipped order
+SHIPPING_COST_PER_UNIT = 60  # cents per unit beyond the first, up to 5 extra units
+COST_COLUMNS = {"orders": "shipping_cost", "order_lines": "unit_cost", "products": "unit_cost"}
+
 # --------------------------------------------------------------------------------------
 # Channels and UTMs (pairs resolve through seeds/channel_mapping.csv)
 # --------------------------------------------------------------------------------------
@@ -284,7 +297,7 @@ CAC = {
     PAID_SOCIAL: 35.0,
     PAID_SEARCH: 28.0,
     INFLUENCER: 36.0,
-    AFFILIATE: 32.0,
+    AFFILIATE: 75.0,  # planted (issue 15): fine on revenue, never repaid on margin
     EMAIL: 12.0,
     REFERRAL: 10.0,
 }
@@ -1117,6 +1130,16 @@ def _order_lines(
     )
 
 
+def _shipping_cost(
+    line_order: np.ndarray, qty: np.ndarray, n_orders: int, shipped: np.ndarray
+) -> np.ndarray:
+    """Carrier cost per order in cents excl. VAT: a base plus a little per extra unit;
+    0 for orders never shipped (cancelled, test)."""
+    units = np.bincount(line_order, weights=qty, minlength=n_orders).astype(np.int64)
+    cost = SHIPPING_COST_BASE + SHIPPING_COST_PER_UNIT * np.clip(units - 1, 0, 5)
+    return np.where(shipped, cost, 0)
+
+
 def _refunds(
     seed: int,
     cal: Calendar,
@@ -1344,6 +1367,9 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
     currency_null = rng.random(no) < 0.02
     order_ids = _ids("O", np.arange(1, no + 1), 9)
     s_utc = utc[so]
+    ship_cost = _shipping_cost(
+        lines.order, lines.qty, no, (kind != KIND_CANCEL) & (kind != KIND_TEST)
+    )
     orders_tbl = pa.table(
         {
             "order_id": order_ids,
@@ -1359,6 +1385,7 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
             "utm_campaign": _take_str(CAMPAIGNS, camp),
             "discount_code": _take_str([c[0] for c in CODES], code[so]),
             "purchase_type": _take_str(("one_time", "subscription"), ptype),
+            "shipping_cost": _money(ship_cost[so]),
         }
     )
 
@@ -1378,6 +1405,11 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
                 mask=lines.tax_null,
             ),
             "is_gift": _bool_array(lines.gift),
+            # cost at the time of sale: only the last LINE_COST_DAYS days' lines carry it
+            "unit_cost": _money(
+                PRODUCT_COST[lines.prod],
+                orders.day[lines.order] < cal.n_days - LINE_COST_DAYS,
+            ),
         }
     )
     nr, r_line = len(refunds.order), refunds.line
@@ -1405,6 +1437,7 @@ def build_store(cfg: Config, progress: Callable[[str], None] | None = None) -> S
             "product_id": pa.array([p[0] for p in PRODUCTS]),
             "product_name": pa.array([p[1] for p in PRODUCTS]),
             "category": pa.array([CATEGORIES[p[2]] for p in PRODUCTS]),
+            "unit_cost": _money(PRODUCT_COST, np.arange(len(PRODUCTS)) == UNKNOWN_COST_PRODUCT),
         }
     )
     # new customers per resolved first-order channel (calibrates spend to the CAC targets)
@@ -1555,9 +1588,17 @@ def _write_csv(tbl: pa.Table, path: Path, header: bool = True) -> None:
 
 
 def _write_table(
-    tbl: pa.Table, csv_cols: dict[str, pa.Array], out: Path, name: str, fmt: str
+    tbl: pa.Table,
+    csv_cols: dict[str, pa.Array],
+    out: Path,
+    name: str,
+    fmt: str,
+    costs: bool = True,
 ) -> None:
     expected = TABLES_BY_NAME[name].column_names
+    if not costs and name in COST_COLUMNS:  # a store whose exports carry no cost columns
+        expected = [c for c in expected if c != COST_COLUMNS[name]]
+        tbl = tbl.drop_columns([COST_COLUMNS[name]])
     if tbl.column_names != expected:
         raise AssertionError(f"{name}: columns {tbl.column_names} != contract {expected}")
     for other in FORMATS:
@@ -1571,12 +1612,18 @@ def _write_table(
 
 
 def write_store(
-    store: Store, out: Path, fmt: str = "csv", progress: Callable[[str], None] | None = None
+    store: Store,
+    out: Path,
+    fmt: str = "csv",
+    progress: Callable[[str], None] | None = None,
+    costs: bool = True,
 ) -> None:
-    """Write the six tables of the contract to ``out`` as ``<table>.<fmt>``."""
+    """Write the six tables of the contract to ``out`` as ``<table>.<fmt>``; ``costs=False``
+    leaves out the optional cost columns (COST_COLUMNS), as a store without cost data."""
     out.mkdir(parents=True, exist_ok=True)
     for t in TABLES:
-        _write_table(store.tables[t.name], store.csv_overrides.get(t.name, {}), out, t.name, fmt)
+        overrides = store.csv_overrides.get(t.name, {})
+        _write_table(store.tables[t.name], overrides, out, t.name, fmt, costs)
         if progress:
             progress(f"write {t.name}")
 
@@ -1762,6 +1809,7 @@ def append_day(
     disc = np.where(l_gift, gross, (gross * pct[l_gen] + 99) // 100)
     paid = np.bincount(l_gen, weights=gross - disc, minlength=no).astype(np.int64)
     shipping = np.where((paid > 0) & (paid < 4900), 490, 0)
+    ship_cost = _shipping_cost(l_gen, l_qty, no, status != ST_CANCELLED)
     order_nums = max_o + 1 + opos
     step("new orders")
 
@@ -1833,6 +1881,7 @@ def append_day(
             "utm_campaign": pa.nulls(no, pa.string()),
             "discount_code": _take_str([c[0] for c in CODES], code[co]),
             "purchase_type": pa.array(["one_time"] * no, pa.string()),
+            "shipping_cost": _money(ship_cost[co]),
         }
     )
     nl = len(l_gen)
@@ -1848,6 +1897,7 @@ def append_day(
                 np.where(PRODUCT_CAT[l_prod] == FOOD, VAT_FOOD, VAT_STANDARD), pa.float64()
             ),
             "is_gift": _bool_array(l_gift),
+            "unit_cost": _money(PRODUCT_COST[l_prod]),  # a new day: cost at the time of sale
         }
     )
     refunds_tbl = pa.table(
@@ -1901,6 +1951,8 @@ def append_day(
         tbl, csv_cols = new_tables[t.name]
         src_file = src / f"{t.name}.{src_fmt}"
         dst_file = out / f"{t.name}.{src_fmt}"
+        if tbl is not None:  # a store written without costs stays without them
+            tbl = tbl.select([c for c in tbl.column_names if c in _file_columns(src_file)])
         if tbl is None or tbl.num_rows == 0:
             shutil.copyfile(src_file, dst_file)
         elif src_fmt == "csv":
@@ -1917,6 +1969,14 @@ def append_day(
             )
         step(f"write {t.name}")
     return new_day
+
+
+def _file_columns(path: Path) -> list[str]:
+    """The column names of a store file (CSV header or Parquet schema)."""
+    if path.suffix == ".parquet":
+        return list(pq.read_schema(path).names)
+    with open(path, encoding="utf-8") as fh:
+        return fh.readline().rstrip("\r\n").split(",")
 
 
 def _append_spend(
@@ -1992,6 +2052,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SRC_DIR",
         help="copy the store in SRC_DIR to --out plus one more day of orders and late refunds",
     )
+    p.add_argument(
+        "--without-costs",
+        action="store_true",
+        help="leave out the optional cost columns (products.unit_cost, order_lines.unit_cost, "
+        "orders.shipping_cost): a store exporting no cost data (margins unknown)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     if args.append_day is None and (args.customers is None or args.customers < 1):
@@ -2024,7 +2090,7 @@ def main(argv: list[str] | None = None) -> int:
         bar.update()
 
     store = build_store(cfg, tick)
-    write_store(store, args.out, fmt, tick)
+    write_store(store, args.out, fmt, tick, costs=not args.without_costs)
     bar.close()
     counts = ", ".join(f"{k}={v.num_rows}" for k, v in store.tables.items())
     print(

@@ -74,6 +74,18 @@ def _area(path: str) -> str:
     return "/".join(Path(path).parts[1:-1])
 
 
+def _area_labels(paths: Sequence[str]) -> dict[str, str]:
+    """Section title per doc file: its folder, plus the file's topic when a folder has several
+    doc files (models/marts/core/_margin__docs.md -> marts/core/margin)."""
+    folders = [_area(p) for p in paths]
+    labels = {}
+    for path, folder in zip(paths, folders, strict=True):
+        topic = Path(path).name.removeprefix("_").removesuffix("__docs.md")
+        shared = folders.count(folder) > 1 and topic != folder.rsplit("/", 1)[-1]
+        labels[path] = f"{folder}/{topic}" if shared else folder
+    return labels
+
+
 def render(root: Path = ROOT) -> str:
     """The glossary as Markdown."""
     blocks = read_doc_blocks(root)
@@ -97,10 +109,11 @@ def render(root: Path = ROOT) -> str:
     areas: dict[str, list[DocBlock]] = {}
     for block in blocks:
         areas.setdefault(block.path, []).append(block)
-    lines.append("Areas: " + ", ".join(f"[{_area(p)}](#{_anchor(_area(p))})" for p in areas))
+    labels = _area_labels(list(areas))
+    lines.append("Areas: " + ", ".join(f"[{labels[p]}](#{_anchor(labels[p])})" for p in areas))
     lines.append("")
     for path, area_blocks in areas.items():
-        lines += [f"## {_area(path)}", "", f"Source: `{path}`.", ""]
+        lines += [f"## {labels[path]}", "", f"Source: `{path}`.", ""]
         for block in area_blocks:
             used = usages.get(block.name, [])
             lines += [f"### {block.name}", "", block.text, ""]

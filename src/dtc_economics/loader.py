@@ -75,6 +75,7 @@ R_STATUS = "known order status"
 R_PLAUSIBLE_YEAR = "plausible year"
 R_NOT_FUTURE = "not after the export"
 R_RATE = "rate between 0 and 1"
+R_COST_TO_PRICE = "unit cost within the price multiple"
 R_STORE_NOT_EMPTY = "store not empty"
 
 # Characters refused inside identifiers (RE2 class): C0/C1 controls incl. tab, no-break and
@@ -113,13 +114,20 @@ VALUE_BOUNDS: tuple[tuple[str, str, str, str], ...] = (
     ("order_lines", "discount_amount", R_NON_NEGATIVE, "{v} < 0"),
     ("refunds", "amount", R_NON_NEGATIVE, "{v} < 0"),
     ("marketing_spend", "amount", R_NON_NEGATIVE, "{v} < 0"),
+    ("orders", "shipping_cost", R_NON_NEGATIVE, "{v} < 0"),
+    ("order_lines", "unit_cost", R_NON_NEGATIVE, "{v} < 0"),
+    ("products", "unit_cost", R_NON_NEGATIVE, "{v} < 0"),
     ("order_lines", "tax_rate", R_RATE, "{v} < 0 OR {v} > 1"),
 )
 RULE_HINTS = {
     R_RATE: "a rate is a fraction: 20 % VAT is written 0.20, not 20",
     R_INVISIBLE: "remove the character (often pasted from a spreadsheet or a web page)",
     R_WHOLE_ID: "the Parquet column holds floating-point ids; write ids as text or integers",
+    R_COST_TO_PRICE: "a unit cost is excl. VAT per unit in the shop currency: check the unit "
+    "(cents vs euros) or the column mapping; a real outlier can pass with "
+    "--max-unit-cost-to-price",
 }
+DEFAULT_MAX_UNIT_COST_TO_PRICE = 10.0
 
 TYPE_RULES: dict[str, str] = {
     contract.TIMESTAMP: R_TIMESTAMP,
@@ -251,6 +259,13 @@ RULES: tuple[Rule, ...] = (
     Rule(R_POSITIVE, _bounded(R_POSITIVE), "the value is 0 or negative"),
     Rule(R_NON_NEGATIVE, _bounded(R_NON_NEGATIVE), "the value is negative"),
     Rule(R_RATE, _bounded(R_RATE), "the value is below 0 or above 1 (`20` for 20 %)"),
+    Rule(
+        R_COST_TO_PRICE,
+        "order_lines.unit_cost, products.unit_cost",
+        "a unit cost is above `--max-unit-cost-to-price` (default var max_unit_cost_to_price, "
+        "10) times the line's unit price; a product's unit cost is compared with the highest "
+        "unit price of its lines. Lines priced 0 (gifts) are not compared",
+    ),
     Rule(
         R_INVISIBLE,
         _identifier_columns(),
@@ -494,6 +509,8 @@ class LoadOptions:
     ids_case_insensitive: bool = False
     unknown_status: str | None = None  # map statuses missing from the vocabulary to this
     pii_salt: str = ""  # salt of the email hash ($DTC_PII_SALT); never written anywhere
+    # a unit cost above this multiple of the unit price is refused (a unit or mapping error)
+    max_unit_cost_to_price: float = DEFAULT_MAX_UNIT_COST_TO_PRICE
 
     @property
     def cutoff(self) -> datetime:
@@ -514,12 +531,15 @@ def _project_var(name: str) -> object:
 
 
 def default_options() -> LoadOptions:
-    """Options from dbt_project.yml vars (reporting_timezone, min_plausible_year) and env."""
+    """Options from dbt_project.yml vars (reporting_timezone, min_plausible_year,
+    max_unit_cost_to_price) and env."""
     tz = os.environ.get("DTC_REPORTING_TIMEZONE") or _project_var("reporting_timezone") or "UTC"
     year = _project_var("min_plausible_year") or 2000
+    ratio = _project_var("max_unit_cost_to_price") or DEFAULT_MAX_UNIT_COST_TO_PRICE
     return LoadOptions(
         reporting_timezone=str(tz),
         min_plausible_year=int(str(year)),
+        max_unit_cost_to_price=float(str(ratio)),
         pii_salt=os.environ.get("DTC_PII_SALT", ""),
     )
 
@@ -1060,7 +1080,26 @@ def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
             if t_name == table.name and c_name == col.name:
                 shown = f"s.{_txt(col.name)}" if col.type != contract.VARCHAR else v
                 checks.append(_Check(rule, col.name, bad.format(v=v), shown))
+        if (table.name, col.name) == ("order_lines", "unit_cost") and "unit_price" in src.mapping:
+            price = f"s.{_ident('unit_price')}"
+            checks.append(
+                _Check(
+                    R_COST_TO_PRICE,
+                    col.name,
+                    f"{price} > 0 AND {v} > {_ratio(opts)} * {price}",
+                    f"CAST({v} AS VARCHAR) || ' > {_ratio(opts)} x unit_price ' || "
+                    f"CAST({price} AS VARCHAR)",
+                )
+            )
     return checks
+
+
+def _ratio(opts: LoadOptions) -> str:
+    """The cost-to-price multiple as a SQL literal (refused when not a positive number)."""
+    ratio = float(opts.max_unit_cost_to_price)
+    if not ratio > 0:
+        raise ValueError(f"max_unit_cost_to_price must be > 0, got {ratio!r}")
+    return repr(ratio)
 
 
 class Loader:
@@ -1433,6 +1472,29 @@ class Loader:
                 )
             rule = f"exists in {parent}.{parent_column}"
             checks.append(_Check(rule, column, f"s.{v} IS NOT NULL AND {missing}", f"s.{v}"))
+        lines = self.sources.get("order_lines")
+        if (
+            src.table.name == "products"
+            and "unit_cost" in src.mapping
+            and lines is not None
+            and lines.ok
+            and {"product_id", "unit_price"} <= set(lines.mapping)
+        ):  # a product's cost against the highest price it was sold at (gifts at 0 ignored)
+            cost = f"s.{_ident('unit_cost')}"
+            top = (
+                f"(SELECT max(l.unit_price) FROM {_stage(lines.table)} l "
+                f"WHERE l.product_id = s.{_ident('product_id')} AND l.unit_price > 0)"
+            )
+            checks.append(
+                _Check(
+                    R_COST_TO_PRICE,
+                    "unit_cost",
+                    f"{cost} > 0",
+                    f"CAST({cost} AS VARCHAR) || ' > {_ratio(self.opts)} x unit_price ' || "
+                    f"CAST({top} AS VARCHAR)",
+                    f"{cost} > {_ratio(self.opts)} * {top}",
+                )
+            )
         return checks
 
     def _row_labels(self, src: Source, rowids: set[int]) -> dict[int, str]:
@@ -1759,7 +1821,24 @@ def _parser() -> argparse.ArgumentParser:
         help="map statuses missing from seeds/order_status_vocabulary.csv to this status "
         "(default: refuse them; or $DTC_UNKNOWN_STATUS)",
     )
+    p.add_argument(
+        "--max-unit-cost-to-price",
+        type=_positive_number,
+        default=None,
+        help="refuse a unit cost above this multiple of the line's unit price "
+        f"(default: var max_unit_cost_to_price or {DEFAULT_MAX_UNIT_COST_TO_PRICE:g})",
+    )
     return p
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
 
 
 def _utc_timestamp(text: str) -> datetime:
@@ -1781,6 +1860,8 @@ def _options(args: argparse.Namespace) -> LoadOptions:
     opts.exported_at = args.exported_at
     opts.ids_case_insensitive = args.ids_case_insensitive
     opts.unknown_status = args.unknown_status
+    if args.max_unit_cost_to_price is not None:
+        opts.max_unit_cost_to_price = args.max_unit_cost_to_price
     return opts
 
 

@@ -1,10 +1,15 @@
 """Warehouse layer of the customer-value predictions (BG/NBD + Gamma-Gamma).
 
-The dbt Python models in ``models/marts/predictions/`` are thin wrappers: they read valid
-orders from ``fct_orders`` and the reference date from ``int_as_of_date``, then call
-:func:`customer_predictions_table` or :func:`calibration_table`. The fitting and the
-closed forms live in :mod:`dtc_economics.btyd` (validated on CDNOW); this module adds the
-data-sufficiency gate, fit-status handling and the output tables with fixed column types.
+The dbt Python models in ``models/marts/predictions/`` are thin wrappers: they read the
+per-customer purchase summary computed once in SQL (``int_customers_purchases_summarised``:
+frequency, recency, T and repeat value as of as_of_date and as of the holdout's fit end),
+then call :func:`customer_predictions_table_from_summary` or
+:func:`calibration_table_from_summaries`. The ``orders``-based functions
+(:func:`customer_predictions_frame`, :func:`calibration_frame`) compute the same summary in
+pandas with :func:`dtc_economics.btyd.summarise_orders` and share everything after it.
+The fitting and the closed forms live in :mod:`dtc_economics.btyd` (validated on CDNOW);
+this module adds the data-sufficiency gate, fit-status handling and the output tables with
+fixed column types.
 
 Conventions (docs/predictions_warehouse.md):
 
@@ -151,6 +156,37 @@ def fit_models(
         date_col="order_date",
         value_col="net_revenue",
     )
+    return fit_summary(summary, end, settings)
+
+
+def summary_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The summary :func:`dtc_economics.btyd.summarise_orders` returns (time unit days),
+    from per-customer rows computed in SQL (``int_customers_purchases_summarised``):
+    customer_key, frequency, recency_days, t_days, first_day_net_revenue,
+    repeat_net_revenue (total of the purchase days after the first), first_purchase_date.
+
+    monetary_value = repeat_net_revenue / frequency (NaN when frequency = 0), as in
+    summarise_orders; indexed by customer_key in ascending order."""
+    rows = rows.sort_values(KEY)
+    out = pd.DataFrame(index=pd.Index(rows[KEY].to_numpy(), name="customer_id"))
+    freq = rows["frequency"].to_numpy(dtype="int64")
+    out["frequency"] = freq
+    out["recency"] = rows["recency_days"].to_numpy(dtype=float)
+    out["T"] = rows["t_days"].to_numpy(dtype=float)
+    repeat = rows["repeat_net_revenue"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["monetary_value"] = np.where(freq > 0, repeat / np.where(freq > 0, freq, 1), np.nan)
+    out["first_purchase"] = pd.to_datetime(rows["first_purchase_date"]).to_numpy()
+    return out
+
+
+def fit_summary(
+    summary: pd.DataFrame, fit_end: dt.date | str, settings: PredictionSettings
+) -> FitOutcome:
+    """:func:`fit_models` from a per-customer summary (frequency, recency, T in days,
+    monetary_value; one row per customer with a purchase on or before ``fit_end``)."""
+    end = _as_date(fit_end)
+    summary = summary.copy()
     if summary.empty:
         return FitOutcome(end, STATUS_INSUFFICIENT_DATA, "no customers", summary)
     m = summary["monetary_value"]
@@ -286,7 +322,25 @@ def customer_predictions_frame(
     order, with the columns of ``CUSTOMER_SCHEMA``. ``orders``: customer_key, order_date,
     net_revenue of valid orders. Customers without a valid order up to as_of_date get
     status ``no_history`` (dim_customers should not contain any)."""
-    outcome, pred = predict_checked(fit_models(orders, as_of_date, settings), settings.horizon_days)
+    return _customer_predictions(fit_models(orders, as_of_date, settings), customers, settings)
+
+
+def customer_predictions_table_from_summary(
+    summary: pd.DataFrame,
+    customers: pd.DataFrame,
+    as_of_date: dt.date | str,
+    settings: PredictionSettings,
+) -> pa.Table:
+    """As :func:`customer_predictions_table`, from the summary as of as_of_date
+    (:func:`summary_from_rows`) instead of the orders."""
+    df = _customer_predictions(fit_summary(summary, as_of_date, settings), customers, settings)
+    return pa.Table.from_pandas(df, schema=CUSTOMER_SCHEMA, preserve_index=False)
+
+
+def _customer_predictions(
+    fitted: FitOutcome, customers: pd.DataFrame, settings: PredictionSettings
+) -> pd.DataFrame:
+    outcome, pred = predict_checked(fitted, settings.horizon_days)
     s = outcome.summary
     # position of each customer in the summary, -1 = no valid order up to as_of_date
     pos = s.index.get_indexer(customers[KEY].to_numpy())
@@ -499,9 +553,6 @@ def calibration_frame(
     """
     as_of = _as_date(as_of_date)
     cal_end = as_of - dt.timedelta(days=settings.calibration_days)
-    rows: list[dict[str, Any]] = []
-
-    hold, pred = predict_checked(fit_models(orders, cal_end, settings), settings.calibration_days)
     dates = pd.to_datetime(orders["order_date"]).dt.normalize()
     in_holdout = (dates > pd.Timestamp(cal_end)) & (dates <= pd.Timestamp(as_of))
     later = pd.DataFrame(
@@ -511,8 +562,46 @@ def calibration_frame(
             "value": orders.loc[in_holdout, "net_revenue"].astype(float).to_numpy(),
         }
     )
-    by_customer = later.groupby(KEY).agg(actual=("day", "nunique"), actual_value=("value", "sum"))
-    by_customer = by_customer.reindex(hold.summary.index, fill_value=0)
+    actuals = later.groupby(KEY).agg(actual=("day", "nunique"), actual_value=("value", "sum"))
+    return _calibration(
+        fit_models(orders, cal_end, settings),
+        actuals,
+        fit_models(orders, as_of, settings),
+        settings,
+    )
+
+
+def calibration_table_from_summaries(
+    holdout_summary: pd.DataFrame,
+    holdout_actuals: pd.DataFrame,
+    as_of_summary: pd.DataFrame,
+    as_of_date: dt.date | str,
+    settings: PredictionSettings,
+) -> pa.Table:
+    """As :func:`calibration_table`, from the summaries as of the holdout's fit end
+    (as_of_date - calibration_days) and as of as_of_date (:func:`summary_from_rows`), and
+    ``holdout_actuals`` (index customer_key; actual = purchase days and actual_value = net
+    revenue in (fit end, as_of_date])."""
+    as_of = _as_date(as_of_date)
+    cal_end = as_of - dt.timedelta(days=settings.calibration_days)
+    df = _calibration(
+        fit_summary(holdout_summary, cal_end, settings),
+        holdout_actuals,
+        fit_summary(as_of_summary, as_of, settings),
+        settings,
+    )
+    return pa.Table.from_pandas(df, schema=CALIBRATION_SCHEMA, preserve_index=False)
+
+
+def _calibration(
+    hold_fit: FitOutcome,
+    actuals: pd.DataFrame,
+    current_fit: FitOutcome,
+    settings: PredictionSettings,
+) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    hold, pred = predict_checked(hold_fit, settings.calibration_days)
+    by_customer = actuals[["actual", "actual_value"]].reindex(hold.summary.index, fill_value=0)
     rows += _bucket_rows(
         SCOPE_HOLDOUT,
         hold,
@@ -527,7 +616,7 @@ def calibration_frame(
         ),
     )
 
-    current, pred = predict_checked(fit_models(orders, as_of, settings), settings.horizon_days)
+    current, pred = predict_checked(current_fit, settings.horizon_days)
     rows += _bucket_rows(
         SCOPE_AS_OF,
         current,

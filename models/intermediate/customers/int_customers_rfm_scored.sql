@@ -4,6 +4,9 @@
 -- Scores are rank-based quintiles (1-5, 5 = best) within the snapshot:
 -- score = 1 + floor(5 * (rank - 1) / customers), rank() ascending in "goodness", so equal
 -- values always share a rank and a score (ntile() would split them by an arbitrary order).
+-- Computed from per-customer running state (valid orders accumulated month by month; each
+-- state holds until the customer's next order month), and ranks from the distinct values'
+-- counts: no snapshot x orders join and no sort of every customer-snapshot row.
 with
 
 orders as (
@@ -63,43 +66,185 @@ snapshots as (
 
 ),
 
+customer_months as (
+
+    -- one row per customer x month with a valid order: the month's orders (every valid
+    -- order is dated on or before as_of_date; the filter keeps the snapshots honest)
+    select
+        orders.customer_id,
+        {{ month_start('orders.order_date') }} as order_month,
+        count(*) as month_order_count,
+        sum(orders.net_revenue) as month_net_revenue,
+        max(orders.order_date) as month_last_order_date
+    from orders
+    cross join as_of
+    where orders.order_date <= as_of.as_of_date
+    group by orders.customer_id, {{ month_start('orders.order_date') }}
+
+),
+
+customer_months_accumulated as (
+
+    -- the customer's running state after each month with an order
+    select
+        customer_id,
+        order_month,
+        month_last_order_date as last_order_date,
+        lead(order_month) over (
+            partition by customer_id
+            order by order_month
+        ) as next_order_month,
+        sum(month_order_count) over (
+            partition by customer_id
+            order by order_month
+            rows between unbounded preceding and current row
+        ) as order_count,
+        sum(month_net_revenue) over (
+            partition by customer_id
+            order by order_month
+            rows between unbounded preceding and current row
+        ) as net_revenue
+    from customer_months
+
+),
+
+customer_states as (
+
+    -- a state holds for every snapshot from the end of its month (as_of_date in the
+    -- as_of month) until the month of the customer's next order: months_before_as_of in
+    -- (months before as_of of the next order month, months before as_of of its month]
+    select
+        customer_months_accumulated.customer_id,
+        customer_months_accumulated.last_order_date,
+        customer_months_accumulated.order_count,
+        customer_months_accumulated.net_revenue,
+        {{ dbt.datediff(
+            'customer_months_accumulated.order_month', 'as_of_month.as_of_month_start', 'month'
+        ) }} as from_months_before_as_of,
+        coalesce(
+            {{ dbt.datediff(
+                'customer_months_accumulated.next_order_month',
+                'as_of_month.as_of_month_start',
+                'month',
+            ) }},
+            -1
+        ) as until_months_before_as_of
+    from customer_months_accumulated
+    cross join as_of_month
+
+),
+
 customers_at_snapshot as (
 
+    -- each snapshot reads the one running state that holds on its date: no snapshot x
+    -- orders join (13 snapshots x every order), one row per customer x snapshot directly
     select
         snapshots.months_before_as_of,
         snapshots.snapshot_date,
-        orders.customer_id,
-        count(*) as order_count,
+        customer_states.customer_id,
+        customer_states.order_count,
         -- rounded to the cent so that equal amounts tie whatever the summation order (and
         -- half cents round up on every engine: macro round_half_up)
-        {{ round_half_up('sum(orders.net_revenue)', 2) }} as net_revenue,
-        {{ dbt.datediff('max(orders.order_date)', 'snapshots.snapshot_date', 'day') }}
+        {{ round_half_up('customer_states.net_revenue', 2) }} as net_revenue,
+        {{ dbt.datediff('customer_states.last_order_date', 'snapshots.snapshot_date', 'day') }}
             as recency_days
-    from snapshots
-    inner join orders
-        on snapshots.snapshot_date >= orders.order_date
-    group by
-        snapshots.months_before_as_of,
-        snapshots.snapshot_date,
-        orders.customer_id
+    from customer_states
+    inner join snapshots
+        on
+            customer_states.from_months_before_as_of >= snapshots.months_before_as_of
+            and customer_states.until_months_before_as_of < snapshots.months_before_as_of
+
+),
+
+recency_values_ranked as (
+
+    -- rank() over the snapshot's customers, computed on the distinct values: 1 + the
+    -- customers with a worse value (equal values share a rank), without sorting every row
+    select
+        months_before_as_of,
+        recency_days,
+        1 + coalesce(
+            sum(count(*)) over (
+                partition by months_before_as_of
+                order by recency_days desc
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as recency_rank,
+        sum(count(*)) over (partition by months_before_as_of) as snapshot_customers
+    from customers_at_snapshot
+    group by months_before_as_of, recency_days
+
+),
+
+frequency_values_ranked as (
+
+    -- as recency_values_ranked
+    select
+        months_before_as_of,
+        order_count,
+        1 + coalesce(
+            sum(count(*)) over (
+                partition by months_before_as_of
+                order by order_count asc
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as frequency_rank,
+        sum(count(*)) over (partition by months_before_as_of) as snapshot_customers
+    from customers_at_snapshot
+    group by months_before_as_of, order_count
+
+),
+
+monetary_values_ranked as (
+
+    -- as recency_values_ranked
+    select
+        months_before_as_of,
+        net_revenue,
+        1 + coalesce(
+            sum(count(*)) over (
+                partition by months_before_as_of
+                order by net_revenue asc
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as monetary_rank,
+        sum(count(*)) over (partition by months_before_as_of) as snapshot_customers
+    from customers_at_snapshot
+    group by months_before_as_of, net_revenue
 
 ),
 
 customers_ranked as (
 
+    -- rank 1 = worst: longest since the last order, fewest orders, least revenue
     select
-        months_before_as_of,
-        snapshot_date,
-        customer_id,
-        order_count,
-        net_revenue,
-        recency_days,
-        count(*) over (partition by snapshot_date) as snapshot_customers,
-        -- rank 1 = worst: longest since the last order, fewest orders, least revenue
-        rank() over (partition by snapshot_date order by recency_days desc) as recency_rank,
-        rank() over (partition by snapshot_date order by order_count asc) as frequency_rank,
-        rank() over (partition by snapshot_date order by net_revenue asc) as monetary_rank
+        customers_at_snapshot.months_before_as_of,
+        customers_at_snapshot.snapshot_date,
+        customers_at_snapshot.customer_id,
+        customers_at_snapshot.order_count,
+        customers_at_snapshot.net_revenue,
+        customers_at_snapshot.recency_days,
+        recency_values_ranked.snapshot_customers,
+        recency_values_ranked.recency_rank,
+        frequency_values_ranked.frequency_rank,
+        monetary_values_ranked.monetary_rank
     from customers_at_snapshot
+    inner join recency_values_ranked
+        on
+            customers_at_snapshot.months_before_as_of = recency_values_ranked.months_before_as_of
+            and customers_at_snapshot.recency_days = recency_values_ranked.recency_days
+    inner join frequency_values_ranked
+        on
+            customers_at_snapshot.months_before_as_of
+            = frequency_values_ranked.months_before_as_of
+            and customers_at_snapshot.order_count = frequency_values_ranked.order_count
+    inner join monetary_values_ranked
+        on
+            customers_at_snapshot.months_before_as_of = monetary_values_ranked.months_before_as_of
+            and customers_at_snapshot.net_revenue = monetary_values_ranked.net_revenue
 
 ),
 

@@ -2,8 +2,9 @@
 # next var prediction_horizon_days (365) after as_of_date, with the model inputs used.
 """Customer-value predictions (dbt Python model; DuckDB only, see _predictions__docs.md).
 
-Reads valid orders from fct_orders (order_date in the reporting timezone, net_revenue excl.
-VAT) up to int_as_of_date, fits BG/NBD and Gamma-Gamma with dtc_economics.btyd, and writes
+Reads the per-customer purchase summary as of int_as_of_date (int_customers_purchases_
+summarised: purchase days of valid orders in the reporting timezone, net_revenue excl. VAT),
+fits BG/NBD and Gamma-Gamma with dtc_economics.btyd, and writes
 one row per dim_customers customer. Below the data-sufficiency gate, or when a fit is not
 usable, prediction columns are null and prediction_status / prediction_status_reason say
 why; the build does not fail. Logic: src/dtc_economics/warehouse_predictions.py.
@@ -13,7 +14,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from dtc_economics.warehouse_predictions import PredictionSettings, customer_predictions_table
+from dtc_economics.warehouse_predictions import (
+    PredictionSettings,
+    customer_predictions_table_from_summary,
+    summary_from_rows,
+)
 
 
 def model(dbt: Any, session: Any) -> pa.Table:
@@ -28,17 +33,18 @@ def model(dbt: Any, session: Any) -> pa.Table:
             "min_repeat_buyers": dbt.config.meta_get("prediction_min_repeat_buyers"),
         }
     )
-    # integer customer keys (grouping a million string ids in pandas is slow)
-    customers = dbt.ref("int_customers_enriched").select(
-        "customer_id, row_number() over (order by customer_id) as customer_key"
-    )
-    orders = (
-        dbt.ref("int_orders_netted")
-        .filter("is_valid_order")
-        .select("customer_id, order_date, net_revenue")
-        .join(customers, "customer_id")
-        .select("customer_key, order_date, net_revenue")
+    # the per-customer BG/NBD inputs as of as_of_date, computed once in SQL; integer keys
+    # (grouping a million string ids in pandas is slow); -1 = no valid order (no_history)
+    summary = dbt.ref("int_customers_purchases_summarised").filter("fit_scope = 'as_of'")
+    keys = summary.select("customer_id, customer_key")
+    customers = (
+        dbt.ref("int_customers_enriched")
+        .select("customer_id")
+        .join(keys, "customer_id", how="left")
+        .select("customer_id, coalesce(customer_key, -1) as customer_key")
         .df()
     )
     as_of_date = dbt.ref("int_as_of_date").select("as_of_date").fetchall()[0][0]
-    return customer_predictions_table(orders, customers.df(), as_of_date, settings)
+    return customer_predictions_table_from_summary(
+        summary_from_rows(summary.df()), customers, as_of_date, settings
+    )

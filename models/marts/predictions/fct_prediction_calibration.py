@@ -13,7 +13,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from dtc_economics.warehouse_predictions import PredictionSettings, calibration_table
+from dtc_economics.warehouse_predictions import (
+    PredictionSettings,
+    calibration_table_from_summaries,
+    summary_from_rows,
+)
 
 
 def model(dbt: Any, session: Any) -> pa.Table:
@@ -28,12 +32,18 @@ def model(dbt: Any, session: Any) -> pa.Table:
             "min_repeat_buyers": dbt.config.meta_get("prediction_min_repeat_buyers"),
         }
     )
-    # integer customer keys (grouping a million string ids in pandas is slow)
-    orders = (
-        dbt.ref("int_orders_netted")
-        .filter("is_valid_order")
-        .select("dense_rank() over (order by customer_id) as customer_key, order_date, net_revenue")
-        .df()
+    # the per-customer BG/NBD inputs of both fits (holdout, as_of), computed once in SQL
+    rows = dbt.ref("int_customers_purchases_summarised").df()
+    holdout = rows[rows["fit_scope"] == "holdout"]
+    actuals = holdout.set_index("customer_key")[["holdout_purchase_days", "holdout_net_revenue"]]
+    actuals = actuals.rename(
+        columns={"holdout_purchase_days": "actual", "holdout_net_revenue": "actual_value"}
     )
     as_of_date = dbt.ref("int_as_of_date").select("as_of_date").fetchall()[0][0]
-    return calibration_table(orders, as_of_date, settings)
+    return calibration_table_from_summaries(
+        summary_from_rows(holdout),
+        actuals,
+        summary_from_rows(rows[rows["fit_scope"] == "as_of"]),
+        as_of_date,
+        settings,
+    )

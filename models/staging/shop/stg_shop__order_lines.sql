@@ -10,7 +10,8 @@ source as (
         unit_price,
         discount_amount,
         tax_rate,
-        is_gift
+        is_gift,
+        unit_cost
     from {{ source('shop', 'order_lines') }}
 
 ),
@@ -30,7 +31,10 @@ renamed as (
         cast(
             coalesce(tax_rate, {{ var("default_tax_rate") }}) as {{ type_double() }}
         ) as tax_rate,
-        coalesce(is_gift, false) as is_gift
+        coalesce(is_gift, false) as is_gift,
+
+        -- cost per unit at the time of sale, excl. VAT, shop currency; null = unknown
+        cast(unit_cost as {{ dbt.type_numeric() }}) as unit_cost
 
     from source
 

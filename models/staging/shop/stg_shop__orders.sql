@@ -15,7 +15,8 @@ source as (
         utm_medium,
         utm_campaign,
         discount_code,
-        purchase_type
+        purchase_type,
+        shipping_cost
     from {{ source('shop', 'orders') }}
 
 ),
@@ -50,7 +51,10 @@ renamed as (
         ) }} as purchase_type,
 
         -- amounts (order's tax basis)
-        cast(coalesce(shipping_amount, 0) as {{ type_money() }}) as shipping_amount
+        cast(coalesce(shipping_amount, 0) as {{ type_money() }}) as shipping_amount,
+
+        -- costs (excl. VAT, shop currency); null = unknown, never 0
+        cast(shipping_cost as {{ dbt.type_numeric() }}) as shipping_cost
 
     from source
 

@@ -5,7 +5,8 @@ source as (
     select
         product_id,
         product_name,
-        category
+        category,
+        unit_cost
     from {{ source('shop', 'products') }}
 
 ),
@@ -17,7 +18,9 @@ renamed as (
         {{ escape_formula_text('trim(product_name)') }} as product_name,
         {{ escape_formula_text(
             "coalesce(nullif(lower(trim(category)), ''), 'uncategorised')"
-        ) }} as product_category
+        ) }} as product_category,
+        -- cost per unit excl. VAT, shop currency; null = unknown (never 0)
+        cast(unit_cost as {{ dbt.type_numeric() }}) as unit_cost
     from source
 
 )
