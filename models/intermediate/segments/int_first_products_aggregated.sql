@@ -171,7 +171,8 @@ cells_aggregated as (
         count(days_to_second_order) as repeat_customers,
         sum(repeat_orders) as repeat_orders,
         sum(repeat_orders_with_first_product) as repeat_orders_with_first_product,
-        avg(first_order_discount_depth) as avg_first_order_discount_depth
+        -- averaged as exact decimals (depths have 6 decimals): the same bits on every build
+        avg(cast(first_order_discount_depth as decimal(18, 6))) as avg_first_order_discount_depth
     from customers_leveled
     group by
         product_level,
