@@ -18,6 +18,11 @@ BENCH_SCALES ?= 10k,100k,1M
 DEMO_SEED ?= 42
 DEMO_DIR := warehouse/demo_raw
 RAW_DIR ?=
+# Source system of RAW_DIR (docs/sources/shopify.md): contract (default) or shopify_connector
+# (a folder of Shopify connector tables, loaded by scripts/load_shopify.py).
+SOURCE_SYSTEM ?= contract
+export DTC_SOURCE_SYSTEM := $(SOURCE_SYSTEM)
+RAW_LOADER := $(if $(filter shopify_connector,$(SOURCE_SYSTEM)),scripts/load_shopify.py,scripts/load_raw.py)
 TEST_DB := $(CURDIR)/warehouse/test.duckdb
 FIXTURE_DIR := tests/fixtures/store_small
 export DTC_SERVING_PATH ?= $(CURDIR)/warehouse/serving.duckdb
@@ -58,7 +63,7 @@ endif
 
 .PHONY: load-and-build
 load-and-build:
-	$(PY) scripts/load_raw.py --raw-dir $(LOAD_DIR) --database $(DBT_DUCKDB_PATH)
+	$(PY) $(RAW_LOADER) --raw-dir $(LOAD_DIR) --database $(DBT_DUCKDB_PATH)
 	$(DBT) seed --quiet
 	$(DBT) build
 	$(PY) scripts/publish.py --database $(DBT_DUCKDB_PATH) --out $(DTC_SERVING_PATH)

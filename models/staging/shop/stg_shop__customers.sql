@@ -7,7 +7,7 @@ source as (
         created_at,
         email_hash,
         country
-    from {{ source('shop', 'customers') }}
+    from {{ shop_source('customers') }}
 
 ),
 

@@ -12,7 +12,7 @@ source as (
         tax_rate,
         is_gift,
         unit_cost
-    from {{ source('shop', 'order_lines') }}
+    from {{ shop_source('order_lines') }}
 
 ),
 

@@ -17,7 +17,7 @@ source as (
         discount_code,
         purchase_type,
         shipping_cost
-    from {{ source('shop', 'orders') }}
+    from {{ shop_source('orders') }}
 
 ),
 

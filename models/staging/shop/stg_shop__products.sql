@@ -7,7 +7,7 @@ source as (
         product_name,
         category,
         unit_cost
-    from {{ source('shop', 'products') }}
+    from {{ shop_source('products') }}
 
 ),
 

@@ -10,7 +10,7 @@ source as (
         amount,
         quantity,
         reason
-    from {{ source('shop', 'refunds') }}
+    from {{ shop_source('refunds') }}
 
 ),
 

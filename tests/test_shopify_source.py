@@ -1,0 +1,289 @@
+"""The Shopify connector source (docs/sources/shopify.md): equivalence and bad input.
+
+The fixture store is converted to Shopify connector tables (shopify_convert), loaded with
+load_shopify and built with var source_system = shopify_connector. Every mart must equal the
+contract build of the same store once the store is reduced to what the connector shape can
+carry; the reductions are the listed differences, each checked on its own:
+
+1. No gift flag in Shopify: a line is a gift when its discount covers its whole price. The
+   reduced store sets is_gift to that rule; the test counts, from the raw CSV, which lines
+   change and checks the connector build's staging differs from the raw flag on exactly them.
+2. Only completed / cancelled / test statuses exist: any other status becomes completed.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import BIN, FIXTURE_RAW, ROOT, build_warehouse, run
+
+SHOPIFY_VARS = "{source_system: shopify_connector}"
+
+
+def _is_full_discount(line: dict[str, str]) -> bool:
+    discount = float(line["discount_amount"] or 0)
+    return discount >= float(line["unit_price"]) * int(line["quantity"])
+
+
+def _truthy(text: str) -> bool:
+    return text.strip().lower() in ("true", "t", "yes", "1")
+
+
+def reduce_store(src: Path, out: Path) -> dict[str, list[str]]:
+    """Copy src to out reduced to what the connector carries; ids changed per difference."""
+    shutil.copytree(src, out)
+    changed: dict[str, list[str]] = {"is_gift": [], "status": []}
+    with (src / "order_lines.csv").open(newline="") as f:
+        reader = csv.DictReader(f)
+        fields = list(reader.fieldnames or [])
+        lines = list(reader)
+    for line in lines:
+        gift = _is_full_discount(line)
+        if gift != _truthy(line["is_gift"] or "false"):
+            changed["is_gift"].append(line["order_line_id"])
+        line["is_gift"] = "true" if gift else "false"
+    with (out / "order_lines.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(lines)
+    with (src / "orders.csv").open(newline="") as f:
+        reader = csv.DictReader(f)
+        fields = list(reader.fieldnames or [])
+        orders = list(reader)
+    for order in orders:
+        status = order["status"].strip().lower()
+        if status not in ("", "completed", "cancelled", "test"):
+            changed["status"].append(order["order_id"])
+            order["status"] = "completed"
+    with (out / "orders.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(orders)
+    return changed
+
+
+def _env(database: Path, work: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(ROOT),
+        DBT_DUCKDB_PATH=str(database),
+        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
+        DTC_SERVING_PATH=str(work / "serving.duckdb"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+        PYTHONPATH=str(ROOT / "src"),
+    )
+    return env
+
+
+def build_shopify(connector_dir: Path, database: Path, work: Path) -> Path:
+    env = _env(database, work)
+    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    run(
+        [
+            sys.executable,
+            "scripts/load_shopify.py",
+            "--raw-dir",
+            str(connector_dir),
+            "--database",
+            str(database),
+        ],
+        env,
+    )
+    run([str(BIN / "dbt"), "seed", "--quiet", "--vars", SHOPIFY_VARS, *paths], env)
+    run([str(BIN / "dbt"), "build", "--quiet", "--vars", SHOPIFY_VARS, *paths], env)
+    return database
+
+
+def marts(database: Path) -> dict[str, tuple[list[str], list[tuple]]]:
+    con = duckdb.connect(str(database), read_only=True)
+    names = [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "order by table_name"
+        ).fetchall()
+    ]
+    out = {}
+    for name in names:
+        rel = con.sql(f"select * from marts.{name}")
+        rows = sorted(rel.fetchall(), key=lambda r: tuple((v is None, str(v)) for v in r))
+        out[name] = (list(rel.columns), rows)
+    con.close()
+    return out
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return a == b
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    work = tmp_path_factory.mktemp("shopify_eq")
+    changed = reduce_store(FIXTURE_RAW, work / "reduced")
+    (work / "contract").mkdir()
+    contract_db = build_warehouse(work / "reduced", work / "contract.duckdb", work / "contract")
+    connector_dir = work / "connector"
+    run(
+        [
+            sys.executable,
+            "scripts/contract_to_shopify.py",
+            "--raw-dir",
+            str(FIXTURE_RAW),
+            "--out",
+            str(connector_dir),
+        ],
+        _env(work / "x.duckdb", work),
+    )
+    (work / "shopify").mkdir()
+    shopify_db = build_shopify(connector_dir, work / "connector_build.duckdb", work / "shopify")
+    return {
+        "changed": changed,
+        "contract": contract_db,
+        "shopify": shopify_db,
+        "connector_dir": connector_dir,
+    }
+
+
+def test_every_mart_equals_the_contract_build(builds: dict) -> None:
+    expected = marts(builds["contract"])
+    got = marts(builds["shopify"])
+    assert sorted(got) == sorted(expected)
+    assert len(expected) >= 15
+    problems = []
+    for name, (cols, rows) in expected.items():
+        got_cols, got_rows = got[name]
+        if got_cols != cols:
+            problems.append(f"{name}: columns {got_cols} != {cols}")
+            continue
+        if len(got_rows) != len(rows):
+            problems.append(f"{name}: {len(got_rows)} rows != {len(rows)}")
+            continue
+        bad = [
+            (g, e)
+            for g, e in zip(got_rows, rows, strict=True)
+            if not all(_same(x, y) for x, y in zip(g, e, strict=True))
+        ]
+        if bad:
+            problems.append(f"{name}: {len(bad)} rows differ, e.g. {bad[0]}")
+    assert not problems, "\n".join(problems)
+
+
+def test_listed_difference_gift_flag(builds: dict) -> None:
+    # independent count from the raw CSV: fully discounted lines not flagged as gifts
+    with (FIXTURE_RAW / "order_lines.csv").open(newline="") as f:
+        lines = list(csv.DictReader(f))
+    expected = sorted(
+        line["order_line_id"]
+        for line in lines
+        if _is_full_discount(line) and not _truthy(line["is_gift"] or "false")
+    )
+    assert len(expected) == 5  # the fixture has 5 such lines (43 gifts are fully discounted)
+    assert sorted(builds["changed"]["is_gift"]) == expected
+    con = duckdb.connect(str(builds["shopify"]), read_only=True)
+    staged = dict(
+        con.execute("select order_line_id, is_gift from staging.stg_shop__order_lines").fetchall()
+    )
+    con.close()
+    differ = sorted(
+        line["order_line_id"]
+        for line in lines
+        if staged[line["order_line_id"]] != _truthy(line["is_gift"] or "false")
+    )
+    assert differ == expected
+
+
+def test_listed_difference_status(builds: dict) -> None:
+    # the fixture has only completed / cancelled / test / empty: nothing to reduce
+    assert builds["changed"]["status"] == []
+
+
+def _load(connector_dir: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    database = tmp_path / "bad.duckdb"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "scripts/load_shopify.py",
+            "--raw-dir",
+            str(connector_dir),
+            "--database",
+            str(database),
+        ],
+        cwd=ROOT,
+        env=_env(database, tmp_path),
+        capture_output=True,
+        text=True,
+    )
+    assert not database.exists(), "a refused load must not create or change the warehouse"
+    return done
+
+
+@pytest.fixture()
+def connector_copy(builds: dict, tmp_path: Path) -> Path:
+    out = tmp_path / "connector"
+    shutil.copytree(builds["connector_dir"], out)
+    return out
+
+
+def test_missing_table_is_refused(connector_copy: Path, tmp_path: Path) -> None:
+    (connector_copy / "order_line.csv").unlink()
+    done = _load(connector_copy, tmp_path)
+    assert done.returncode == 2
+    assert "table order_line: breaks rule 'required table'" in done.stderr
+
+
+def test_renamed_column_is_refused(connector_copy: Path, tmp_path: Path) -> None:
+    path = connector_copy / "order_line_refund.csv"
+    text = path.read_text().split("\n", 1)
+    path.write_text(text[0].replace("subtotal", "refund_subtotal") + "\n" + text[1])
+    done = _load(connector_copy, tmp_path)
+    assert done.returncode == 2
+    assert "order_line_refund.csv: breaks rule 'required column': column 'subtotal'" in done.stderr
+    assert "did you rename 'refund_subtotal'?" in done.stderr
+
+
+def test_refund_pointing_at_no_line_is_refused(connector_copy: Path, tmp_path: Path) -> None:
+    path = connector_copy / "order_line_refund.csv"
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        fields = list(reader.fieldnames or [])
+        rows = list(reader)
+    rows[0]["order_line_id"] = "L_NO_SUCH_LINE"
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    done = _load(connector_copy, tmp_path)
+    assert done.returncode == 2
+    assert (
+        "order_line_refund.csv: column 'order_line_id' breaks rule 'exists in order_line.id' "
+        "on 1 row(s), e.g. ['L_NO_SUCH_LINE']"
+    ) in done.stderr
+
+
+def test_converter_is_deterministic(builds: dict, tmp_path: Path) -> None:
+    out = tmp_path / "again"
+    run(
+        [
+            sys.executable,
+            "scripts/contract_to_shopify.py",
+            "--raw-dir",
+            str(FIXTURE_RAW),
+            "--out",
+            str(out),
+        ],
+        _env(tmp_path / "x.duckdb", tmp_path),
+    )
+    first = sorted(p.name for p in builds["connector_dir"].iterdir())
+    assert sorted(p.name for p in out.iterdir()) == first
+    for name in first:
+        assert (out / name).read_bytes() == (builds["connector_dir"] / name).read_bytes(), name
