@@ -139,3 +139,58 @@ def test_warn_tests_say_why(manifest):
             comments = [line for line in lines[:8] if line.startswith("--")]
             reason = " ".join(comments)
         assert "warn" in reason.lower(), f"{node['name']}: warn test without a reason"
+
+
+def _mart_area(node: dict) -> str | None:
+    """The area folder of a mart (models/marts/<area>/...), None for other models."""
+    fqn = node["fqn"]
+    return fqn[2] if fqn[1] == "marts" and len(fqn) > 3 else None
+
+
+def test_flow_goes_one_way_intermediate_never_reads_a_mart(manifest):
+    """staging -> intermediate -> marts: no intermediate model depends on a mart."""
+    by_id = {n["unique_id"]: n for n in models(manifest)}
+    offenders = [
+        f"{node['name']} reads {by_id[parent]['name']}"
+        for node in models(manifest)
+        if node["fqn"][1] == "intermediate"
+        for parent in node["depends_on"]["nodes"]
+        if parent in by_id and by_id[parent]["fqn"][1] == "marts"
+    ]
+    assert not offenders, offenders
+
+
+def test_marts_read_other_marts_only_in_their_area_with_a_recorded_reason(manifest):
+    """A mart reads hubs; reading another area's mart is never allowed, and a same-area
+    mart only with `meta: {depends_on_mart_reason: ...}` in its YAML config."""
+    by_id = {n["unique_id"]: n for n in models(manifest)}
+    problems = []
+    for node in models(manifest):
+        area = _mart_area(node)
+        if area is None:
+            continue
+        for parent in node["depends_on"]["nodes"]:
+            parent_area = _mart_area(by_id[parent]) if parent in by_id else None
+            if parent_area is None:
+                continue
+            reason = str(node["config"].get("meta", {}).get("depends_on_mart_reason", ""))
+            if parent_area != area:
+                problems.append(f"{node['name']} ({area}) reads {by_id[parent]['name']}")
+            elif not reason.strip():
+                problems.append(f"{node['name']} reads {by_id[parent]['name']} without reason")
+    assert not problems, problems
+
+
+def test_intermediate_models_are_grouped_in_area_folders(manifest):
+    """models/intermediate/<area>/int_*.sql, documented in a YAML file of the same folder
+    (_<area>__models.yml; a topic file such as _margin__models.yml may sit beside it)."""
+    for node in models(manifest):
+        if node["fqn"][1] != "intermediate":
+            continue
+        assert len(node["fqn"]) == 4, f"{node['original_file_path']}: not in an area folder"
+        area = node["fqn"][2]
+        assert node["patch_path"], f"{node['name']}: no YAML entry"
+        folder = node["patch_path"].split("://", 1)[-1].rsplit("/", 1)[0]
+        assert folder == f"models/intermediate/{area}", (
+            f"{node['name']} documented in {node['patch_path']}"
+        )

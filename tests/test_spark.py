@@ -39,6 +39,7 @@ CONTRACT_TYPES = {
     "INTEGER": "integer",
     "BIGINT": "bigint",
     "DOUBLE": "double precision",
+    "DECIMAL(18,4)": "numeric(18,4)",  # money (type_money)
     "BOOLEAN": "boolean",
     "DATE": "date",
     "TIMESTAMP": "timestamp",

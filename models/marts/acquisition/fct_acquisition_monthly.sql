@@ -182,7 +182,7 @@ cells_costed as (
         channel,
         spend,
         new_customers,
-        case when new_customers > 0 then spend / new_customers end as cac,
+        {{ safe_divide('spend', 'new_customers') }} as cac,
         month_new_customers,
         unknown_channel_new_customers,
         net_sales_before_returns,
@@ -196,8 +196,8 @@ cells_costed as (
                     then net_revenue_{{ n }}d
             end as cohort_net_revenue_{{ n }}d,
             case
-                when is_ltv_{{ n }}d_mature and new_customers > 0
-                    then net_revenue_{{ n }}d / new_customers
+                when is_ltv_{{ n }}d_mature
+                    then {{ safe_divide('net_revenue_' ~ n ~ 'd', 'new_customers') }}
             end as ltv_{{ n }}d,
         {%- endfor %}
         as_of_date
@@ -240,7 +240,7 @@ final as (
         cells_costed.channel,
 
         -- spend and new customers
-        cast(cells_costed.spend as {{ type_double() }}) as spend,
+        cast(cells_costed.spend as {{ type_money() }}) as spend,
         cast(cells_costed.new_customers as {{ dbt.type_int() }}) as new_customers,
         cast(cells_costed.cac as {{ type_double() }}) as cac,
         cast(cells_costed.month_new_customers as {{ dbt.type_int() }}) as month_new_customers,
@@ -256,43 +256,25 @@ final as (
         ) as unknown_channel_share,
 
         -- revenue of the month, finance view, and marketing efficiency
-        cast(cells_costed.net_sales_before_returns as {{ type_double() }})
+        cast(cells_costed.net_sales_before_returns as {{ type_money() }})
             as net_sales_before_returns,
-        cast(cells_costed.returns as {{ type_double() }}) as returns,
-        cast(cells_costed.net_revenue as {{ type_double() }}) as net_revenue,
-        cast(
-            case
-                when cells_costed.net_revenue > 0
-                    then cells_costed.spend / cells_costed.net_revenue
-            end as {{ type_double() }}
-        ) as cos,
-        cast(
-            case
-                when cells_costed.spend > 0
-                    then cells_costed.net_revenue / cells_costed.spend
-            end as {{ type_double() }}
-        ) as roas,
+        cast(cells_costed.returns as {{ type_money() }}) as returns,
+        cast(cells_costed.net_revenue as {{ type_money() }}) as net_revenue,
+        {{ safe_divide('cells_costed.spend', 'cells_costed.net_revenue') }} as cos,
+        {{ safe_divide('cells_costed.net_revenue', 'cells_costed.spend') }} as roas,
 
         -- first orders of the month's new customers
-        cast(cells_costed.first_order_net_revenue as {{ type_double() }})
+        cast(cells_costed.first_order_net_revenue as {{ type_money() }})
             as first_order_net_revenue,
-        cast(
-            case
-                when cells_costed.first_order_net_revenue > 0
-                    then cells_costed.spend / cells_costed.first_order_net_revenue
-            end as {{ type_double() }}
-        ) as cos_new_customers,
-        cast(
-            case
-                when cells_costed.spend > 0
-                    then cells_costed.first_order_net_revenue / cells_costed.spend
-            end as {{ type_double() }}
-        ) as roas_new_customers,
+        {{ safe_divide('cells_costed.spend', 'cells_costed.first_order_net_revenue') }}
+            as cos_new_customers,
+        {{ safe_divide('cells_costed.first_order_net_revenue', 'cells_costed.spend') }}
+            as roas_new_customers,
 
         -- value of the month's new customers, attributed-to-order view
         {%- for n in windows %}
             cells_costed.is_ltv_{{ n }}d_mature,
-            cast(cells_costed.cohort_net_revenue_{{ n }}d as {{ type_double() }})
+            cast(cells_costed.cohort_net_revenue_{{ n }}d as {{ type_money() }})
                 as cohort_net_revenue_{{ n }}d,
             cast(cells_costed.ltv_{{ n }}d as {{ type_double() }}) as ltv_{{ n }}d,
             cast(

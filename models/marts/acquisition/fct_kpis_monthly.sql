@@ -43,7 +43,7 @@ customers as (
     select
         cohort_month,
         days_to_second_order
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 
@@ -176,8 +176,8 @@ cohort_rates as (
         new_customers,
         net_revenue_182d,
         net_revenue_365d,
-        case when new_customers > 0 then net_revenue_182d / new_customers end as ltv_182d,
-        case when new_customers > 0 then net_revenue_365d / new_customers end as ltv_365d,
+        {{ safe_divide('net_revenue_182d', 'new_customers') }} as ltv_182d,
+        {{ safe_divide('net_revenue_365d', 'new_customers') }} as ltv_365d,
         new_customers - repeat_customers_182d as churned_customers_182d,
         new_customers - repeat_customers_365d as churned_customers_365d,
         case
@@ -233,11 +233,11 @@ final as (
         -- value per new customer
         cast(cohort_182d.ltv_182d as {{ type_double() }}) as ltv_182d,
         source_cohorts.cohort_month_182d as ltv_182d_cohort_month,
-        cast(cohort_182d.net_revenue_182d as {{ type_double() }}) as ltv_182d_cohort_net_revenue,
+        cast(cohort_182d.net_revenue_182d as {{ type_money() }}) as ltv_182d_cohort_net_revenue,
         cast(cohort_182d.new_customers as {{ dbt.type_int() }}) as ltv_182d_cohort_customers,
         cast(cohort_365d.ltv_365d as {{ type_double() }}) as ltv_365d,
         source_cohorts.cohort_month_365d as ltv_365d_cohort_month,
-        cast(cohort_365d.net_revenue_365d as {{ type_double() }}) as ltv_365d_cohort_net_revenue,
+        cast(cohort_365d.net_revenue_365d as {{ type_money() }}) as ltv_365d_cohort_net_revenue,
         cast(cohort_365d.new_customers as {{ dbt.type_int() }}) as ltv_365d_cohort_customers,
 
         -- churn

@@ -9,7 +9,7 @@ customers as (
     select
         customer_id,
         cohort_month
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 
@@ -20,7 +20,7 @@ orders as (
         order_month,
         order_sequence,
         net_revenue
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order
 
 ),
@@ -204,12 +204,18 @@ final as (
         end as cumulative_repeat_rate,
 
         -- net revenue (returns attributed to the order)
-        case when is_complete then net_revenue end as net_revenue,
-        case when is_complete then net_revenue / cohort_size end as net_revenue_per_customer,
-        case when is_complete then cumulative_net_revenue end as cumulative_net_revenue,
-        case
-            when is_complete then cumulative_net_revenue / cohort_size
-        end as cumulative_net_revenue_per_customer
+        cast(case when is_complete then net_revenue end as {{ type_money() }}) as net_revenue,
+        cast(
+            case when is_complete then net_revenue / cohort_size end as {{ type_double() }}
+        ) as net_revenue_per_customer,
+        cast(
+            case when is_complete then cumulative_net_revenue end as {{ type_money() }}
+        ) as cumulative_net_revenue,
+        cast(
+            case
+                when is_complete then cumulative_net_revenue / cohort_size
+            end as {{ type_double() }}
+        ) as cumulative_net_revenue_per_customer
     from cohort_months_accumulated
 
 )

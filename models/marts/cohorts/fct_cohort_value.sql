@@ -132,16 +132,20 @@ final as (
             end as {{ dbt.type_int() }}
         ) as customers_182d_observed,
         {%- for n in value_windows %}
-            case
-                when cells_windowed.is_window_{{ n }}d_complete
-                    then cells_aggregated.net_revenue_{{ n }}d
-            end as net_revenue_{{ n }}d,
-            case
-                when cells_windowed.is_window_{{ n }}d_complete
-                    and cells_aggregated.customers_{{ n }}d_observed > 0
-                    then cells_aggregated.net_revenue_{{ n }}d
-                        / cells_aggregated.customers_{{ n }}d_observed
-            end as ltv_{{ n }}d,
+            cast(
+                case
+                    when cells_windowed.is_window_{{ n }}d_complete
+                        then cells_aggregated.net_revenue_{{ n }}d
+                end as {{ type_money() }}
+            ) as net_revenue_{{ n }}d,
+            cast(
+                case
+                    when cells_windowed.is_window_{{ n }}d_complete
+                        and cells_aggregated.customers_{{ n }}d_observed > 0
+                        then cells_aggregated.net_revenue_{{ n }}d
+                            / cells_aggregated.customers_{{ n }}d_observed
+                end as {{ type_double() }}
+            ) as ltv_{{ n }}d,
         {%- endfor %}
 
         -- churn: no valid order in the 182 / 365 days after the first order

@@ -1,4 +1,5 @@
 -- grain: one row per order line; money excl. VAT, returns attributed to the line.
+-- Computed in int_order_lines_netted (the hub); this mart is its contract and its incremental copy.
 -- Incremental by change detection like fct_orders (README "Reliability"): all lines are
 -- recomputed, only new or changed rows are written; the post-hook deletes lines gone from
 -- the export. Force a rebuild with `dbt build --full-refresh`.
@@ -28,109 +29,13 @@
 ] %}
 with
 
-order_lines as (
-
-    select
-        order_line_id,
-        order_id,
-        product_id,
-        quantity,
-        unit_price,
-        tax_rate,
-        is_gift,
-        gross_sales,
-        discounts,
-        gifted_value
-    from {{ ref('int_order_lines_priced') }}
-
-),
-
-orders as (
-
-    select
-        order_id,
-        customer_id,
-        ordered_at,
-        order_date,
-        order_month,
-        is_valid_order,
-        order_sequence
-    from {{ ref('fct_orders') }}
-
-),
-
-refunds as (
-
-    select
-        order_line_id,
-        refund_quantity,
-        returns,
-        refund_excess
-    from {{ ref('int_refunds_allocated') }}
-    where order_line_id is not null
-
-),
-
-refunds_per_line as (
-
-    select
-        order_line_id,
-        sum(returns) as returns,
-        sum(refund_excess) as refund_excess,
-        sum(coalesce(refund_quantity, 0)) as returned_quantity
-    from refunds
-    group by order_line_id
-
-),
-
-lines_built as (
-
-    select
-        -- ids
-        order_lines.order_line_id,
-        order_lines.order_id,
-        orders.customer_id,
-        order_lines.product_id,
-
-        -- order context
-        orders.ordered_at,
-        orders.order_date,
-        orders.order_month,
-        orders.is_valid_order,
-        orders.order_sequence,
-
-        -- line attributes
-        cast(order_lines.quantity as {{ dbt.type_int() }}) as quantity,
-        order_lines.unit_price,
-        order_lines.tax_rate,
-        order_lines.is_gift,
-
-        -- revenue ladder excl. VAT
-        order_lines.gross_sales,
-        order_lines.discounts,
-        order_lines.gifted_value,
-        coalesce(refunds_per_line.returns, 0) as returns,
-        order_lines.gross_sales - order_lines.discounts as net_sales_before_returns,
-        order_lines.gross_sales - order_lines.discounts - coalesce(refunds_per_line.returns, 0)
-            as net_revenue,
-        coalesce(refunds_per_line.refund_excess, 0) as refund_excess,
-        cast(coalesce(refunds_per_line.returned_quantity, 0) as {{ dbt.type_int() }})
-            as returned_quantity
-    from order_lines
-    inner join orders
-        on order_lines.order_id = orders.order_id
-    left join refunds_per_line
-        on order_lines.order_line_id = refunds_per_line.order_line_id
-
-),
-
 final as (
 
     -- full refresh: every row; incremental run: only new or changed rows (set difference
     -- over every column, nulls compare equal) for delete+insert on the unique key
     select
         {{ columns | join(',\n        ') }}
-    from lines_built
+    from {{ ref('int_order_lines_netted') }}
     {%- if is_incremental() %}
         except
         select

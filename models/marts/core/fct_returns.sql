@@ -1,60 +1,25 @@
 -- grain: one row per refund x order line it is allocated to; dated by refund date
 -- (the finance view: a return is booked in the month the money went back).
+-- Computed in int_refunds_dated (the hub); this mart is its contract.
 with
 
-refunds as (
+final as (
 
     select
         refund_id,
         order_id,
         order_line_id,
+        customer_id,
         refunded_at,
+        refund_date,
+        refund_month,
+        order_date,
+        is_valid_order,
         refunded_amount,
         returns,
-        refund_excess
-    from {{ ref('int_refunds_allocated') }}
-
-),
-
-orders as (
-
-    select
-        order_id,
-        customer_id,
-        order_date,
-        is_valid_order
-    from {{ ref('fct_orders') }}
-
-),
-
-final as (
-
-    select
-        -- ids (return_id last, as in the contract: Spark keeps this select's order)
-        refunds.refund_id,
-        refunds.order_id,
-        refunds.order_line_id,
-        orders.customer_id,
-
-        -- dates
-        refunds.refunded_at,
-        cast({{ to_reporting_timezone('refunds.refunded_at') }} as date) as refund_date,
-        {{ month_start(
-            'cast(' ~ to_reporting_timezone('refunds.refunded_at') ~ ' as date)'
-        ) }} as refund_month,
-        orders.order_date,
-        orders.is_valid_order,
-
-        -- amounts
-        refunds.refunded_amount,
-        refunds.returns,
-        refunds.refund_excess,
-        {{ dbt.concat([
-            'refunds.refund_id', "'|'", "coalesce(refunds.order_line_id, '')"
-        ]) }} as return_id
-    from refunds
-    inner join orders
-        on refunds.order_id = orders.order_id
+        refund_excess,
+        return_id
+    from {{ ref('int_refunds_dated') }}
 
 )
 

@@ -257,58 +257,35 @@ final as (
         cast({{ var('health_aov_threshold') }} as {{ type_double() }}) as health_aov_threshold,
 
         -- shares of the base (numerators and denominators above)
-        case
-            when customers_to_date > 0
-                then cast(active_customers_12m as {{ type_double() }}) / customers_to_date
-        end as active_share,
-        case
-            when customers_to_date > 0
-                then
-                    cast(customers_to_date - active_customers_12m as {{ type_double() }})
-                    / customers_to_date
-        end as inactive_share,
-        case
-            when customers_to_date > 0
-                then cast(repeat_customers as {{ type_double() }}) / customers_to_date
-        end as repeat_customer_share,
-        case
-            when active_customers_12m > 0
-                then cast(active_high_aov_customers as {{ type_double() }}) / active_customers_12m
-        end as active_high_aov_share,
+        {{ safe_divide('active_customers_12m', 'customers_to_date') }} as active_share,
+        {{ safe_divide('customers_to_date - active_customers_12m', 'customers_to_date') }}
+            as inactive_share,
+        {{ safe_divide('repeat_customers', 'customers_to_date') }} as repeat_customer_share,
+        {{ safe_divide('active_high_aov_customers', 'active_customers_12m') }}
+            as active_high_aov_share,
 
         -- the month's buyers
         cast(buyers as {{ dbt.type_int() }}) as buyers,
         cast(new_customers as {{ dbt.type_int() }}) as new_customers,
-        case
-            when buyers > 0 then cast(new_customers as {{ type_double() }}) / buyers
-        end as new_customer_share,
+        {{ safe_divide('new_customers', 'buyers') }} as new_customer_share,
 
         -- value and frequency
-        net_revenue_to_date,
-        case
-            when customers_to_date > 0 then net_revenue_to_date / customers_to_date
-        end as average_customer_value,
+        cast(net_revenue_to_date as {{ type_money() }}) as net_revenue_to_date,
+        {{ safe_divide('net_revenue_to_date', 'customers_to_date') }} as average_customer_value,
         cast(orders as {{ dbt.type_int() }}) as orders,
         cast(orders_12m as {{ dbt.type_int() }}) as orders_12m,
-        case
-            when active_customers_12m > 0
-                then cast(orders_12m as {{ type_double() }}) / active_customers_12m
-        end as orders_per_active_customer_12m,
+        {{ safe_divide('orders_12m', 'active_customers_12m') }} as orders_per_active_customer_12m,
         cast(purchase_gaps_12m as {{ dbt.type_int() }}) as purchase_gaps_12m,
         cast(median_days_between_purchases_12m as {{ type_double() }})
             as median_days_between_purchases_12m,
 
         -- first vs repeat orders of the month
         cast(first_orders as {{ dbt.type_int() }}) as first_orders,
-        first_orders_net_revenue,
-        case
-            when first_orders > 0 then first_orders_net_revenue / first_orders
-        end as first_order_aov,
+        cast(first_orders_net_revenue as {{ type_money() }}) as first_orders_net_revenue,
+        {{ safe_divide('first_orders_net_revenue', 'first_orders') }} as first_order_aov,
         cast(repeat_orders as {{ dbt.type_int() }}) as repeat_orders,
-        repeat_orders_net_revenue,
-        case
-            when repeat_orders > 0 then repeat_orders_net_revenue / repeat_orders
-        end as repeat_order_aov
+        cast(repeat_orders_net_revenue as {{ type_money() }}) as repeat_orders_net_revenue,
+        {{ safe_divide('repeat_orders_net_revenue', 'repeat_orders') }} as repeat_order_aov
     from months_counted
 
 )

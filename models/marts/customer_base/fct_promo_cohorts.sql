@@ -11,7 +11,7 @@ customers as (
         first_order_date,
         is_bfcm_acquired,
         first_order_discount_band
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 
@@ -34,7 +34,7 @@ second_orders as (
     select
         customer_id,
         discount_depth
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order and order_sequence = 2
 
 ),
@@ -251,10 +251,7 @@ final as (
         -- size
         cast(customers as {{ dbt.type_int() }}) as customers,
         cast(year_new_customers as {{ dbt.type_int() }}) as year_new_customers,
-        case
-            when year_new_customers > 0
-                then cast(customers as {{ type_double() }}) / year_new_customers
-        end as share_of_year_new_customers,
+        {{ safe_divide('customers', 'year_new_customers') }} as share_of_year_new_customers,
 
         -- repeat within N days of the first order (null unless every customer of the row
         -- had the full window)
@@ -282,11 +279,13 @@ final as (
         -- LTV 365 (null unless every customer of the row had the full window)
         cast(window_365d_complete_customers as {{ dbt.type_int() }})
             as window_365d_complete_customers,
-        ltv_365d_net_revenue,
-        case
-            when customers > 0 and window_365d_complete_customers = customers
-                then ltv_365d_net_revenue / customers
-        end as ltv_365d
+        cast(ltv_365d_net_revenue as {{ type_money() }}) as ltv_365d_net_revenue,
+        cast(
+            case
+                when customers > 0 and window_365d_complete_customers = customers
+                    then ltv_365d_net_revenue / customers
+            end as {{ type_double() }}
+        ) as ltv_365d
     from year_groups_counted
 
 )

@@ -32,7 +32,7 @@ customers as (
         first_product_category,
         cohort_month,
         net_revenue
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 
@@ -137,15 +137,15 @@ final as (
         ) as p_repurchase_365d,
         -- historical
         cast(customers_365d_complete as {{ dbt.type_bigint() }}) as customers_365d_complete,
-        cast(ltv_365d as {{ type_double() }}) as ltv_365d,
+        cast(ltv_365d as {{ type_money() }}) as ltv_365d,
         cast(ltv_365d / nullif(customers_365d_complete, 0) as {{ type_double() }})
             as ltv_365d_per_customer,
-        cast(ltv_365d_excl_first_order as {{ type_double() }}) as ltv_365d_excl_first_order,
+        cast(ltv_365d_excl_first_order as {{ type_money() }}) as ltv_365d_excl_first_order,
         cast(
             ltv_365d_excl_first_order / nullif(customers_365d_complete, 0)
             as {{ type_double() }}
         ) as ltv_365d_excl_first_order_per_customer,
-        cast(net_revenue_to_date as {{ type_double() }}) as net_revenue_to_date,
+        cast(net_revenue_to_date as {{ type_money() }}) as net_revenue_to_date,
         cast(net_revenue_to_date / nullif(customers, 0) as {{ type_double() }})
             as net_revenue_to_date_per_customer
     from segments_aggregated

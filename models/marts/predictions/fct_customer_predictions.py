@@ -38,7 +38,7 @@ def model(dbt: Any, session: Any) -> pa.Table:
     summary = dbt.ref("int_customers_purchases_summarised").filter("fit_scope = 'as_of'")
     keys = summary.select("customer_id, customer_key")
     customers = (
-        dbt.ref("dim_customers")
+        dbt.ref("int_customers_enriched")
         .select("customer_id")
         .join(keys, "customer_id", how="left")
         .select("customer_id, coalesce(customer_key, -1) as customer_key")

@@ -58,7 +58,8 @@ segments_aggregated as (
         rfm_segment,
         count(*) as customers,
         sum(order_count) as orders,
-        sum(net_revenue) as net_revenue
+        -- per-customer RFM values are doubles rounded to cents: summed as exact money
+        cast(sum(cast(net_revenue as {{ type_money() }})) as {{ type_money() }}) as net_revenue
     from scores
     group by
         months_before_as_of,
@@ -71,7 +72,8 @@ snapshots_aggregated as (
     select
         months_before_as_of,
         count(*) as snapshot_customers,
-        sum(net_revenue) as snapshot_net_revenue
+        cast(sum(cast(net_revenue as {{ type_money() }})) as {{ type_money() }})
+            as snapshot_net_revenue
     from scores
     group by months_before_as_of
 
@@ -146,7 +148,7 @@ segments_measured as (
         snapshots_aggregated.snapshot_net_revenue,
         coalesce(segments_aggregated.customers, 0) as customers,
         coalesce(segments_aggregated.orders, 0) as orders,
-        coalesce(segments_aggregated.net_revenue, 0) as net_revenue,
+        cast(coalesce(segments_aggregated.net_revenue, 0) as {{ type_money() }}) as net_revenue,
         coalesce(segments_previous.customers_previous_snapshot, 0)
             as customers_previous_snapshot,
         coalesce(movements_in.customers_stayed, 0) as customers_stayed,
@@ -204,17 +206,11 @@ final as (
                     / cast(snapshot_customers as {{ type_double() }})
         end as customer_share,
         cast(orders as {{ dbt.type_int() }}) as orders,
-        cast(net_revenue as {{ type_double() }}) as net_revenue,
-        cast(snapshot_net_revenue as {{ type_double() }}) as snapshot_net_revenue,
-        case
-            when snapshot_net_revenue > 0 then net_revenue / snapshot_net_revenue
-        end as revenue_share,
-        case
-            when customers > 0 then net_revenue / cast(customers as {{ type_double() }})
-        end as avg_net_revenue_per_customer,
-        case
-            when orders > 0 then net_revenue / cast(orders as {{ type_double() }})
-        end as avg_order_value,
+        cast(net_revenue as {{ type_money() }}) as net_revenue,
+        cast(snapshot_net_revenue as {{ type_money() }}) as snapshot_net_revenue,
+        {{ safe_divide('net_revenue', 'snapshot_net_revenue') }} as revenue_share,
+        {{ safe_divide('net_revenue', 'customers') }} as avg_net_revenue_per_customer,
+        {{ safe_divide('net_revenue', 'orders') }} as avg_order_value,
 
         -- movement since the previous snapshot (null for the oldest snapshot)
         case

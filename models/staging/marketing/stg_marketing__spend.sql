@@ -22,7 +22,7 @@ renamed as (
         {{ escape_formula_text("nullif(lower(trim(utm_source)), '')") }} as utm_source,
         {{ escape_formula_text("nullif(lower(trim(utm_medium)), '')") }} as utm_medium,
         {{ escape_formula_text("nullif(trim(campaign), '')") }} as campaign,
-        cast(amount as {{ type_double() }}) as spend_amount,
+        cast(amount as {{ type_money() }}) as spend_amount,
         {{ escape_formula_text(
             "coalesce(nullif(upper(trim(currency)), ''), '" ~ var("shop_currency") ~ "')"
         ) }} as currency

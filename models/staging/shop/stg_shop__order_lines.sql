@@ -26,8 +26,8 @@ renamed as (
 
         -- quantities and prices (order's tax basis)
         cast(quantity as {{ dbt.type_int() }}) as quantity,
-        cast(unit_price as {{ type_double() }}) as unit_price,
-        cast(coalesce(discount_amount, 0) as {{ type_double() }}) as discount_amount,
+        cast(unit_price as {{ type_money() }}) as unit_price,
+        cast(coalesce(discount_amount, 0) as {{ type_money() }}) as discount_amount,
         cast(
             coalesce(tax_rate, {{ var("default_tax_rate") }}) as {{ type_double() }}
         ) as tax_rate,

@@ -51,7 +51,7 @@ renamed as (
         ) }} as purchase_type,
 
         -- amounts (order's tax basis)
-        cast(coalesce(shipping_amount, 0) as {{ type_double() }}) as shipping_amount,
+        cast(coalesce(shipping_amount, 0) as {{ type_money() }}) as shipping_amount,
 
         -- costs (excl. VAT, shop currency); null = unknown, never 0
         cast(shipping_cost as {{ dbt.type_numeric() }}) as shipping_cost

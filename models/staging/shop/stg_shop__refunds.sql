@@ -26,7 +26,7 @@ renamed as (
         cast(refunded_at as {{ dbt.type_timestamp() }}) as refunded_at,
 
         -- amounts (order's tax basis)
-        cast(amount as {{ type_double() }}) as refund_amount,
+        cast(amount as {{ type_money() }}) as refund_amount,
         cast(quantity as {{ dbt.type_int() }}) as refund_quantity,
         {{ escape_formula_text("nullif(trim(reason), '')") }} as refund_reason
 

@@ -13,7 +13,7 @@ customers as (
         customer_id,
         min(case when order_sequence = 1 then order_date end) as first_order_date,
         min(case when order_sequence = 2 then order_date end) as second_order_date
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order and order_sequence <= 2
     group by customer_id
 
@@ -26,7 +26,7 @@ orders as (
         order_date,
         order_sequence,
         net_revenue
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order
 
 ),
@@ -57,16 +57,16 @@ value_per_customer as (
     select
         customer_id,
         {%- for n in windows %}
-            sum(
+            cast(sum(
                 case when days_since_first_order < {{ n }} then net_revenue else 0 end
-            ) as net_revenue_{{ n }}d,
-            sum(
+            ) as {{ type_money() }}) as net_revenue_{{ n }}d,
+            cast(sum(
                 case
                     when days_since_first_order < {{ n }} and order_sequence > 1
                         then net_revenue
                     else 0
                 end
-            ) as repeat_net_revenue_{{ n }}d,
+            ) as {{ type_money() }}) as repeat_net_revenue_{{ n }}d,
         {%- endfor %}
         count(*) as order_count
     from orders_aged

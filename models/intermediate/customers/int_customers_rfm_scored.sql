@@ -15,7 +15,7 @@ orders as (
         customer_id,
         order_date,
         net_revenue
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order
 
 ),

@@ -17,7 +17,7 @@ repeat_orders as (
     select
         order_sequence,
         days_since_previous_order
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order and order_sequence > 1
 
 ),

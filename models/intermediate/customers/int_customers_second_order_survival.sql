@@ -20,7 +20,7 @@ customers as (
         activation_speed,
         days_to_second_order,
         as_of_date
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 

@@ -11,7 +11,7 @@ customers as (
         customer_id,
         cohort_month,
         acquisition_channel
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 
@@ -21,7 +21,7 @@ orders as (
         customer_id,
         order_month,
         net_revenue
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order
 
 ),
@@ -134,13 +134,13 @@ final as (
         ) as months_since_acquisition,
         grid_valued.activity_month,
         cast(grid_valued.new_customers as {{ dbt.type_int() }}) as new_customers,
-        cast(grid_valued.net_revenue as {{ type_double() }}) as net_revenue,
+        cast(grid_valued.net_revenue as {{ type_money() }}) as net_revenue,
         cast(
             sum(grid_valued.net_revenue) over (
                 partition by grid_valued.cohort_month, grid_valued.channel
                 order by grid_valued.activity_month
                 rows between unbounded preceding and current row
-            ) as {{ type_double() }}
+            ) as {{ type_money() }}
         ) as cumulative_net_revenue,
         {{ dbt.last_day('grid_valued.activity_month', 'month') }} <= as_of.as_of_date
             as is_month_complete

@@ -124,7 +124,7 @@ final as (
         cast(fx_rate_to_shop_currency as {{ type_double() }}) as fx_rate_to_shop_currency,
         case
             when reject_reason is null
-                then cast(spend_amount * fx_rate_to_shop_currency as {{ type_double() }})
+                then cast(spend_amount * fx_rate_to_shop_currency as {{ type_money() }})
         end as spend_shop_currency,
         reject_reason
     from spend_checked

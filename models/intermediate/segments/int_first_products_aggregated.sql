@@ -21,7 +21,7 @@ customers as (
         first_order_discount_depth,
         order_count,
         days_to_second_order
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
     where first_product_id is not null
 
 ),
@@ -45,7 +45,7 @@ repeat_order_lines as (
         customer_id,
         order_id,
         product_id
-    from {{ ref('fct_order_lines') }}
+    from {{ ref('int_order_lines_netted') }}
     where is_valid_order and order_sequence > 1 and not is_gift
 
 ),
@@ -171,7 +171,8 @@ cells_aggregated as (
         count(days_to_second_order) as repeat_customers,
         sum(repeat_orders) as repeat_orders,
         sum(repeat_orders_with_first_product) as repeat_orders_with_first_product,
-        avg(first_order_discount_depth) as avg_first_order_discount_depth
+        -- averaged as exact decimals (depths have 6 decimals): the same bits on every build
+        avg(cast(first_order_discount_depth as decimal(18, 6))) as avg_first_order_discount_depth
     from customers_leveled
     group by
         product_level,
@@ -256,7 +257,7 @@ final as (
             {{ wilson_interval_bound(successes, trials, var('wilson_z'), 'high') }}
                 as repeat_rate_{{ n }}d_ci_high,
         {%- endfor %}
-        cast(cells_aggregated.repeat_net_revenue_365d as {{ type_double() }})
+        cast(cells_aggregated.repeat_net_revenue_365d as {{ type_money() }})
             as repeat_net_revenue_365d,
         case
             when cells_aggregated.customers_complete_365d > 0

@@ -108,11 +108,15 @@ orders_joined as (
         coalesce(channels.channel, 'direct') as channel,
         coalesce(lines_per_order.line_count, 0) as line_count,
         coalesce(lines_per_order.units, 0) as units,
-        coalesce(lines_per_order.gross_sales, 0) as gross_sales,
-        coalesce(lines_per_order.discounts, 0) as discounts,
-        coalesce(lines_per_order.gifted_value, 0) as gifted_value,
-        coalesce(lines_per_order.non_gift_gross_sales, 0) as non_gift_gross_sales,
-        coalesce(lines_per_order.non_gift_discounts, 0) as non_gift_discounts,
+        cast(coalesce(lines_per_order.gross_sales, 0) as {{ type_money() }}) as gross_sales,
+        cast(coalesce(lines_per_order.discounts, 0) as {{ type_money() }}) as discounts,
+        cast(coalesce(lines_per_order.gifted_value, 0) as {{ type_money() }}) as gifted_value,
+        cast(
+            coalesce(lines_per_order.non_gift_gross_sales, 0) as decimal(38, 12)
+        ) as non_gift_gross_sales,
+        cast(
+            coalesce(lines_per_order.non_gift_discounts, 0) as decimal(38, 12)
+        ) as non_gift_discounts,
         as_of.as_of_date
     from orders
     inner join identities

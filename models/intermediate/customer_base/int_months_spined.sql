@@ -5,7 +5,7 @@ with recursive
 orders as (
 
     select order_month
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order
 
 ),

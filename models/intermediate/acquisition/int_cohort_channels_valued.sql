@@ -12,7 +12,7 @@ customers as (
         cohort_month,
         acquisition_channel,
         first_order_net_revenue
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 
@@ -120,17 +120,17 @@ final as (
         cohort_month,
         channel,
         cast(new_customers as {{ dbt.type_int() }}) as new_customers,
-        cast(first_order_net_revenue as {{ type_double() }}) as first_order_net_revenue,
+        cast(first_order_net_revenue as {{ type_money() }}) as first_order_net_revenue,
         is_182d_mature,
         case
-            when is_182d_mature then cast(net_revenue_182d as {{ type_double() }})
+            when is_182d_mature then cast(net_revenue_182d as {{ type_money() }})
         end as net_revenue_182d,
         case
             when is_182d_mature then cast(repeat_customers_182d as {{ dbt.type_int() }})
         end as repeat_customers_182d,
         is_365d_mature,
         case
-            when is_365d_mature then cast(net_revenue_365d as {{ type_double() }})
+            when is_365d_mature then cast(net_revenue_365d as {{ type_money() }})
         end as net_revenue_365d,
         case
             when is_365d_mature then cast(repeat_customers_365d as {{ dbt.type_int() }})

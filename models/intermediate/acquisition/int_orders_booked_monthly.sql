@@ -13,7 +13,7 @@ orders as (
         channel,
         is_valid_order,
         net_sales_before_returns
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
 
 ),
 
@@ -25,7 +25,7 @@ returns as (
         refund_month,
         is_valid_order,
         returns
-    from {{ ref('fct_returns') }}
+    from {{ ref('int_refunds_dated') }}
 
 ),
 
@@ -102,9 +102,9 @@ final as (
         month,
         channel,
         cast(valid_orders as {{ dbt.type_int() }}) as valid_orders,
-        cast(net_sales_before_returns as {{ type_double() }}) as net_sales_before_returns,
-        cast(returns as {{ type_double() }}) as returns,
-        cast(net_sales_before_returns - returns as {{ type_double() }}) as net_revenue
+        cast(net_sales_before_returns as {{ type_money() }}) as net_sales_before_returns,
+        cast(returns as {{ type_money() }}) as returns,
+        cast(net_sales_before_returns - returns as {{ type_money() }}) as net_revenue
     from booked_with_total
 
 )

@@ -146,7 +146,8 @@ final as (
         cast(orders_to_date as {{ dbt.type_int() }}) as orders_to_date,
         orders_to_date >= 2 as is_repeat_customer,
         net_revenue_to_date,
-        net_revenue_to_date / orders_to_date as average_order_value_to_date,
+        cast(net_revenue_to_date / orders_to_date as {{ type_double() }})
+            as average_order_value_to_date,
         cast(purchase_gaps_to_date as {{ dbt.type_int() }}) as purchase_gaps_to_date,
         median_gap_days_to_date,
         case

@@ -10,7 +10,7 @@ customers as (
         first_order_offer_type,
         first_product_category,
         is_bfcm_acquired
-    from {{ ref('dim_customers') }}
+    from {{ ref('int_customers_enriched') }}
 
 ),
 

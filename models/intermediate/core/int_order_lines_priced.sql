@@ -52,6 +52,32 @@ lines_in_price_basis as (
 
 ),
 
+lines_excl_vat as (
+
+    -- each amount is backed out of VAT once and rounded to the money scale (a decimal
+    -- division returns a double on DuckDB); discounts are gross minus net so the ladder
+    -- adds up exactly: gross_sales - discounts = net_sales_before_returns to the last digit
+    select
+        order_line_id,
+        order_id,
+        product_id,
+        quantity,
+        unit_price,
+        tax_rate,
+        is_gift,
+        prices_include_tax,
+        vat_divisor,
+        list_amount,
+        discount_in_price_basis,
+        cast(list_amount - discount_in_price_basis as {{ type_money() }}) as paid_amount,
+        cast(list_amount / vat_divisor as {{ type_money() }}) as gross_sales,
+        cast(
+            (list_amount - discount_in_price_basis) / vat_divisor as {{ type_money() }}
+        ) as net_sales_before_returns
+    from lines_in_price_basis
+
+),
+
 final as (
 
     select
@@ -65,16 +91,24 @@ final as (
         prices_include_tax,
         vat_divisor,
         -- price basis (what the customer paid, VAT included when prices include it)
-        list_amount - discount_in_price_basis as paid_amount,
+        paid_amount,
         -- excl. VAT
-        list_amount / vat_divisor as gross_sales,
-        discount_in_price_basis / vat_divisor as discounts,
-        case when is_gift then list_amount / vat_divisor else 0 end as gifted_value,
-        case when is_gift then 0 else list_amount / vat_divisor end as non_gift_gross_sales,
+        gross_sales,
+        cast(gross_sales - net_sales_before_returns as {{ type_money() }}) as discounts,
         case
-            when is_gift then 0 else discount_in_price_basis / vat_divisor
+            when is_gift then gross_sales else cast(0 as {{ type_money() }})
+        end as gifted_value,
+        -- discount depth inputs only (int_orders_validated): 12 decimals, not the money
+        -- scale, so a 40%-off order's ratio is 0.4 after its 6-decimal rounding, not 0.399998
+        case
+            when is_gift then cast(0 as decimal(38, 12))
+            else cast(list_amount / vat_divisor as decimal(38, 12))
+        end as non_gift_gross_sales,
+        case
+            when is_gift then cast(0 as decimal(38, 12))
+            else cast(discount_in_price_basis / vat_divisor as decimal(38, 12))
         end as non_gift_discounts
-    from lines_in_price_basis
+    from lines_excl_vat
 
 )
 

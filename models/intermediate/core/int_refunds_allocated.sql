@@ -3,6 +3,11 @@
 -- rata to what was paid for each. Per line, refunds are recognised as returns in date order
 -- up to what was paid for the line; anything beyond is refund_excess (not a product return).
 -- Quarantined refunds (int_refunds_rejected) never reach this model.
+-- Exact money (DECIMAL, type_money): an order-level refund is spread by cumulative shares
+-- (each line gets round(amount x paid through it / paid) minus the same for the lines
+-- before it), so the pieces add up to the refund to the last digit; returns excl. VAT are
+-- rounded the same way on the running recognised amount, so a fully refunded line returns
+-- exactly its net_sales_before_returns (int_order_lines_priced) and nets to 0.
 with
 
 staged_refunds as (
@@ -31,7 +36,13 @@ order_lines as (
         order_line_id,
         order_id,
         paid_amount,
-        vat_divisor
+        vat_divisor,
+        sum(paid_amount) over (
+            partition by order_id
+            order by order_line_id
+            rows between unbounded preceding and current row
+        ) as paid_through_line,
+        row_number() over (partition by order_id order by order_line_id) as line_number
     from {{ ref('int_order_lines_priced') }}
 
 ),
@@ -87,9 +98,24 @@ order_refunds_spread as (
         case
             when paid_per_order.order_paid_amount > 0
                 then
-                    refunds.refund_amount * order_lines.paid_amount
-                    / paid_per_order.order_paid_amount
-            else refunds.refund_amount / paid_per_order.order_line_count
+                    cast(
+                        refunds.refund_amount * order_lines.paid_through_line
+                        / paid_per_order.order_paid_amount as {{ type_money() }}
+                    )
+                    - cast(
+                        refunds.refund_amount
+                        * (order_lines.paid_through_line - order_lines.paid_amount)
+                        / paid_per_order.order_paid_amount as {{ type_money() }}
+                    )
+            else
+                cast(
+                    refunds.refund_amount * order_lines.line_number
+                    / paid_per_order.order_line_count as {{ type_money() }}
+                )
+                - cast(
+                    refunds.refund_amount * (order_lines.line_number - 1)
+                    / paid_per_order.order_line_count as {{ type_money() }}
+                )
         end as allocated_amount,
         cast(null as {{ dbt.type_int() }}) as refund_quantity
     from refunds
@@ -163,10 +189,31 @@ pieces_capped as (
         refund_quantity,
         vat_divisor,
         allocated_amount,
-        greatest(
-            0, least(allocated_amount, line_paid_amount - refunded_before)
+        cast(
+            greatest(0, least(allocated_amount, line_paid_amount - refunded_before))
+            as {{ type_money() }}
         ) as recognised_amount
     from pieces_with_history
+
+),
+
+pieces_recognised_to_date as (
+
+    select
+        refund_id,
+        order_id,
+        order_line_id,
+        refunded_at,
+        refund_quantity,
+        vat_divisor,
+        allocated_amount,
+        recognised_amount,
+        sum(recognised_amount) over (
+            partition by order_id, order_line_id
+            order by refunded_at, refund_id
+            rows between unbounded preceding and current row
+        ) as recognised_through_piece
+    from pieces_capped
 
 ),
 
@@ -179,11 +226,21 @@ final as (
         refunded_at,
         refund_quantity,
         -- price basis
-        allocated_amount as refunded_amount,
-        -- excl. VAT
-        recognised_amount / vat_divisor as returns,
-        (allocated_amount - recognised_amount) / vat_divisor as refund_excess
-    from pieces_capped
+        cast(allocated_amount as {{ type_money() }}) as refunded_amount,
+        -- excl. VAT: the running recognised amount backed out of VAT and rounded, minus
+        -- the same before this piece (the pieces of a line add up to its rounded total)
+        cast(
+            cast(recognised_through_piece / vat_divisor as {{ type_money() }})
+            - cast(
+                (recognised_through_piece - recognised_amount) / vat_divisor
+                as {{ type_money() }}
+            )
+            as {{ type_money() }}
+        ) as returns,
+        cast(
+            (allocated_amount - recognised_amount) / vat_divisor as {{ type_money() }}
+        ) as refund_excess
+    from pieces_recognised_to_date
 
 )
 

@@ -10,7 +10,7 @@ orders as (
         order_date,
         order_sequence,
         days_since_previous_order
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order
 
 ),

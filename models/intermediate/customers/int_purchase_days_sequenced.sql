@@ -10,7 +10,7 @@ orders as (
         order_month,
         order_sequence,
         net_revenue
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_netted') }}
     where is_valid_order
 
 ),

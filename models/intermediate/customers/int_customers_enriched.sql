@@ -1,0 +1,256 @@
+-- grain: one row per customer with at least one valid order; segments come from the first
+-- valid order ("first-order semantics"). Hub of the customers: dim_customers selects from
+-- it, and every intermediate model that needs customers reads this model, never the mart.
+with
+
+orders as (
+
+    select
+        order_id,
+        customer_id,
+        identity_source,
+        ordered_at,
+        order_date,
+        order_sequence,
+        channel,
+        discount_code,
+        purchase_type,
+        is_bfcm_order,
+        discount_depth,
+        gross_sales,
+        discounts,
+        returns,
+        net_revenue
+    from {{ ref('int_orders_netted') }}
+    where is_valid_order
+
+),
+
+first_order_lines as (
+
+    select
+        order_id,
+        order_line_id,
+        product_id,
+        net_sales_before_returns
+    from {{ ref('int_order_lines_netted') }}
+    where is_valid_order and order_sequence = 1 and not is_gift
+
+),
+
+products as (
+
+    select
+        product_id,
+        product_category
+    from {{ ref('stg_shop__products') }}
+
+),
+
+customers as (
+
+    select
+        customer_id,
+        country
+    from {{ ref('stg_shop__customers') }}
+
+),
+
+as_of as (
+
+    select as_of_date
+    from {{ ref('int_as_of_date') }}
+
+),
+
+rfm_scores as (
+
+    select
+        customer_id,
+        recency_score,
+        frequency_score,
+        monetary_score,
+        rfm_segment
+    from {{ ref('int_customers_rfm_scored') }}
+    where is_as_of_snapshot
+
+),
+
+customers_lifecycle as (
+
+    select
+        customer_id,
+        ltv_182d,
+        ltv_365d,
+        lifecycle_status,
+        activation_speed,
+        expected_next_order_date,
+        is_in_cooldown
+    from {{ ref('int_customers_lifecycle_classified') }}
+
+),
+
+first_lines_ranked as (
+
+    -- the first product is the first order's highest-value paid line (ties: product id)
+    select
+        order_id,
+        product_id,
+        row_number() over (
+            partition by order_id
+            order by net_sales_before_returns desc, product_id asc, order_line_id asc
+        ) as line_rank
+    from first_order_lines
+
+),
+
+first_products as (
+
+    select
+        first_lines_ranked.order_id,
+        first_lines_ranked.product_id,
+        coalesce(products.product_category, 'uncategorised') as product_category
+    from first_lines_ranked
+    left join products
+        on first_lines_ranked.product_id = products.product_id
+    where first_lines_ranked.line_rank = 1
+
+),
+
+orders_per_customer as (
+
+    select
+        customer_id,
+        count(*) as order_count,
+        sum(gross_sales) as gross_sales,
+        sum(discounts) as discounts,
+        sum(returns) as returns,
+        sum(net_revenue) as net_revenue,
+        max(ordered_at) as last_order_at,
+        max(order_date) as last_order_date
+    from orders
+    group by customer_id
+
+),
+
+first_orders as (
+
+    select
+        customer_id,
+        order_id,
+        identity_source,
+        ordered_at,
+        order_date,
+        channel,
+        discount_code,
+        purchase_type,
+        is_bfcm_order,
+        discount_depth,
+        net_revenue
+    from orders
+    where order_sequence = 1
+
+),
+
+second_orders as (
+
+    select
+        customer_id,
+        ordered_at,
+        order_date
+    from orders
+    where order_sequence = 2
+
+),
+
+final as (
+
+    select
+        -- ids
+        first_orders.customer_id,
+        first_orders.identity_source,
+        customers.country,
+
+        -- first order and cohort
+        first_orders.order_id as first_order_id,
+        first_orders.ordered_at as first_order_at,
+        first_orders.order_date as first_order_date,
+        {{ month_start('first_orders.order_date') }} as cohort_month,
+        first_orders.channel as acquisition_channel,
+        first_orders.discount_code as first_order_discount_code,
+        first_orders.purchase_type as first_order_purchase_type,
+        first_orders.discount_depth as first_order_discount_depth,
+        case
+            when first_orders.discount_depth <= 0 then 'none'
+            when first_orders.discount_depth < 0.20 then 'lt_20'
+            when first_orders.discount_depth < 0.40 then '20_to_40'
+            else 'gte_40'
+        end as first_order_discount_band,
+        case
+            when first_orders.discount_depth >= {{ var('promo_discount_threshold') }}
+                then 'promo'
+            when first_orders.discount_depth > 0 then 'discounted'
+            else 'full_price'
+        end as first_order_offer_type,
+        first_orders.is_bfcm_order as is_bfcm_acquired,
+        first_products.product_id as first_product_id,
+        first_products.product_category as first_product_category,
+        first_orders.net_revenue as first_order_net_revenue,
+
+        -- orders and value to date (valid orders, as of the build)
+        cast(orders_per_customer.order_count as {{ dbt.type_int() }}) as order_count,
+        cast(orders_per_customer.gross_sales as {{ type_money() }}) as gross_sales,
+        cast(orders_per_customer.discounts as {{ type_money() }}) as discounts,
+        cast(orders_per_customer.returns as {{ type_money() }}) as returns,
+        cast(orders_per_customer.net_revenue as {{ type_money() }}) as net_revenue,
+
+        -- repeat
+        second_orders.ordered_at as second_order_at,
+        second_orders.order_date as second_order_date,
+        cast(
+            {{ dbt.datediff('first_orders.order_date', 'second_orders.order_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as days_to_second_order,
+        orders_per_customer.last_order_at,
+        orders_per_customer.last_order_date,
+        cast(
+            {{ dbt.datediff('orders_per_customer.last_order_date', 'as_of.as_of_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as days_since_last_order,
+        as_of.as_of_date,
+
+        -- rfm as of as_of_date (int_customers_rfm_scored) and first-order calendar
+        rfm_scores.recency_score,
+        rfm_scores.frequency_score,
+        rfm_scores.monetary_score,
+        rfm_scores.rfm_segment,
+        cast(extract(month from first_orders.order_date) as {{ dbt.type_int() }})
+            as acquisition_month_of_year,
+        {{ season_of_month('extract(month from first_orders.order_date)') }}
+            as first_order_season,
+
+        -- value windows and lifecycle as of as_of_date
+        customers_lifecycle.ltv_182d,
+        customers_lifecycle.ltv_365d,
+        customers_lifecycle.lifecycle_status,
+        customers_lifecycle.activation_speed,
+        customers_lifecycle.expected_next_order_date,
+        customers_lifecycle.is_in_cooldown
+    from first_orders
+    inner join orders_per_customer
+        on first_orders.customer_id = orders_per_customer.customer_id
+    left join second_orders
+        on first_orders.customer_id = second_orders.customer_id
+    left join first_products
+        on first_orders.order_id = first_products.order_id
+    left join customers
+        on first_orders.customer_id = customers.customer_id
+    left join rfm_scores
+        on first_orders.customer_id = rfm_scores.customer_id
+    left join customers_lifecycle
+        on first_orders.customer_id = customers_lifecycle.customer_id
+    cross join as_of
+
+)
+
+select * from final
