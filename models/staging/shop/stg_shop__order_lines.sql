@@ -34,7 +34,7 @@ renamed as (
         coalesce(is_gift, false) as is_gift,
 
         -- cost per unit at the time of sale, excl. VAT, shop currency; null = unknown
-        cast(unit_cost as {{ dbt.type_numeric() }}) as unit_cost
+        cast(unit_cost as {{ type_money() }}) as unit_cost
 
     from source
 

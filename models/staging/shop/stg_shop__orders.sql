@@ -54,7 +54,7 @@ renamed as (
         cast(coalesce(shipping_amount, 0) as {{ type_money() }}) as shipping_amount,
 
         -- costs (excl. VAT, shop currency); null = unknown, never 0
-        cast(shipping_cost as {{ dbt.type_numeric() }}) as shipping_cost
+        cast(shipping_cost as {{ type_money() }}) as shipping_cost
 
     from source
 

@@ -20,7 +20,7 @@ renamed as (
             "coalesce(nullif(lower(trim(category)), ''), 'uncategorised')"
         ) }} as product_category,
         -- cost per unit excl. VAT, shop currency; null = unknown (never 0)
-        cast(unit_cost as {{ dbt.type_numeric() }}) as unit_cost
+        cast(unit_cost as {{ type_money() }}) as unit_cost
     from source
 
 )

@@ -64,7 +64,7 @@ final as (
         >= cast(shop_lines.price as {{ type_double() }})
         * cast(shop_lines.quantity as {{ dbt.type_int() }}) as is_gift,
         -- cost at the time of sale: the connector has none per line (unknown, never 0)
-        cast(null as {{ dbt.type_numeric() }}) as unit_cost
+        cast(null as {{ type_money() }}) as unit_cost
     from shop_lines
     inner join live_orders
         on cast(shop_lines.order_id as {{ dbt.type_string() }}) = live_orders.order_id

@@ -129,7 +129,7 @@ final as (
             else 'one_time'
         end as purchase_type,
         -- carrier cost paid by the shop: not in the connector's order tables (unknown)
-        cast(null as {{ dbt.type_numeric() }}) as shipping_cost
+        cast(null as {{ type_money() }}) as shipping_cost
     from live_orders
     left join shipping_per_order
         on cast(live_orders.id as {{ dbt.type_string() }}) = shipping_per_order.order_id

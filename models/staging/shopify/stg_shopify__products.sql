@@ -21,7 +21,7 @@ final as (
         cast(title as {{ dbt.type_string() }}) as product_name,
         cast(product_type as {{ dbt.type_string() }}) as category,
         -- inventory_item.cost (per variant) is not mapped yet: unknown, never 0 (issue 15)
-        cast(null as {{ dbt.type_numeric() }}) as unit_cost
+        cast(null as {{ type_money() }}) as unit_cost
     from shop_products
     where {{ shopify_not_deleted() }}
 
