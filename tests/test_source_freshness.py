@@ -104,3 +104,54 @@ def test_freshness_is_measured_against_the_reference_date(
     )
     stale = _freshness(fixture_warehouse, tmp_path / "b", {"freshness_reference": "2026-11-20"})
     assert set(stale.values()) == {"error"}, stale
+
+
+def _dbt_build_with_as_of(
+    warehouse: Path, tmp_path: Path, as_of: str
+) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(ROOT),
+        DBT_DUCKDB_PATH=str(warehouse),
+        DBT_DUCKDB_TEMP_DIR=str(tmp_path / "tmp"),
+        DTC_SERVING_PATH=str(tmp_path / "serving.duckdb"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+    )
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "build",
+            "--vars",
+            json.dumps({"as_of_date": as_of}),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_as_of_date_after_the_load_date_is_refused(fixture_warehouse: Path, tmp_path: Path) -> None:
+    """A pinned as_of_date after raw._load_manifest's load date stops the run, naming both
+    dates, before any node runs (issue 14: a future reference date made customers "lost")."""
+    import shutil
+
+    import duckdb
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(fixture_warehouse, copy)
+    with duckdb.connect(str(copy), read_only=True) as con:
+        (load_date,) = con.execute(
+            "select cast(max(coalesce(exported_at, loaded_at)) as date) from raw._load_manifest"
+        ).fetchone()
+    future = "2099-05-01"
+    done = _dbt_build_with_as_of(copy, tmp_path, future)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out
+    assert f"as_of_date {future} is after the load date" in out, out
+    # the limit is the loader's own date (the reporting timezone may move it by one day)
+    limits = {str(load_date), str(load_date.fromordinal(load_date.toordinal() + 1))}
+    assert any(f"load date (raw._load_manifest) {d}" in out for d in limits), out
+    assert "Completed successfully" not in out
