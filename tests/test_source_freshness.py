@@ -19,35 +19,43 @@ WARN_HOURS = 1
 ERROR_HOURS = 10_000_000
 
 
-def test_freshness_uses_the_vars(fixture_warehouse: Path, tmp_path: Path) -> None:
+def _dbt(
+    command: list[str], warehouse: Path, work: Path, dbt_vars: dict[str, object]
+) -> subprocess.CompletedProcess[str]:
+    """Run `dbt <command> --vars ...` on warehouse with its target, logs, spill folder and
+    serving copy under work (never the user's); return the finished process."""
     env = dict(os.environ)
     env.update(
         DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(fixture_warehouse),
-        DBT_DUCKDB_TEMP_DIR=str(tmp_path / "tmp"),
+        DBT_DUCKDB_PATH=str(warehouse),
+        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
+        DTC_SERVING_PATH=str(work / "serving.duckdb"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="False",
     )
-    dbt_vars = {
-        "source_freshness_warn_hours": WARN_HOURS,
-        "source_freshness_error_hours": ERROR_HOURS,
-    }
-    done = subprocess.run(
+    return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
-            "source",
-            "freshness",
+            *command,
             "--vars",
             json.dumps(dbt_vars),
             "--target-path",
-            str(tmp_path / "target"),
+            str(work / "target"),
             "--log-path",
-            str(tmp_path / "logs"),
+            str(work / "logs"),
         ],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
     )
+
+
+def test_freshness_uses_the_vars(fixture_warehouse: Path, tmp_path: Path) -> None:
+    dbt_vars = {
+        "source_freshness_warn_hours": WARN_HOURS,
+        "source_freshness_error_hours": ERROR_HOURS,
+    }
+    done = _dbt(["source", "freshness"], fixture_warehouse, tmp_path, dbt_vars)
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((tmp_path / "target" / "sources.json").read_text())["results"]
     checked = {r["unique_id"].split(".", 2)[2]: r for r in results}
@@ -62,30 +70,8 @@ SOURCES = ("shop.orders", "shop.refunds", "marketing.marketing_spend")
 
 
 def _freshness(warehouse: Path, work: Path, dbt_vars: dict[str, object]) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(warehouse),
-        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-    )
-    subprocess.run(  # exit 1 when a source errors: the statuses are read below
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "source",
-            "freshness",
-            "--vars",
-            json.dumps(dbt_vars),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    # exit 1 when a source errors: the statuses are read below
+    _dbt(["source", "freshness"], warehouse, work, dbt_vars)
     results = json.loads((work / "target" / "sources.json").read_text())["results"]
     return {r["unique_id"].split(".", 2)[2]: r["status"] for r in results}
 
@@ -106,33 +92,6 @@ def test_freshness_is_measured_against_the_reference_date(
     assert set(stale.values()) == {"error"}, stale
 
 
-def _dbt_build_with_as_of(
-    warehouse: Path, tmp_path: Path, as_of: str
-) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(warehouse),
-        DBT_DUCKDB_TEMP_DIR=str(tmp_path / "tmp"),
-        DTC_SERVING_PATH=str(tmp_path / "serving.duckdb"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-    )
-    return subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "build",
-            "--vars",
-            json.dumps({"as_of_date": as_of}),
-            "--target-path",
-            str(tmp_path / "target"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-
-
 def test_as_of_date_after_the_load_date_is_refused(fixture_warehouse: Path, tmp_path: Path) -> None:
     """A pinned as_of_date after raw._load_manifest's load date stops the run, naming both
     dates, before any node runs (issue 14: a future reference date made customers "lost")."""
@@ -147,7 +106,7 @@ def test_as_of_date_after_the_load_date_is_refused(fixture_warehouse: Path, tmp_
             "select cast(max(coalesce(exported_at, loaded_at)) as date) from raw._load_manifest"
         ).fetchone()
     future = "2099-05-01"
-    done = _dbt_build_with_as_of(copy, tmp_path, future)
+    done = _dbt(["build"], copy, tmp_path, {"as_of_date": future})
     out = done.stdout + done.stderr
     assert done.returncode != 0, out
     assert f"as_of_date {future} is after the load date" in out, out
