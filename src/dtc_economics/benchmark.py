@@ -66,7 +66,10 @@ DEFAULT_SCALES = (10_000, 100_000, 1_000_000)
 QUICK_SCALES = (10_000,)
 TARGET_SCALE = 1_000_000
 RAW_TABLES = ("orders", "order_lines", "refunds", "customers")
-TOLERANCE = 1e-6  # money compared to a millionth of a euro (float sums in another order)
+# Money: the marts hold DECIMAL(18,4) rounded per order line (docs/decisions.md, exact money);
+# the float peer is within 0.0001 per line of them (0.0005 per customer measured at 2k), so
+# half a cent; a definition drift (VAT, refunds, windows) moves figures by euros.
+TOLERANCE = 0.005
 RESULTS_VERSION = 2  # 2: reference step, load before / after, busy flags
 BACKGROUND_LOAD = 0.1  # load of an idle machine's daemons, allowed on top of the cores
 DEFAULT_MEMORY_LIMIT = "2.5GB"  # profiles.yml's default for DBT_DUCKDB_MEMORY_LIMIT
