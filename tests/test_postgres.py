@@ -226,22 +226,34 @@ def test_mart_comments_and_primary_keys_reach_postgres(pg: Any, fixture_warehous
     marts = {t: c for t, c in duckdb_marts(fixture_warehouse).items() if t in portable}
     _, rows = pg_rows(
         pg,
-        "select c.relname, obj_description(c.oid, 'pg_class'), "
+        "select c.relname, c.relkind, obj_description(c.oid, 'pg_class'), "
         "count(col_description(c.oid, a.attnum)), count(a.attnum) "
         "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
         "join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped "
-        "where n.nspname = 'marts' and c.relkind = 'r' group by c.relname, c.oid",
+        "where n.nspname = 'marts' and c.relkind in ('r', 'v') "
+        "group by c.relname, c.relkind, c.oid",
     )
     assert {r[0] for r in rows} == set(marts)
-    for table, comment, commented, total in rows:
+    for table, _, comment, commented, total in rows:
         assert comment, f"marts.{table}: no table comment (persist_docs)"
         assert commented == total == len(marts[table]), f"marts.{table}: columns uncommented"
+    # PostgreSQL keeps no constraint on a view: every mart table declares its primary key, and
+    # the only views are the marts whose model says so (fct_orders_valid, a view of fct_orders)
+    tables = {table for table, kind, *_ in rows if kind == "r"}
+    views = {table for table, kind, *_ in rows if kind == "v"}
+    assert views == {name for name in marts if "materialized='view'" in _mart_sql(name)}, (
+        "only marts materialized as views may be views"
+    )
     _, keys = pg_rows(
         pg,
         "select table_name from information_schema.table_constraints "
         "where table_schema = 'marts' and constraint_type = 'PRIMARY KEY'",
     )
-    assert {t for (t,) in keys} == set(marts), "every mart declares its primary key"
+    assert {t for (t,) in keys} == tables, "every mart table declares its primary key"
+
+
+def _mart_sql(name: str) -> str:
+    return next(MARTS_DIR.glob(f"*/{name}.sql")).read_text(encoding="utf-8")
 
 
 def test_bi_role_reads_the_marts_and_nothing_else(pg_warehouse: str) -> None:
