@@ -90,6 +90,22 @@ customers_lifecycle as (
 
 ),
 
+customers_margin as (
+
+    select
+        customer_id,
+        gross_margin,
+        contribution_margin,
+        margin_ltv_182d,
+        margin_ltv_365d,
+        acquisition_cac,
+        has_repaid_cac,
+        days_to_repay_cac,
+        cac_repayment_ratio
+    from {{ ref('int_customers_margin_valued') }}
+
+),
+
 first_lines_ranked as (
 
     -- the first product is the first order's highest-value paid line (ties: product id)
@@ -235,7 +251,17 @@ final as (
         customers_lifecycle.lifecycle_status,
         customers_lifecycle.activation_speed,
         customers_lifecycle.expected_next_order_date,
-        customers_lifecycle.is_in_cooldown
+        customers_lifecycle.is_in_cooldown,
+
+        -- margins and CAC repayment to date (issue 15, int_customers_margin_valued)
+        customers_margin.gross_margin,
+        customers_margin.contribution_margin,
+        customers_margin.margin_ltv_182d,
+        customers_margin.margin_ltv_365d,
+        customers_margin.acquisition_cac,
+        customers_margin.has_repaid_cac,
+        customers_margin.days_to_repay_cac,
+        customers_margin.cac_repayment_ratio
     from first_orders
     inner join orders_per_customer
         on first_orders.customer_id = orders_per_customer.customer_id
@@ -249,6 +275,8 @@ final as (
         on first_orders.customer_id = rfm_scores.customer_id
     left join customers_lifecycle
         on first_orders.customer_id = customers_lifecycle.customer_id
+    left join customers_margin
+        on first_orders.customer_id = customers_margin.customer_id
     cross join as_of
 
 )

@@ -46,7 +46,15 @@ final as (
         lifecycle_status,
         activation_speed,
         expected_next_order_date,
-        is_in_cooldown
+        is_in_cooldown,
+        gross_margin,
+        contribution_margin,
+        margin_ltv_182d,
+        margin_ltv_365d,
+        acquisition_cac,
+        has_repaid_cac,
+        days_to_repay_cac,
+        cac_repayment_ratio
     from {{ ref('int_customers_enriched') }}
 
 )
