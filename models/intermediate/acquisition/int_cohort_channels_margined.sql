@@ -145,7 +145,8 @@ margin_cumulated as (
         cohort_month,
         channel,
         activity_month,
-        {{ dbt.datediff('cohort_month', 'activity_month', 'month') }} as months_since_acquisition,
+        {{ dbt.datediff('cohort_month', 'activity_month', 'month') }}
+            as months_since_acquisition,
         sum(contribution_margin) over (
             partition by cohort_month, channel
             order by activity_month
@@ -184,8 +185,9 @@ cells as (
         acquisition_costs.channel,
         acquisition_costs.new_customers,
         acquisition_costs.cac_fully_loaded,
-        {{ safe_divide('customers_with_total.net_revenue_covered', 'customers_with_total.net_revenue') }}
-            as cost_coverage,
+        {{ safe_divide(
+            'customers_with_total.net_revenue_covered', 'customers_with_total.net_revenue'
+        ) }} as cost_coverage,
         {%- for n in windows %}
             {{ dbt.dateadd('day', n - 1, dbt.last_day('acquisition_costs.month', 'month')) }}
             <= as_of.as_of_date as is_{{ n }}d_mature,
@@ -221,7 +223,9 @@ final as (
             cast(
                 case
                     when is_{{ n }}d_mature and cost_coverage_{{ n }}d >= {{ min_coverage }}
-                        then {{ safe_divide('contribution_margin_' ~ n ~ 'd_covered', 'new_customers') }}
+                        then {{ safe_divide(
+                            'contribution_margin_' ~ n ~ 'd_covered', 'new_customers'
+                        ) }}
                 end as {{ type_double() }}
             ) as margin_ltv_{{ n }}d,
         {%- endfor %}
