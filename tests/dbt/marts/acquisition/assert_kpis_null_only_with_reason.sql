@@ -10,11 +10,11 @@ with
 kpis as (
 
     select
-        month,
         {%- for kpi in kpis %}
             {{ kpi }},
-            {{ kpi }}_null_reason{{ ',' if not loop.last }}
+            {{ kpi }}_null_reason,
         {%- endfor %}
+        month
     from {{ ref('fct_kpis_monthly') }}
 
 ),

@@ -6,12 +6,13 @@ with
 
 accounts as (
 
-    select customer_id
-    from {{ ref('stg_shop__customers') }}
+    select customers.customer_id
+    from {{ ref('stg_shop__customers') }} as customers
+    cross join {{ ref('int_as_of_date') }} as as_of
     where
-        created_at is not null
-        and cast({{ to_reporting_timezone('created_at') }} as date)
-        <= (select as_of_date from {{ ref('int_as_of_date') }})
+        customers.created_at is not null
+        and cast({{ to_reporting_timezone('customers.created_at') }} as date)
+        <= as_of.as_of_date
 
 ),
 
