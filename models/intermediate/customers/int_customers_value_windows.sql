@@ -126,12 +126,14 @@ final as (
             end as has_repeat_within_{{ n }}d,
         {%- endfor %}
         customers_observed.days_to_second_order,
-        {%- for label, bounds in inactivity_windows.items() %}
-            case
-                when customers_observed.days_observed >= {{ bounds[1] }}
-                    then value_per_customer.orders_{{ label }}_after = 0
-            end as is_inactive_{{ label }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        case
+            when customers_observed.days_observed >= {{ inactivity_windows['6m'][1] }}
+                then value_per_customer.orders_6m_after = 0
+        end as is_inactive_6m,
+        case
+            when customers_observed.days_observed >= {{ inactivity_windows['12m'][1] }}
+                then value_per_customer.orders_12m_after = 0
+        end as is_inactive_12m
     from customers_observed
     inner join value_per_customer
         on customers_observed.customer_id = value_per_customer.customer_id
