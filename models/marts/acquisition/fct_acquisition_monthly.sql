@@ -303,6 +303,7 @@ final as (
         cast(payback.payback_months_observed as {{ dbt.type_int() }})
             as payback_months_observed,
         cells_costed.as_of_date,
+        {{ is_below_min_sample('cells_costed.new_customers') }} as is_below_min_sample,
 
         -- margin economics (issue 15, int_cohort_channels_margined)
         margins.cac_fully_loaded,
