@@ -315,7 +315,7 @@ def test_demo_affiliate_never_repays_and_payback_differs_by_channel(demo_db):
     # the planted channel's cohorts mostly never reach their CAC on margin
     assert payback.loc["affiliate", "unpaid"] > 0.5, payback
     # revenue would say otherwise: the revenue payback is reached
-    revenue = demo_db.sql(
+    revenue = demo_db.execute(
         "select avg(case when payback_months is null then 0.0 else 1.0 end) as reached "
         "from marts.fct_acquisition_monthly where channel = 'affiliate' and cac > 0 "
         "and payback_months_observed >= 12"
