@@ -86,6 +86,14 @@ test: setup-dev
 publish: setup
 	$(PY) scripts/publish.py --database "$(DBT_DUCKDB_PATH)" --out "$(DTC_SERVING_PATH)"
 
+## audiences: one CSV per CRM audience (customer_id, email_hash, reason) from the serving file
+## into AUDIENCES_DIR; no clear email (docs: fct_audiences in docs/marts.md)
+AUDIENCES_DIR ?= reports/audiences
+.PHONY: audiences
+audiences: setup
+	test -f "$(DTC_SERVING_PATH)" || $(MAKE) --no-print-directory publish
+	$(PY) scripts/export_audiences.py --database "$(DTC_SERVING_PATH)" --out-dir "$(AUDIENCES_DIR)"
+
 ## report: reports/report.html from the serving file (offline, self-contained)
 report: setup
 	test -f "$(DTC_SERVING_PATH)" || $(MAKE) --no-print-directory publish
