@@ -53,7 +53,7 @@ def run(
 
 
 def test_every_analysis_compiles_and_reads_marts_only(compiled: dict[str, str]) -> None:
-    assert len(ANALYSES) == 4
+    assert len(ANALYSES) == 6
     assert sorted(compiled) == ANALYSES
     for name in ANALYSES:
         source = (ROOT / "analyses" / f"{name}.sql").read_text(encoding="utf-8")
@@ -174,3 +174,45 @@ def test_first_products_rank_only_sufficient_samples_and_rates_match(run: tuple)
             assert abs(row.repeat_rate_90d - expected) < 1e-12, row.first_product_id
             checked += 1
     assert checked > 0
+
+
+def test_audience_sizes_match_the_customers(run: tuple) -> None:
+    con, results = run
+    df = results["audiences_sizes_today"].set_index("audience")
+    assert len(df) > 0
+    customers = con.sql(
+        "select is_in_cooldown, is_bfcm_acquired, order_count, "
+        "cast(net_revenue as double) as net_revenue from marts.dim_customers"
+    ).df()
+    # independent: the do-not-contact list is the customers in cooldown, the BF/CM
+    # one-timers the BF/CM-acquired one-order customers out of cooldown
+    cooldown = customers[customers.is_in_cooldown]
+    row = df.loc["cooldown_do_not_contact"]
+    assert row.customers == len(cooldown) > 0
+    assert abs(row.share_of_customers - len(cooldown) / len(customers)) < 1e-12
+    assert abs(float(row.net_revenue_to_date) - cooldown.net_revenue.sum()) < 0.01
+    bfcm = customers[
+        customers.is_bfcm_acquired & (customers.order_count == 1) & ~customers.is_in_cooldown
+    ]
+    assert df.loc["bfcm_one_timers"].customers == len(bfcm) > 0
+    assert (df.customers_with_email_hash <= df.customers).all()
+
+
+def test_subscriber_curve_starts_with_every_subscriber(run: tuple) -> None:
+    con, results = run
+    df = results["subscriber_retention_curve"].set_index("months_since_first_subscription")
+    assert len(df) > 1
+    # independent: month 0 pools every subscriber whose first-subscription month has ended
+    # (first_subscription_at is UTC; months are in the reporting timezone, Europe/Paris)
+    subscribers = con.execute(
+        """
+        select count(*) from marts.dim_customers
+        where is_subscriber and last_day(
+            timezone('Europe/Paris', timezone('UTC', first_subscription_at))::date
+        ) <= as_of_date
+        """
+    ).fetchall()[0][0]
+    assert df.loc[0].subscribers == subscribers > 0
+    assert df.loc[0].retention_rate == 1.0 and df.loc[0].subscription_retention_rate == 1.0
+    assert (df.subscription_retention_rate <= df.retention_rate + 1e-12).all()
+    assert df.subscribers.is_monotonic_decreasing
