@@ -28,7 +28,8 @@ customers as (
         is_in_cooldown,
         is_bfcm_acquired,
         cast(
-            {{ dbt.datediff('first_order_date', 'as_of_date', 'day') }} as {{ dbt.type_int() }}
+            {{ dbt.datediff('first_order_date', 'as_of_date', 'day') }}
+            as {{ dbt.type_int() }}
         ) as days_since_first_order
     from {{ ref('int_customers_enriched') }}
 
@@ -209,7 +210,7 @@ new_customers_ranked as (
         contactable_customers.days_since_first_order,
         predictions.predicted_value_365d,
         row_number() over (
-            order by predictions.predicted_value_365d desc, contactable_customers.customer_id
+            order by predictions.predicted_value_365d desc, contactable_customers.customer_id asc
         ) as value_rank,
         count(*) over () as new_customers_predicted
     from contactable_customers
