@@ -80,7 +80,13 @@ test: setup-dev
 	DBT_DUCKDB_PATH="$(TEST_DB)" $(DBT) seed --quiet
 	DBT_DUCKDB_PATH="$(TEST_DB)" $(VENV)/bin/sqlfluff lint models macros tests/dbt
 	DBT_DUCKDB_PATH="$(TEST_DB)" $(DBT) build --exclude-resource-type seed
-	DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q
+	# pytest in two concurrent streams on the fixture warehouse (both read it read-only): the
+	# Spark comparison (its own JVM, folders and warehouse; minutes of mostly one-core work)
+	# beside everything else; the Spark stream's output is printed after the main one
+	DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q -p no:cacheprovider -m spark > "$(CURDIR)/warehouse/pytest-spark.log" 2>&1 & spark=$$!; \
+	DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q -m "not spark"; main=$$?; \
+	wait $$spark; spark_rc=$$?; echo "--- pytest -m spark (warehouse/pytest-spark.log) ---"; \
+	cat "$(CURDIR)/warehouse/pytest-spark.log"; [ $$main -eq 0 ] && [ $$spark_rc -eq 0 ]
 
 ## publish: copy the marts into the serving file BI tools read (DuckDB 1.5 format, atomic)
 publish: setup
