@@ -7,7 +7,6 @@ the fixture warehouse, and checked against something computed independently from
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from conftest import ParsedProject
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -23,25 +23,24 @@ ANALYSES = sorted(p.stem for p in (ROOT / "analyses").glob("*.sql"))
 
 
 @pytest.fixture(scope="module")
-def compiled(fixture_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def compiled(fixture_warehouse: Path, parsed_project: ParsedProject) -> dict[str, str]:
     """Compiled SQL of every analysis, by file stem.
 
-    dbt-duckdb names relations after the database file's stem, so the compile points at an
-    empty file with the fixture warehouse's name: no lock is taken on the warehouse itself.
+    dbt-duckdb names relations after the database file's stem, so the compile points at a
+    file with the fixture warehouse's name (conftest.parsed_project, whose parse it reuses):
+    no lock is taken on the warehouse itself.
     """
-    work = tmp_path_factory.mktemp("analyses")
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(work / fixture_warehouse.name),
-        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-    )
+    assert parsed_project.database.name == fixture_warehouse.name
     cmd = [str(BIN / "dbt"), "compile", "--quiet", "--select", "resource_type:analysis"]
-    cmd += ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [*cmd, *parsed_project.paths],
+        cwd=ROOT,
+        env=parsed_project.env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, f"dbt compile failed:\n{done.stdout}\n{done.stderr}"
-    out = work / "target" / "compiled" / "dtc_economics" / "analyses"
+    out = parsed_project.database.parent / "target" / "compiled" / "dtc_economics" / "analyses"
     return {p.stem: p.read_text(encoding="utf-8") for p in out.glob("*.sql")}
 
 
