@@ -599,6 +599,41 @@ def test_monthly_on_the_fixture_store(fixture_db: duckdb.DuckDBPyConnection) -> 
         assert row["elapsed_days"] == (pd.Timestamp(as_of) - end).days
 
 
+def test_monthly_summary_from_the_raw_fixture_files(fixture_db: duckdb.DuckDBPyConnection) -> None:
+    """The per-month BG/NBD inputs and actuals of four fixture customers, computed here from
+    tests/fixtures/store_small/orders.csv alone (all their orders are completed, none is
+    merged with another identity): purchase days in the reporting timezone, x = days - 1,
+    t_x = last - first, T = month end - first, and purchase days after the month end."""
+    raw = pd.read_csv(ROOT / "tests" / "fixtures" / "store_small" / "orders.csv")
+    ids = ["C00000128", "C00000191", "C00000105", "C00000088"]
+    raw = raw[raw["customer_id"].isin(ids)]
+    assert (raw["status"] == "completed").all() and len(raw) == 19 + 13 + 10 + 9
+    local = pd.to_datetime(raw["ordered_at"], utc=True).dt.tz_convert("Europe/Paris")
+    raw = raw.assign(day=local.dt.tz_localize(None).dt.normalize())
+    rows = fixture_db.sql(
+        "select * from intermediate.int_customers_purchases_summarised "
+        "where fit_scope = 'month_end' and customer_id in "
+        "('C00000128', 'C00000191', 'C00000105', 'C00000088')"
+    ).df()
+    as_of = pd.Timestamp(as_of_date(fixture_db))
+    checked = 0
+    for end in pd.to_datetime(rows["fit_end_date"]).drop_duplicates():
+        for cid in ids:
+            days = sorted(set(raw.loc[(raw["customer_id"] == cid), "day"]))
+            before = [d for d in days if d <= end]
+            got = rows[(rows["customer_id"] == cid) & (pd.to_datetime(rows["fit_end_date"]) == end)]
+            if not before:
+                assert got.empty, (cid, end)
+                continue
+            row = got.iloc[0]
+            assert row["frequency"] == len(before) - 1, (cid, end)
+            assert row["recency_days"] == (before[-1] - before[0]).days, (cid, end)
+            assert row["t_days"] == (end - before[0]).days, (cid, end)
+            assert row["actual_purchase_days"] == len([d for d in days if end < d <= as_of])
+            checked += 1
+    assert checked >= 40
+
+
 # ------------------------------------------------------------------------------ gate
 
 
