@@ -707,6 +707,16 @@ def test_lowered_gate_predicts_the_fixture_store(lowered_gate_warehouse: Path) -
         pred = con.sql("select * from marts.fct_customer_predictions").df()
         fit = as_of_fit(con)
         inputs = independent_inputs(valid_orders(con), as_of_date(con))
+        monthly = con.sql("select * from marts.fct_base_future_value_monthly").df()
+        base = con.sql("select * from marts.fct_base_future_value").df()
+        as_of = as_of_date(con)
+    # as_of_date (2026-10-30) is not a month end: the current month is fitted as of it and
+    # equals the snapshot mart, with predictions this time (and the 180-day horizon)
+    _latest_month_equals_base(monthly, base, as_of)
+    assert set(monthly["horizon_days"]) == {180}
+    latest = monthly[monthly["as_of_month"] == monthly["as_of_month"].max()]
+    assert latest["predicted_value_365d"].notna().any()
+    assert (monthly["elapsed_days"] <= 180).all()
     assert set(pred["horizon_days"]) == {180}
     assert set(pred["prediction_status"]) <= {"predicted", "purchases_only"}, set(
         pred["prediction_status_reason"]
