@@ -403,6 +403,7 @@ BASE_COLUMNS = [
     "expected_orders_365d",
     "expected_repurchasers_365d",
     "p_repurchase_365d",
+    "is_below_min_sample",
 ]
 
 

@@ -191,7 +191,8 @@ final as (
         cast(
             predicted_value_elapsed / nullif(actual_net_revenue_elapsed, 0)
             as {{ type_double() }}
-        ) as predicted_over_actual_value_elapsed
+        ) as predicted_over_actual_value_elapsed,
+        {{ is_below_min_sample('customers') }} as is_below_min_sample
     from segments_aggregated
 
 )
