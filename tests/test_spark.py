@@ -213,6 +213,7 @@ def test_spark_builds_every_duckdb_mart_but_the_python_predictions(
         "fct_prediction_calibration",
         "fct_base_future_value",
         "fct_base_future_value_monthly",
+        "fct_audiences",  # ranks the predictions (predicted_high_value_new): same folder
         "int_customers_purchases_summarised",  # the predictions' input, DuckDB only too
         "int_predictions_fitted",  # the fits (Python), DuckDB only too
         "int_customer_months_predicted",  # the monthly predictions (Python), DuckDB only
