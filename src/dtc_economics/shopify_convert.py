@@ -207,7 +207,17 @@ def _queries(shop_currency: str, default_taxes_included: bool) -> dict[str, str]
             order by product_id
         """,
         "product_variant": """
-            select product_id as id, product_id, product_id as sku
+            select
+                product_id as id,
+                product_id,
+                product_id as inventory_item_id,
+                product_id as sku,
+                false as _fivetran_deleted
+            from raw.products
+            order by product_id
+        """,
+        "inventory_item": """
+            select product_id as id, unit_cost as cost
             from raw.products
             order by product_id
         """,
