@@ -548,7 +548,12 @@ def test_hand_written_export_loads(tmp_path: Path) -> None:
     assert con.execute("select count(*) from raw.order_lines").fetchone() == (5,)
     # Shopify's financial statuses go through the contract's status vocabulary
     statuses = dict(con.execute("select order_id, status from raw.orders").fetchall())
+    sources = dict(con.execute("select table_name, source_file from raw._load_manifest").fetchall())
     con.close()
+    export = str(folder / "orders_export.csv")
+    assert sources["orders"] == f"{export} (normalised into orders)"
+    assert sources["order_lines"] == f"{export} (normalised into order_lines)"
+    assert sources["customers"] is None
     assert statuses == {"501": "completed", "502": "completed", "#1003": "test"}
 
 

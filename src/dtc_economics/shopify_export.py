@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from dtc_economics import loader
 
 EXPORT_FILE = "orders_export.csv"
@@ -490,6 +492,7 @@ def load_export(
                 shutil.copy(raw_dir / spend, contract_dir / spend)
         try:
             result = loader.load_raw(contract_dir, database, "raw", options=options)
+            _record_sources(database, contract_dir, raw_dir, path)
         except loader.LoadRefused as refused:
             raise ExportRefused(
                 [
@@ -499,6 +502,20 @@ def load_export(
                 ]
             ) from None
     return result, norm
+
+
+def _record_sources(database: Path, contract_dir: Path, raw_dir: Path, export: Path) -> None:
+    """raw._load_manifest names the user's files, not the temporary normalised ones."""
+    con = duckdb.connect(str(database))
+    try:
+        con.execute(
+            "update raw._load_manifest set source_file = case when table_name = "
+            "'marketing_spend' then replace(source_file, ?, ?) else ? || ' (normalised into ' "
+            "|| table_name || ')' end where source_file is not null",
+            [str(contract_dir), str(raw_dir), str(export)],
+        )
+    finally:
+        con.close()
 
 
 def _parser() -> argparse.ArgumentParser:
