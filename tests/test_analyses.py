@@ -53,7 +53,7 @@ def run(
 
 
 def test_every_analysis_compiles_and_reads_marts_only(compiled: dict[str, str]) -> None:
-    assert len(ANALYSES) == 4
+    assert len(ANALYSES) == 6
     assert sorted(compiled) == ANALYSES
     for name in ANALYSES:
         source = (ROOT / "analyses" / f"{name}.sql").read_text(encoding="utf-8")
@@ -174,3 +174,46 @@ def test_first_products_rank_only_sufficient_samples_and_rates_match(run: tuple)
             assert abs(row.repeat_rate_90d - expected) < 1e-12, row.first_product_id
             checked += 1
     assert checked > 0
+
+
+def _repeaters_per_first(con: duckdb.DuckDBPyConnection, key: str) -> pd.Series:
+    """Independent: customers with a first product and a second valid order, per first key."""
+    return (
+        con.sql(
+            f"""
+            select {key} as first_key, count(*) as n from marts.dim_customers
+            where first_product_id is not null and days_to_second_order is not null
+            group by 1
+            """
+        )
+        .df()
+        .set_index("first_key")["n"]
+    )
+
+
+def test_next_products_are_the_top_three_and_shares_match_the_customers(run: tuple) -> None:
+    con, results = run
+    df = results["next_products_after_first_product"]
+    assert len(df) > 0
+    assert df.next_product_rank.between(1, 3).all()
+    repeaters = _repeaters_per_first(con, "first_product_id")
+    for first, rows in df.groupby("first_product_id"):
+        assert (rows.first_product_repeaters == repeaters[first]).all(), first
+        assert list(rows.next_product_rank) == list(range(1, len(rows) + 1)), first
+        assert rows.customers.is_monotonic_decreasing, first
+        assert ((rows.share_of_repeaters - rows.customers / repeaters[first]).abs() < 1e-12).all()
+        assert rows.customers.sum() <= repeaters[first]
+    assert set(df.first_product_id) == set(repeaters.index)
+
+
+def test_category_loops_rank_same_category_shares(run: tuple) -> None:
+    con, results = run
+    df = results["category_repurchase_loops"]
+    repeaters = _repeaters_per_first(con, "first_product_category")
+    assert set(df.first_product_category) == set(repeaters.index)
+    for row in df.itertuples():
+        assert row.repeaters == repeaters[row.first_product_category]
+        assert abs(row.same_category_share - row.same_category_customers / row.repeaters) < 1e-12
+    ranked = df[df.loop_rank.notna()].sort_values("loop_rank")
+    assert ranked.same_category_share.is_monotonic_decreasing
+    assert df[df.is_below_min_sample].loop_rank.isna().all()

@@ -1,8 +1,12 @@
 -- grain: one row per customer with a valid order: value and repeat within fixed windows
 -- after the first order. Window N covers days 0..N-1 after the first order date (day 0 =
 -- the first order's date); it is complete when as_of_date >= first_order_date + N - 1.
--- Incomplete windows are null, never partial.
+-- Incomplete windows are null, never partial. is_inactive_6m / _12m: no valid order in days
+-- 182..364 / 365..729 after the first order (null until day 364 / 729 is observed).
 {%- set windows = [90, 180, 182, 365] %}
+{#- inactivity: no valid order in months 6-12 (days 182..364) / 12-24 (days 365..729) after
+    the first order; known once the window's last day is observed, else null -#}
+{%- set inactivity_windows = {'6m': [182, 364], '12m': [365, 729]} %}
 with
 
 customers as (
@@ -68,6 +72,15 @@ value_per_customer as (
                 end
             ) as {{ type_money() }}) as repeat_net_revenue_{{ n }}d,
         {%- endfor %}
+        {%- for label, bounds in inactivity_windows.items() %}
+            sum(
+                case
+                    when days_since_first_order between {{ bounds[0] }} and {{ bounds[1] }}
+                        then 1
+                    else 0
+                end
+            ) as orders_{{ label }}_after,
+        {%- endfor %}
         count(*) as order_count
     from orders_aged
     group by customer_id
@@ -112,7 +125,15 @@ final as (
                     then coalesce(customers_observed.days_to_second_order < {{ n }}, false)
             end as has_repeat_within_{{ n }}d,
         {%- endfor %}
-        customers_observed.days_to_second_order
+        customers_observed.days_to_second_order,
+        case
+            when customers_observed.days_observed >= {{ inactivity_windows['6m'][1] }}
+                then value_per_customer.orders_6m_after = 0
+        end as is_inactive_6m,
+        case
+            when customers_observed.days_observed >= {{ inactivity_windows['12m'][1] }}
+                then value_per_customer.orders_12m_after = 0
+        end as is_inactive_12m
     from customers_observed
     inner join value_per_customer
         on customers_observed.customer_id = value_per_customer.customer_id

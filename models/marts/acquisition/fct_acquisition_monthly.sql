@@ -288,7 +288,8 @@ final as (
         cast(payback.payback_months as {{ dbt.type_int() }}) as payback_months,
         cast(payback.payback_months_observed as {{ dbt.type_int() }})
             as payback_months_observed,
-        cells_costed.as_of_date
+        cells_costed.as_of_date,
+        {{ is_below_min_sample('cells_costed.new_customers') }} as is_below_min_sample
     from cells_costed
     left join payback
         on

@@ -5,7 +5,10 @@
 -- cohort month in its own column. The Kaplan-Meier quartiles of days to second order are
 -- taken on the same source cohort and horizon as the observed median: every customer of
 -- that cohort is followed for the full window, and one without a second order inside it is
--- right-censored at the window's length (so a month's row never changes later).
+-- right-censored at the window's length (so a month's row never changes later). The
+-- inactive rates (no valid order in months 6-12 / 12-24 after the first order) come from the
+-- most recent cohort whose 365 / 730-day window is complete. Every KPI that is null carries
+-- its reason in <kpi>_null_reason (null when the KPI has a value).
 {%- set second_order_window = var('kpi_second_order_window_days') %}
 with
 
@@ -41,9 +44,20 @@ cohorts as (
 customers as (
 
     select
+        customer_id,
         cohort_month,
         days_to_second_order
     from {{ ref('int_customers_enriched') }}
+
+),
+
+customers_inactivity as (
+
+    select
+        customer_id,
+        is_inactive_6m,
+        is_inactive_12m
+    from {{ ref('int_customers_value_windows') }}
 
 ),
 
@@ -82,6 +96,8 @@ cohorts_dated as (
             as complete_182d_on,
         {{ dbt.dateadd('day', 364, dbt.last_day('cohort_month', 'month')) }}
             as complete_365d_on,
+        {{ dbt.dateadd('day', 729, dbt.last_day('cohort_month', 'month')) }}
+            as complete_730d_on,
         {{ dbt.dateadd('day', second_order_window - 1, dbt.last_day('cohort_month', 'month')) }}
             as complete_second_order_window_on
     from cohorts
@@ -104,6 +120,12 @@ source_cohorts as (
                     then cohorts_dated.cohort_month
             end
         ) as cohort_month_365d,
+        max(
+            case
+                when cohorts_dated.complete_730d_on <= months_bounded.observed_until
+                    then cohorts_dated.cohort_month
+            end
+        ) as cohort_month_730d,
         max(
             case
                 when
@@ -166,6 +188,24 @@ median_per_cohort as (
     from repeaters_ranked
     where 2 * repeater_position between repeaters and repeaters + 2
     group by cohort_month
+
+),
+
+inactivity_per_cohort as (
+
+    -- no valid order in months 6-12 / 12-24 after the first order, per acquisition cohort
+    select
+        customers.cohort_month,
+        count(customers_inactivity.is_inactive_6m) as inactive_6m_observed_customers,
+        sum(case when customers_inactivity.is_inactive_6m then 1 else 0 end)
+            as inactive_6m_customers,
+        count(customers_inactivity.is_inactive_12m) as inactive_12m_observed_customers,
+        sum(case when customers_inactivity.is_inactive_12m then 1 else 0 end)
+            as inactive_12m_customers
+    from customers
+    inner join customers_inactivity
+        on customers.customer_id = customers_inactivity.customer_id
+    group by customers.cohort_month
 
 ),
 
@@ -251,7 +291,69 @@ final as (
         cast(cohort_365d.churned_customers_365d as {{ dbt.type_int() }})
             as churn_12m_churned_customers,
         cast(cohort_365d.new_customers as {{ dbt.type_int() }}) as churn_12m_cohort_customers,
-        months_bounded.as_of_date
+        months_bounded.as_of_date,
+
+        -- inactive: no valid order in months 6-12 / 12-24 after the first order
+        {%- for label, cohort in [('6m', '365d'), ('12m', '730d')] %}
+            {{ safe_divide(
+                'inactivity_' ~ label ~ '.inactive_' ~ label ~ '_customers',
+                'inactivity_' ~ label ~ '.inactive_' ~ label ~ '_observed_customers'
+            ) }} as inactive_rate_{{ label }},
+            source_cohorts.cohort_month_{{ cohort }} as inactive_rate_{{ label }}_cohort_month,
+            cast(inactivity_{{ label }}.inactive_{{ label }}_customers as {{ dbt.type_int() }})
+                as inactive_rate_{{ label }}_inactive_customers,
+            cast(
+                inactivity_{{ label }}.inactive_{{ label }}_observed_customers
+                as {{ dbt.type_int() }}
+            ) as inactive_rate_{{ label }}_cohort_customers,
+        {%- endfor %}
+
+        -- why a KPI is null (null when it has a value)
+        case
+            when acquisition.cac is not null then null
+            when acquisition.spend is null then 'no_spend_data'
+            when acquisition.new_customers = 0 then 'no_new_customers'
+        end as blended_cac_null_reason,
+        case
+            when acquisition.cos is not null then null
+            when acquisition.spend is null then 'no_spend_data'
+            when acquisition.net_revenue <= 0 then 'no_net_revenue'
+        end as cos_null_reason,
+        case
+            when acquisition.roas is not null then null
+            when acquisition.spend is null then 'no_spend_data'
+            when acquisition.spend <= 0 then 'no_spend'
+        end as roas_null_reason,
+        case
+            when median_per_cohort.median_days_to_second_order is not null then null
+            when source_cohorts.cohort_month_second_order is null then 'no_complete_cohort'
+            else 'no_repeaters'
+        end as median_days_to_second_order_null_reason,
+        {%- for quantile, share in [('median', 'half'), ('p25', 'quarter')] %}
+            case
+                when kaplan_meier_per_cohort.km_{{ quantile }} is not null then null
+                when source_cohorts.cohort_month_second_order is null then 'no_complete_cohort'
+                when kaplan_meier_per_cohort.subjects > 0 then '{{ quantile }}_not_reached'
+            end as km_{{ quantile }}_days_to_second_order_null_reason,
+        {%- endfor %}
+        {%- for kpi, cohort, has_value in [
+            ('ltv_182d', '182d', 'cohort_182d.ltv_182d is not null'),
+            ('ltv_365d', '365d', 'cohort_365d.ltv_365d is not null'),
+            ('churn_6m', '182d', 'cohort_182d.churn_182d is not null'),
+            ('churn_12m', '365d', 'cohort_365d.churn_365d is not null'),
+            ('inactive_rate_6m', '365d', 'inactivity_6m.inactive_6m_observed_customers > 0'),
+        ] %}
+            case
+                when {{ has_value }} then null
+                when source_cohorts.cohort_month_{{ cohort }} is null then 'no_complete_cohort'
+                else 'no_new_customers'
+            end as {{ kpi }}_null_reason,
+        {%- endfor %}
+        case
+            when inactivity_12m.inactive_12m_observed_customers > 0 then null
+            when source_cohorts.cohort_month_730d is null then 'no_complete_cohort'
+            else 'no_new_customers'
+        end as inactive_rate_12m_null_reason
     from months_bounded
     inner join acquisition
         on months_bounded.month = acquisition.month
@@ -265,6 +367,10 @@ final as (
         on source_cohorts.cohort_month_second_order = median_per_cohort.cohort_month
     left join kaplan_meier_per_cohort
         on source_cohorts.cohort_month_second_order = kaplan_meier_per_cohort.cohort_month
+    left join inactivity_per_cohort as inactivity_6m
+        on source_cohorts.cohort_month_365d = inactivity_6m.cohort_month
+    left join inactivity_per_cohort as inactivity_12m
+        on source_cohorts.cohort_month_730d = inactivity_12m.cohort_month
 
 )
 

@@ -215,7 +215,8 @@ final as (
             case
                 when is_complete then cumulative_net_revenue / cohort_size
             end as {{ type_double() }}
-        ) as cumulative_net_revenue_per_customer
+        ) as cumulative_net_revenue_per_customer,
+        {{ is_below_min_sample('cohort_size') }} as is_below_min_sample
     from cohort_months_accumulated
 
 )

@@ -1,11 +1,13 @@
 -- grain: one row per cohort month x segment (segment_type, segment_value): value, repeat,
 -- churn and time to second order of the customers acquired that month (first-order
 -- semantics). Windowed metrics are null until every customer of the cohort month had the
--- full window.
+-- full window. Inactivity (no valid order in months 6-12 / 12-24 after the first order) is
+-- null until the 365 / 730-day window is complete for the cohort month.
 {%- set repeat_windows = [90, 180, 365] %}
 {%- set value_windows = [182, 365] %}
 {%- set all_windows = [90, 180, 182, 365] %}
 {%- set churn_windows = {'6m': 182, '12m': 365} %}
+{%- set inactivity_windows = {'6m': 365, '12m': 730} %}
 {%- set keys = ['cohort_month', 'segment_type', 'segment_value'] %}
 with
 
@@ -27,6 +29,39 @@ customers_segmented as (
         has_repeat_within_182d,
         has_repeat_within_365d
     from {{ ref('int_customers_segments_unpivoted') }}
+
+),
+
+customers_inactivity as (
+
+    select
+        customer_id,
+        is_inactive_6m,
+        is_inactive_12m
+    from {{ ref('int_customers_value_windows') }}
+
+),
+
+inactivity_aggregated as (
+
+    -- no valid order in months 6-12 / 12-24 after the first order, per cell
+    select
+        customers_segmented.cohort_month,
+        customers_segmented.segment_type,
+        customers_segmented.segment_value,
+        count(customers_inactivity.is_inactive_6m) as inactivity_observed_customers_6m,
+        sum(case when customers_inactivity.is_inactive_6m then 1 else 0 end)
+            as inactive_customers_6m,
+        count(customers_inactivity.is_inactive_12m) as inactivity_observed_customers_12m,
+        sum(case when customers_inactivity.is_inactive_12m then 1 else 0 end)
+            as inactive_customers_12m
+    from customers_segmented
+    left join customers_inactivity
+        on customers_segmented.customer_id = customers_inactivity.customer_id
+    group by
+        customers_segmented.cohort_month,
+        customers_segmented.segment_type,
+        customers_segmented.segment_value
 
 ),
 
@@ -81,7 +116,7 @@ cells_windowed as (
         cohort_month,
         segment_type,
         segment_value,
-        {%- for n in all_windows %}
+        {%- for n in all_windows + [730] %}
             cast({{ dbt.dateadd('day', n - 1, 'cohort_month_end') }} as date)
             <= as_of_date as is_window_{{ n }}d_complete,
         {%- endfor %}
@@ -185,7 +220,38 @@ final as (
         ) as km_median_days_to_second_order,
         cast(second_order_survival.km_p75 as {{ dbt.type_int() }}) as km_p75_days_to_second_order,
         second_order_survival.events as second_order_events,
-        second_order_survival.censored as second_order_censored
+        second_order_survival.censored as second_order_censored,
+
+        -- inactive: no valid order in months 6-12 / 12-24 after the first order (days
+        -- 182..364 / 365..729), null until the 365 / 730-day window is complete
+        {%- for label, n in inactivity_windows.items() %}
+            cast(
+                case
+                    when cells_windowed.is_window_{{ n }}d_complete
+                        then inactivity_aggregated.inactive_customers_{{ label }}
+                end as {{ dbt.type_int() }}
+            ) as inactive_customers_{{ label }},
+            cast(
+                case
+                    when cells_windowed.is_window_{{ n }}d_complete
+                        then inactivity_aggregated.inactivity_observed_customers_{{ label }}
+                end as {{ dbt.type_int() }}
+            ) as inactivity_observed_customers_{{ label }},
+            case
+                when cells_windowed.is_window_{{ n }}d_complete
+                    then {{ safe_divide(
+                        'inactivity_aggregated.inactive_customers_' ~ label,
+                        'inactivity_aggregated.inactivity_observed_customers_' ~ label
+                    ) }}
+            end as inactive_rate_{{ label }},
+        {%- endfor %}
+        cells_windowed.is_window_730d_complete,
+
+        -- honest cells: the sample flag and the observed median named as such
+        {{ is_below_min_sample('cells_aggregated.customers') }} as is_below_min_sample,
+        cast(
+            cells_aggregated.median_days_to_second_order as {{ type_double() }}
+        ) as observed_median_days_to_second_order
     from cells_aggregated
     inner join cells_windowed
         on
@@ -197,6 +263,11 @@ final as (
             cells_aggregated.cohort_month = second_order_survival.cohort_month
             and cells_aggregated.segment_type = second_order_survival.segment_type
             and cells_aggregated.segment_value = second_order_survival.segment_value
+    inner join inactivity_aggregated
+        on
+            cells_aggregated.cohort_month = inactivity_aggregated.cohort_month
+            and cells_aggregated.segment_type = inactivity_aggregated.segment_type
+            and cells_aggregated.segment_value = inactivity_aggregated.segment_value
 
 )
 

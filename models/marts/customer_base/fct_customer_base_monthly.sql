@@ -1,6 +1,8 @@
 -- grain: one row per calendar month x segment (segment_type, segment_value); the
 -- 'all' / 'all' rows cover every customer. Months run from the first valid order to the
--- as_of_date month, with or without buyers.
+-- as_of_date month, with or without buyers. Sign-ups (registered_customers,
+-- registered_never_ordered) come from the customers export and are on the 'all' rows only
+-- (an account that never ordered has no first-order segment).
 {%- set mom_metrics = [
     'buyers', 'new_customers', 'returning_customers', 'reactivated_customers',
     'twice_a_year_buyers',
@@ -29,6 +31,16 @@ customer_months as (
         next_buyer_month,
         active_until_month
     from {{ ref('int_customer_months_active') }}
+
+),
+
+registrations as (
+
+    select
+        registration_month,
+        registered_customers,
+        registered_never_ordered
+    from {{ ref('int_registrations_monthly') }}
 
 ),
 
@@ -149,16 +161,37 @@ segments as (
 
 ),
 
+months_registered as (
+
+    -- sign-ups of each month of the spine (0 when none)
+    select
+        months.month,
+        months.snapshot_date,
+        months.is_complete,
+        coalesce(registrations.registered_customers, 0) as registered_customers,
+        coalesce(registrations.registered_never_ordered, 0) as registered_never_ordered
+    from months
+    left join registrations
+        on months.month = registrations.registration_month
+
+),
+
 segment_months as (
 
     select
         segments.segment_type,
         segments.segment_value,
-        months.month,
-        months.snapshot_date,
-        months.is_complete
+        months_registered.month,
+        months_registered.snapshot_date,
+        months_registered.is_complete,
+        case
+            when segments.segment_type = 'all' then months_registered.registered_customers
+        end as registered_customers,
+        case
+            when segments.segment_type = 'all' then months_registered.registered_never_ordered
+        end as registered_never_ordered
     from segments
-    cross join months
+    cross join months_registered
 
 ),
 
@@ -170,6 +203,8 @@ segment_months_counted as (
         segment_months.month,
         segment_months.snapshot_date,
         segment_months.is_complete,
+        segment_months.registered_customers,
+        segment_months.registered_never_ordered,
         coalesce(buyers_counted.buyers, 0) as buyers,
         coalesce(buyers_counted.new_customers, 0) as new_customers,
         coalesce(buyers_counted.returning_customers, 0) as returning_customers,
@@ -222,6 +257,8 @@ previous_months_joined as (
         customers_to_date,
         active_customers_12m,
         repeat_customers,
+        registered_customers,
+        registered_never_ordered,
         lag(buyers) over (
             partition by segment_type, segment_value order by month
         ) as buyers_previous_month,
@@ -279,7 +316,18 @@ final as (
             as inactive_customers,
         cast(customers_to_date - repeat_customers as {{ dbt.type_int() }})
             as one_order_customers,
-        cast(repeat_customers as {{ dbt.type_int() }}) as repeat_customers
+        cast(repeat_customers as {{ dbt.type_int() }}) as repeat_customers,
+
+        -- sign-ups of the month ('all' rows only)
+        cast(registered_customers as {{ dbt.type_int() }}) as registered_customers,
+        cast(registered_never_ordered as {{ dbt.type_int() }}) as registered_never_ordered,
+
+        -- the 12-month base under names that cannot be read as the lifecycle status
+        -- (active_customers_12m / inactive_customers above are the former names, kept)
+        cast(active_customers_12m as {{ dbt.type_int() }}) as buyers_12m,
+        cast(customers_to_date - active_customers_12m as {{ dbt.type_int() }})
+            as non_buyers_12m,
+        {{ is_below_min_sample('customers_to_date') }} as is_below_min_sample
     from previous_months_joined
 
 )

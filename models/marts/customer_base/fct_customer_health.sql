@@ -285,7 +285,19 @@ final as (
         {{ safe_divide('first_orders_net_revenue', 'first_orders') }} as first_order_aov,
         cast(repeat_orders as {{ dbt.type_int() }}) as repeat_orders,
         cast(repeat_orders_net_revenue as {{ type_money() }}) as repeat_orders_net_revenue,
-        {{ safe_divide('repeat_orders_net_revenue', 'repeat_orders') }} as repeat_order_aov
+        {{ safe_divide('repeat_orders_net_revenue', 'repeat_orders') }} as repeat_order_aov,
+
+        -- the 12-month base under names that cannot be read as the lifecycle status (the
+        -- former active_* / inactive_* names above are kept for consumers)
+        cast(active_customers_12m as {{ dbt.type_int() }}) as buyers_12m,
+        cast(customers_to_date - active_customers_12m as {{ dbt.type_int() }}) as non_buyers_12m,
+        {{ safe_divide('active_customers_12m', 'customers_to_date') }} as buyers_12m_share,
+        {{ safe_divide('customers_to_date - active_customers_12m', 'customers_to_date') }}
+            as non_buyers_12m_share,
+        cast(active_high_aov_customers as {{ dbt.type_int() }}) as high_aov_buyers_12m,
+        {{ safe_divide('active_high_aov_customers', 'active_customers_12m') }}
+            as high_aov_buyers_12m_share,
+        {{ safe_divide('orders_12m', 'active_customers_12m') }} as orders_per_buyer_12m
     from months_counted
 
 )

@@ -285,7 +285,8 @@ final as (
                 when customers > 0 and window_365d_complete_customers = customers
                     then ltv_365d_net_revenue / customers
             end as {{ type_double() }}
-        ) as ltv_365d
+        ) as ltv_365d,
+        {{ is_below_min_sample('customers') }} as is_below_min_sample
     from year_groups_counted
 
 )

@@ -147,7 +147,8 @@ final as (
         ) as ltv_365d_excl_first_order_per_customer,
         cast(net_revenue_to_date as {{ type_money() }}) as net_revenue_to_date,
         cast(net_revenue_to_date / nullif(customers, 0) as {{ type_double() }})
-            as net_revenue_to_date_per_customer
+            as net_revenue_to_date_per_customer,
+        {{ is_below_min_sample('customers') }} as is_below_min_sample
     from segments_aggregated
 
 )

@@ -234,7 +234,8 @@ final as (
         {%- endfor %}
         case
             when has_previous then cast(customers_new as {{ dbt.type_int() }})
-        end as customers_new
+        end as customers_new,
+        {{ is_below_min_sample('customers') }} as is_below_min_sample
     from segments_measured
 
 )
