@@ -95,6 +95,8 @@ DIFFER_AS_A_WHOLE = {
     "fct_kpis_monthly": "identity",
     "fct_orders_valid": "identity",
     "fct_prediction_calibration": "identity",
+    "fct_product_category_journeys": "category",
+    "fct_product_journeys": "identity",
     "fct_promo_cohorts": "identity",
     "fct_returns": "refund_lines",
     "fct_rfm_segments": "identity",
