@@ -81,11 +81,25 @@ test: setup-dev
 	DBT_DUCKDB_PATH="$(TEST_DB)" $(DBT) seed --quiet
 	DBT_DUCKDB_PATH="$(TEST_DB)" $(VENV)/bin/sqlfluff lint models macros tests/dbt
 	DBT_DUCKDB_PATH="$(TEST_DB)" $(DBT) build --exclude-resource-type seed
-	DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q
+	# pytest in two concurrent streams, both reading the fixture warehouse read-only: the
+	# Spark and PostgreSQL comparisons (their own JVM / server, folders and warehouses; minutes
+	# of work outside this process) beside everything else; their output follows the main one
+	DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q -p no:cacheprovider -m "spark or postgres" > "$(CURDIR)/warehouse/pytest-targets.log" 2>&1 & targets=$$!; \
+	DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q -m "not spark and not postgres"; main=$$?; \
+	wait $$targets; targets_rc=$$?; echo "--- pytest -m 'spark or postgres' (warehouse/pytest-targets.log) ---"; \
+	cat "$(CURDIR)/warehouse/pytest-targets.log"; [ $$main -eq 0 ] && [ $$targets_rc -eq 0 ]
 
 ## publish: copy the marts into the serving file BI tools read (DuckDB 1.5 format, atomic)
 publish: setup
 	$(PY) scripts/publish.py --database "$(DBT_DUCKDB_PATH)" --out "$(DTC_SERVING_PATH)"
+
+## audiences: one CSV per CRM audience (customer_id, email_hash, reason) from the serving file
+## into AUDIENCES_DIR; no clear email (docs: fct_audiences in docs/marts.md)
+AUDIENCES_DIR ?= reports/audiences
+.PHONY: audiences
+audiences: setup
+	test -f "$(DTC_SERVING_PATH)" || $(MAKE) --no-print-directory publish
+	$(PY) scripts/export_audiences.py --database "$(DTC_SERVING_PATH)" --out-dir "$(AUDIENCES_DIR)"
 
 ## report: reports/report.html from the serving file (offline, self-contained)
 report: setup

@@ -8,11 +8,13 @@ once per session in a temporary folder.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pytest
@@ -31,8 +33,12 @@ def run(cmd: list[str], env: dict[str, str]) -> None:
         )
 
 
-def build_warehouse(raw_dir: Path, database: Path, work: Path) -> Path:
-    """Load raw_dir into database and run dbt seed + build (models and tests)."""
+def build_warehouse(raw_dir: Path, database: Path, work: Path, *, unit_tests: bool = False) -> Path:
+    """Load raw_dir into database and run one `dbt build`: seeds, models and data tests.
+
+    Unit tests read only the rows they are given, never the warehouse: `make test` runs them
+    once, in the fixture build, so the other warehouses skip them (unit_tests=True keeps them).
+    """
     env = dict(os.environ)
     env.update(
         DBT_PROFILES_DIR=str(ROOT),
@@ -54,19 +60,59 @@ def build_warehouse(raw_dir: Path, database: Path, work: Path) -> Path:
         ],
         env,
     )
-    run([str(BIN / "dbt"), "seed", "--quiet", *dbt_paths], env)
-    run([str(BIN / "dbt"), "build", "--quiet", *dbt_paths], env)
+    skip = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
+    run([str(BIN / "dbt"), "build", "--quiet", *skip, *dbt_paths], env)  # seeds included
     return database
+
+
+def prebuilt_fixture() -> Path | None:
+    """The fixture warehouse `make test` built before pytest (DTC_TEST_WAREHOUSE), if any."""
+    prebuilt = os.environ.get("DTC_TEST_WAREHOUSE")
+    return Path(prebuilt) if prebuilt and Path(prebuilt).exists() else None
 
 
 @pytest.fixture(scope="session")
 def fixture_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of a warehouse built from tests/fixtures/store_small."""
-    prebuilt = os.environ.get("DTC_TEST_WAREHOUSE")
-    if prebuilt and Path(prebuilt).exists():
-        return Path(prebuilt)
+    prebuilt = prebuilt_fixture()
+    if prebuilt:
+        return prebuilt
     work = tmp_path_factory.mktemp("fixture_wh")
-    return build_warehouse(FIXTURE_RAW, work / "fixture.duckdb", work)
+    return build_warehouse(FIXTURE_RAW, work / "fixture.duckdb", work, unit_tests=True)
+
+
+class ParsedProject(NamedTuple):
+    """The project parsed once: dbt commands run with this env and these paths reuse the
+    parse (dbt's partial parsing), instead of a full parse of their own (~10 CPU s each)."""
+
+    database: Path
+    env: dict[str, str]
+    paths: list[str]
+    manifest: dict
+
+
+@pytest.fixture(scope="session")
+def parsed_project(tmp_path_factory: pytest.TempPathFactory) -> ParsedProject:
+    """`dbt parse` once, for the tests that read the manifest, compile or generate docs.
+
+    The database file is named like the fixture warehouse (dbt-duckdb names relations after
+    the file's stem, so SQL compiled here runs on the fixture warehouse); it is not created
+    here: a test that needs the warehouse's tables copies the fixture warehouse there.
+    """
+    work = tmp_path_factory.mktemp("parsed_project")
+    database = work / (prebuilt_fixture() or Path("fixture.duckdb")).name
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(ROOT),
+        DBT_DUCKDB_PATH=str(database),
+        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
+        DTC_SERVING_PATH=str(work / "serving.duckdb"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+    )
+    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    run([str(BIN / "dbt"), "parse", "--quiet", *paths], env)
+    manifest = json.loads((work / "target" / "manifest.json").read_text())
+    return ParsedProject(database, env, paths, manifest)
 
 
 @pytest.fixture(scope="session")

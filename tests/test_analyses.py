@@ -7,7 +7,6 @@ the fixture warehouse, and checked against something computed independently from
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from conftest import ParsedProject
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -23,25 +23,24 @@ ANALYSES = sorted(p.stem for p in (ROOT / "analyses").glob("*.sql"))
 
 
 @pytest.fixture(scope="module")
-def compiled(fixture_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def compiled(fixture_warehouse: Path, parsed_project: ParsedProject) -> dict[str, str]:
     """Compiled SQL of every analysis, by file stem.
 
-    dbt-duckdb names relations after the database file's stem, so the compile points at an
-    empty file with the fixture warehouse's name: no lock is taken on the warehouse itself.
+    dbt-duckdb names relations after the database file's stem, so the compile points at a
+    file with the fixture warehouse's name (conftest.parsed_project, whose parse it reuses):
+    no lock is taken on the warehouse itself.
     """
-    work = tmp_path_factory.mktemp("analyses")
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(work / fixture_warehouse.name),
-        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-    )
+    assert parsed_project.database.name == fixture_warehouse.name
     cmd = [str(BIN / "dbt"), "compile", "--quiet", "--select", "resource_type:analysis"]
-    cmd += ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [*cmd, *parsed_project.paths],
+        cwd=ROOT,
+        env=parsed_project.env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, f"dbt compile failed:\n{done.stdout}\n{done.stderr}"
-    out = work / "target" / "compiled" / "dtc_economics" / "analyses"
+    out = parsed_project.database.parent / "target" / "compiled" / "dtc_economics" / "analyses"
     return {p.stem: p.read_text(encoding="utf-8") for p in out.glob("*.sql")}
 
 
@@ -53,7 +52,7 @@ def run(
 
 
 def test_every_analysis_compiles_and_reads_marts_only(compiled: dict[str, str]) -> None:
-    assert len(ANALYSES) == 6
+    assert len(ANALYSES) == 8
     assert sorted(compiled) == ANALYSES
     for name in ANALYSES:
         source = (ROOT / "analyses" / f"{name}.sql").read_text(encoding="utf-8")
@@ -217,3 +216,45 @@ def test_category_loops_rank_same_category_shares(run: tuple) -> None:
     ranked = df[df.loop_rank.notna()].sort_values("loop_rank")
     assert ranked.same_category_share.is_monotonic_decreasing
     assert df[df.is_below_min_sample].loop_rank.isna().all()
+
+
+def test_audience_sizes_match_the_customers(run: tuple) -> None:
+    con, results = run
+    df = results["audiences_sizes_today"].set_index("audience")
+    assert len(df) > 0
+    customers = con.sql(
+        "select is_in_cooldown, is_bfcm_acquired, order_count, "
+        "cast(net_revenue as double) as net_revenue from marts.dim_customers"
+    ).df()
+    # independent: the do-not-contact list is the customers in cooldown, the BF/CM
+    # one-timers the BF/CM-acquired one-order customers out of cooldown
+    cooldown = customers[customers.is_in_cooldown]
+    row = df.loc["cooldown_do_not_contact"]
+    assert row.customers == len(cooldown) > 0
+    assert abs(row.share_of_customers - len(cooldown) / len(customers)) < 1e-12
+    assert abs(float(row.net_revenue_to_date) - cooldown.net_revenue.sum()) < 0.01
+    bfcm = customers[
+        customers.is_bfcm_acquired & (customers.order_count == 1) & ~customers.is_in_cooldown
+    ]
+    assert df.loc["bfcm_one_timers"].customers == len(bfcm) > 0
+    assert (df.customers_with_email_hash <= df.customers).all()
+
+
+def test_subscriber_curve_starts_with_every_subscriber(run: tuple) -> None:
+    con, results = run
+    df = results["subscriber_retention_curve"].set_index("months_since_first_subscription")
+    assert len(df) > 1
+    # independent: month 0 pools every subscriber whose first-subscription month has ended
+    # (first_subscription_at is UTC; months are in the reporting timezone, Europe/Paris)
+    subscribers = con.execute(
+        """
+        select count(*) from marts.dim_customers
+        where is_subscriber and last_day(
+            timezone('Europe/Paris', timezone('UTC', first_subscription_at))::date
+        ) <= as_of_date
+        """
+    ).fetchall()[0][0]
+    assert df.loc[0].subscribers == subscribers > 0
+    assert df.loc[0].retention_rate == 1.0 and df.loc[0].subscription_retention_rate == 1.0
+    assert (df.subscription_retention_rate <= df.retention_rate + 1e-12).all()
+    assert df.subscribers.is_monotonic_decreasing

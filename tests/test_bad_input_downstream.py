@@ -121,9 +121,11 @@ def corpus_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     loader = [sys.executable, "scripts/load_raw.py", "--raw-dir", str(work / "raw")]
     run([*loader, "--database", str(database)], env)
-    # build = seeds, models, unit and data tests (reconciliations included) in one pass;
+    # build = seeds, models and data tests (reconciliations included) in one pass; unit
+    # tests read only their given rows, not this corpus: they run once, in the fixture build;
     # predictions included: far below their data-sufficiency gate, they must still build
-    run([str(BIN / "dbt"), "build", "--quiet", "--vars", json.dumps(dbt_vars), *paths], env)
+    skip = ["--exclude-resource-type", "unit_test"]
+    run([str(BIN / "dbt"), "build", "--quiet", "--vars", json.dumps(dbt_vars), *skip, *paths], env)
     return database
 
 

@@ -6,14 +6,11 @@ Checked on the parsed manifest (what dbt-metabase reads) and on the built fixtur
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import ParsedProject
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,17 +56,8 @@ RECOMMENDED_DASHBOARDS = {"five_numbers", "cohorts", "acquisition", "first_produ
 
 
 @pytest.fixture(scope="module")
-def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    target = tmp_path_factory.mktemp("bi_parse")
-    env = dict(os.environ, DBT_PROFILES_DIR=str(ROOT), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
-    env.setdefault("DBT_DUCKDB_PATH", str(target / "parse.duckdb"))
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "parse", "--target-path", str(target),
-         "--log-path", str(target)],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads((target / "manifest.json").read_text())
+def manifest(parsed_project: ParsedProject) -> dict:
+    return parsed_project.manifest
 
 
 def marts(manifest: dict) -> list[dict]:

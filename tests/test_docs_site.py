@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from _chromium import offline_page
+from conftest import ParsedProject
 
 pytestmark = pytest.mark.browser
 
@@ -19,26 +19,17 @@ SHOTS = ROOT / "reports" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def static_docs(fixture_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("docs_site")
-    database = work / "docs.duckdb"  # a copy: docs generate opens the warehouse read-write
+def static_docs(fixture_warehouse: Path, parsed_project: ParsedProject) -> Path:
+    # a copy (docs generate opens the warehouse read-write) where the session's parse is
+    database = parsed_project.database
     shutil.copyfile(fixture_warehouse, database)
-    env = dict(
-        os.environ,
-        DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(database),
-        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
-        # dbt build publishes its serving copy (on-run-end): keep it in the work folder
-        DTC_SERVING_PATH=str(work / "serving.duckdb"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-    )
     done = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static",
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+         *parsed_project.paths],
+        cwd=ROOT, env=parsed_project.env, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    page = work / "target" / "static_index.html"
+    page = database.parent / "target" / "static_index.html"
     assert page.is_file()
     return page
 

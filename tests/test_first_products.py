@@ -73,7 +73,7 @@ def valid_orders(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     orders = con.sql(
         """
         select order_id, customer_id, ordered_at, order_date, channel, discount_depth,
-            net_revenue, order_sequence
+            net_revenue, order_sequence, purchase_type
         from marts.fct_orders
         where is_valid_order
         """
@@ -120,6 +120,9 @@ def customer_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     customers["acquisition_channel"] = first["channel"]
     customers["cohort_year"] = first["order_date"].dt.year.astype(str)
     customers["discount_depth"] = depth
+    # plan-type axis: any valid subscription order as of as_of_date ('true' / 'false')
+    subscribers = set(orders.loc[orders["purchase_type"] == "subscription", "customer_id"])
+    customers["is_subscriber"] = np.where(customers.index.isin(subscribers), "true", "false")
 
     orders = orders.join(first["order_date"].rename("first_order_date"), on="customer_id")
     orders["day"] = (orders["order_date"] - orders["first_order_date"]).dt.days
@@ -193,6 +196,7 @@ def first_product_table(customers: pd.DataFrame, key: str) -> pd.DataFrame:
         "offer_type": customers["offer_type"],
         "acquisition_channel": customers["acquisition_channel"],
         "cohort_year": customers["cohort_year"],
+        "is_subscriber": customers["is_subscriber"],
     }
     rows = []
     for stratum_type, values in strata.items():

@@ -1,18 +1,15 @@
 """House style checked on the parsed manifest (dbt-project-evaluator's rules, as pytest).
 
-Runs `dbt parse` once into a temporary target folder and reads manifest.json.
+Reads the manifest of the session's one `dbt parse` (conftest.parsed_project).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import ParsedProject
 
 ROOT = Path(__file__).resolve().parents[1]
 # Models without a key, each with its reason.
@@ -25,20 +22,8 @@ LAYER_PREFIX = {"staging": "stg_", "intermediate": "int_", "marts": ("fct_", "di
 
 
 @pytest.fixture(scope="module")
-def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    target = tmp_path_factory.mktemp("parse_target")
-    env = dict(os.environ, DBT_PROFILES_DIR=str(ROOT), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
-    env.setdefault("DBT_DUCKDB_PATH", str(target / "parse.duckdb"))
-    dbt = Path(sys.executable).parent / "dbt"
-    done = subprocess.run(
-        [str(dbt), "parse", "--target-path", str(target), "--log-path", str(target)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads((target / "manifest.json").read_text())
+def manifest(parsed_project: ParsedProject) -> dict:
+    return parsed_project.manifest
 
 
 def models(manifest: dict) -> list[dict]:
@@ -84,18 +69,65 @@ def test_every_model_and_mart_column_is_documented(manifest):
             assert column.get("data_type"), f"{node['name']}.{name}: no data_type"
 
 
-def test_every_model_has_a_primary_key_test(manifest):
+def key_tests(nodes: list[dict]) -> set[str]:
+    """Models checked by a unique / unique_combination test among these test nodes."""
     tested: set[str] = set()
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "test":
-            continue
+    for node in nodes:
         meta = node.get("test_metadata") or {}
-        if meta.get("name") in {"unique", "unique_combination"}:
-            tested.update(node["depends_on"]["nodes"])
+        if node["resource_type"] == "test" and meta.get("name") in {"unique", "unique_combination"}:
+            # a disabled test's depends_on is left unresolved; its attached_node is set
+            tested.update(node["depends_on"]["nodes"] or [node["attached_node"]])
+    return tested
+
+
+def primary_key(node: dict) -> set[str]:
+    """Columns of a model's declared primary_key constraint (model or column level)."""
+    columns = {
+        c for k in node.get("constraints", []) if k["type"] == "primary_key" for c in k["columns"]
+    }
+    for name, column in node["columns"].items():
+        if any(k["type"] == "primary_key" for k in column.get("constraints", [])):
+            columns.add(name)
+    return columns
+
+
+def spark_only_tests(manifest: dict) -> list[dict]:
+    """Tests disabled on this (DuckDB) target: the ones that repeat an enforced primary key."""
+    return [n for v in manifest["disabled"].values() for n in v if n["resource_type"] == "test"]
+
+
+def test_every_model_has_a_primary_key_test(manifest):
+    """Every model has a key test; where the contract enforces a primary key (DuckDB,
+    PostgreSQL) the database is that check and the key's test runs on Spark only."""
+    tested = key_tests(list(manifest["nodes"].values()))
+    spark_only = key_tests(spark_only_tests(manifest))
     for node in models(manifest):
         if node["name"] in NO_KEY_MODELS:
             continue
-        assert node["unique_id"] in tested, f"{node['name']} has no unique / key test"
+        if node["unique_id"] in tested:
+            continue
+        assert node["unique_id"] in spark_only, f"{node['name']} has no unique / key test"
+        assert node["config"]["contract"]["enforced"] and primary_key(node), node["name"]
+
+
+def test_only_enforced_primary_key_tests_are_spark_only(manifest):
+    """A data test is switched off on DuckDB only when an enforced primary key already checks
+    it: unique / not_null on a key column, unique_combination on exactly the key."""
+    by_id = {**manifest["nodes"]}
+    disabled = spark_only_tests(manifest)
+    assert disabled, "the key tests of enforced primary keys are expected to be Spark-only"
+    for test in disabled:
+        meta = test.get("test_metadata") or {}
+        model = by_id[test["attached_node"]]
+        key = primary_key(model)
+        assert model["config"]["contract"]["enforced"] and key, test["name"]
+        assert str(test["config"]["enabled"]) == "False", test["name"]
+        if meta.get("name") == "unique_combination":
+            assert set(meta["kwargs"]["columns"]) == key, test["name"]
+        elif meta.get("name") == "unique":
+            assert {test["column_name"]} == key, test["name"]
+        else:
+            assert meta.get("name") == "not_null" and test["column_name"] in key, test["name"]
 
 
 def test_marts_enforce_contracts(manifest):

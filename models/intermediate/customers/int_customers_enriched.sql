@@ -51,7 +51,8 @@ customers as (
 
     select
         customer_id,
-        country
+        country,
+        email_hash
     from {{ ref('stg_shop__customers') }}
 
 ),
@@ -152,6 +153,32 @@ first_orders as (
 
 ),
 
+subscriptions_per_customer as (
+
+    -- plan type beyond the first order: subscription orders are often repeat orders
+    select
+        customer_id,
+        count(*) as subscription_orders,
+        min(ordered_at) as first_subscription_at
+    from orders
+    where purchase_type = 'subscription'
+    group by customer_id
+
+),
+
+latest_orders as (
+
+    -- the latest valid order (highest sequence) gives the current plan type
+    select
+        customer_id,
+        purchase_type,
+        row_number() over (
+            partition by customer_id order by order_sequence desc, order_id desc
+        ) as recency_rank
+    from orders
+
+),
+
 second_orders as (
 
     select
@@ -235,7 +262,25 @@ final as (
         customers_lifecycle.lifecycle_status,
         customers_lifecycle.activation_speed,
         customers_lifecycle.expected_next_order_date,
-        customers_lifecycle.is_in_cooldown
+        customers_lifecycle.is_in_cooldown,
+
+        -- plan type: subscriptions over all valid orders, as of the build
+        coalesce(subscriptions_per_customer.subscription_orders, 0) > 0 as is_subscriber,
+        subscriptions_per_customer.first_subscription_at,
+        cast(
+            coalesce(subscriptions_per_customer.subscription_orders, 0) as {{ dbt.type_int() }}
+        ) as subscription_orders,
+        latest_orders.purchase_type as current_plan_type,
+        first_orders.purchase_type as first_order_plan_type,
+
+        -- salted email hash (loader), for CRM exports; guests carry it in their id
+        coalesce(
+            customers.email_hash,
+            case
+                when first_orders.identity_source = 'guest_email'
+                    then substr(first_orders.customer_id, 7)
+            end
+        ) as email_hash
     from first_orders
     inner join orders_per_customer
         on first_orders.customer_id = orders_per_customer.customer_id
@@ -249,6 +294,12 @@ final as (
         on first_orders.customer_id = rfm_scores.customer_id
     left join customers_lifecycle
         on first_orders.customer_id = customers_lifecycle.customer_id
+    left join subscriptions_per_customer
+        on first_orders.customer_id = subscriptions_per_customer.customer_id
+    left join latest_orders
+        on
+            first_orders.customer_id = latest_orders.customer_id
+            and latest_orders.recency_rank = 1
     cross join as_of
 
 )

@@ -2,7 +2,8 @@
 -- x stratum_value: what customers acquired with a first product (or a first product
 -- category) did next. Each customer counts once per stratum type, under the single first
 -- product of dim_customers (the first order's highest-value non-gift line).
--- Stratum types: all ('all'), offer_type, acquisition_channel, cohort_year.
+-- Stratum types: all ('all'), offer_type, acquisition_channel, cohort_year, is_subscriber
+-- (any valid subscription order as of as_of_date, 'true' / 'false').
 -- Days to second order: observed median over repeaters, and Kaplan-Meier quartiles over all
 -- customers (no second order = right-censored at days_observed, i.e. at as_of_date).
 {%- set windows = [90, 180, 365] %}
@@ -20,7 +21,8 @@ customers as (
         cohort_month,
         first_order_discount_depth,
         order_count,
-        days_to_second_order
+        days_to_second_order,
+        is_subscriber
     from {{ ref('int_customers_enriched') }}
     where first_product_id is not null
 
@@ -77,6 +79,7 @@ customers_profiled as (
             cast(extract(year from customers.cohort_month) as {{ dbt.type_int() }})
             as {{ dbt.type_string() }}
         ) as cohort_year,
+        case when customers.is_subscriber then 'true' else 'false' end as is_subscriber,
         customers.first_order_discount_depth,
         customers.days_to_second_order,
         coalesce(customers.days_to_second_order, value_windows.days_observed)
@@ -106,6 +109,8 @@ stratum_types as (
     select 'acquisition_channel' as stratum_type
     union all
     select 'cohort_year' as stratum_type
+    union all
+    select 'is_subscriber' as stratum_type
 
 ),
 
@@ -144,6 +149,7 @@ customers_leveled as (
             when 'offer_type' then customers_profiled.first_order_offer_type
             when 'acquisition_channel' then customers_profiled.acquisition_channel
             when 'cohort_year' then customers_profiled.cohort_year
+            when 'is_subscriber' then customers_profiled.is_subscriber
             else 'all'
         end as stratum_value
     from customers_profiled

@@ -46,7 +46,12 @@ final as (
         lifecycle_status,
         activation_speed,
         expected_next_order_date,
-        is_in_cooldown
+        is_in_cooldown,
+        is_subscriber,
+        first_subscription_at,
+        subscription_orders,
+        current_plan_type,
+        first_order_plan_type
     from {{ ref('int_customers_enriched') }}
 
 )

@@ -50,7 +50,17 @@ customer_segments as (
         customer_id,
         segment_type,
         segment_value
-    from {{ ref('int_customer_segments_unpivoted') }}
+    from {{ ref('int_customers_segments_unpivoted') }}
+    -- the monthly base is cut by fewer segment types than the cohorts (one shared unpivot)
+    where
+        segment_type in (
+            'all',
+            'acquisition_channel',
+            'first_order_offer_type',
+            'first_product_category',
+            'is_bfcm_acquired',
+            'is_subscriber'
+        )
 
 ),
 

@@ -1,7 +1,8 @@
 -- grain: one row per customer with a valid order x segment type ('all' plus each
 -- first-order segment), with the customer's value windows and second-order survival data:
--- the long input of fct_cohort_value (first-order semantics: segments never change, except
--- activation_speed, which is as of as_of_date: a not_yet customer can become fast / slow).
+-- the one long input of fct_cohort_value and fct_customer_base_monthly (first-order
+-- semantics: segments never change, except activation_speed and is_subscriber, which are as
+-- of as_of_date: a not_yet customer can become fast / slow, a one-time buyer a subscriber).
 {%- set segment_columns = [
     'acquisition_channel',
     'first_order_offer_type',
@@ -12,6 +13,7 @@
     'first_order_season',
     'first_order_purchase_type',
     'activation_speed',
+    'is_subscriber',
 ] %}
 with
 
@@ -37,6 +39,15 @@ survival as (
 
 ),
 
+plan_types as (
+
+    select
+        customer_id,
+        is_subscriber
+    from {{ ref('int_customers_enriched') }}
+
+),
+
 value_windows as (
 
     select
@@ -58,9 +69,10 @@ customers_valued as (
     select
         survival.customer_id,
         survival.cohort_month,
-        {%- for column in segment_columns %}
+        {%- for column in segment_columns if column != 'is_subscriber' %}
             survival.{{ column }},
         {%- endfor %}
+        plan_types.is_subscriber,
         survival.as_of_date,
         survival.days_to_second_order,
         survival.duration_days,
@@ -74,6 +86,8 @@ customers_valued as (
     from survival
     inner join value_windows
         on survival.customer_id = value_windows.customer_id
+    inner join plan_types
+        on survival.customer_id = plan_types.customer_id
 
 ),
 

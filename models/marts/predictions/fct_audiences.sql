@@ -1,0 +1,305 @@
+-- grain: one row per customer x audience, as of as_of_date: who to contact, who to leave
+-- alone, and why (reason), with the figure the rule tested and its threshold. Definitions:
+-- _audiences__docs.md. Every audience but cooldown_do_not_contact leaves out customers in
+-- cooldown. Adding an audience = one CTE below (same columns as the others) + its name in
+-- `audiences`; thresholds come from vars or the store's own delays.
+{%- set audiences = [
+    'cooldown_do_not_contact',
+    'slow_activators_to_nudge',
+    'at_risk_high_value',
+    'lapsed_reactivation',
+    'bfcm_one_timers',
+    'predicted_high_value_new',
+] %}
+with
+
+customers as (
+
+    select
+        customer_id,
+        email_hash,
+        as_of_date,
+        first_order_date,
+        order_count,
+        net_revenue,
+        days_since_last_order,
+        lifecycle_status,
+        activation_speed,
+        is_in_cooldown,
+        is_bfcm_acquired,
+        cast(
+            {{ dbt.datediff('first_order_date', 'as_of_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as days_since_first_order
+    from {{ ref('int_customers_enriched') }}
+
+),
+
+thresholds as (
+
+    select
+        cooldown_days,
+        median_days_to_second_order,
+        activation_window_days,
+        active_days,
+        at_risk_days,
+        lapsed_days
+    from {{ ref('int_purchase_delay_thresholds') }}
+
+),
+
+predictions as (
+
+    select
+        customer_id,
+        predicted_value_365d
+    from {{ ref('fct_customer_predictions') }}
+    where prediction_status = 'predicted'
+
+),
+
+high_value_cutoff as (
+
+    -- the store's own cut-off: a quantile of net revenue to date over all customers
+    select
+        {{ percentile_continuous('net_revenue', var('audience_high_value_quantile')) }}
+            as net_revenue_cutoff
+    from customers
+
+),
+
+contactable_customers as (
+
+    -- a customer in cooldown is left alone by every contact audience
+    select
+        customer_id,
+        first_order_date,
+        order_count,
+        net_revenue,
+        days_since_first_order,
+        days_since_last_order,
+        lifecycle_status,
+        activation_speed,
+        is_bfcm_acquired
+    from customers
+    where not is_in_cooldown
+
+),
+
+cooldown_do_not_contact as (
+
+    select
+        customers.customer_id,
+        'cooldown_do_not_contact' as audience,
+        {{ dbt.concat([
+            "'bought ' ",
+            "cast(customers.days_since_last_order as " ~ dbt.type_string() ~ ")",
+            "' days ago, within the cooldown of '",
+            "cast(cast(thresholds.cooldown_days as " ~ dbt.type_int() ~ ") as "
+                ~ dbt.type_string() ~ ")",
+            "' days: do not contact'",
+        ]) }} as reason,
+        'days_since_last_order' as rule_metric,
+        cast(customers.days_since_last_order as {{ type_double() }}) as rule_value,
+        cast(thresholds.cooldown_days as {{ type_double() }}) as rule_threshold
+    from customers
+    cross join thresholds
+    where customers.is_in_cooldown
+
+),
+
+slow_activators_to_nudge as (
+
+    -- one order, past the store's median delay to a second order, still inside the
+    -- activation window (activation_speed not_yet): a second order is still likely
+    select
+        contactable_customers.customer_id,
+        'slow_activators_to_nudge' as audience,
+        {{ dbt.concat([
+            "'one order, ' ",
+            "cast(contactable_customers.days_since_first_order as " ~ dbt.type_string() ~ ")",
+            "' days ago: past the store median delay to a second order ('",
+            "cast(cast(thresholds.median_days_to_second_order as decimal(18, 1)) as "
+                ~ dbt.type_string() ~ ")",
+            "' days), inside the activation window'",
+        ]) }} as reason,
+        'days_since_first_order' as rule_metric,
+        cast(contactable_customers.days_since_first_order as {{ type_double() }}) as rule_value,
+        cast(thresholds.median_days_to_second_order as {{ type_double() }}) as rule_threshold
+    from contactable_customers
+    cross join thresholds
+    where
+        contactable_customers.order_count = 1
+        and contactable_customers.activation_speed = 'not_yet'
+        and contactable_customers.days_since_first_order
+        > thresholds.median_days_to_second_order
+
+),
+
+at_risk_high_value as (
+
+    select
+        contactable_customers.customer_id,
+        'at_risk_high_value' as audience,
+        {{ dbt.concat([
+            "'at risk (no order for '",
+            "cast(contactable_customers.days_since_last_order as " ~ dbt.type_string() ~ ")",
+            "' days) with net revenue '",
+            "cast(cast(contactable_customers.net_revenue as decimal(18, 2)) as "
+                ~ dbt.type_string() ~ ")",
+            "' at or above the store cut-off '",
+            "cast(cast(high_value_cutoff.net_revenue_cutoff as decimal(18, 2)) as "
+                ~ dbt.type_string() ~ ")",
+        ]) }} as reason,
+        'net_revenue' as rule_metric,
+        cast(contactable_customers.net_revenue as {{ type_double() }}) as rule_value,
+        cast(high_value_cutoff.net_revenue_cutoff as {{ type_double() }}) as rule_threshold
+    from contactable_customers
+    cross join high_value_cutoff
+    where
+        contactable_customers.lifecycle_status = 'at_risk'
+        and contactable_customers.net_revenue >= high_value_cutoff.net_revenue_cutoff
+
+),
+
+lapsed_reactivation as (
+
+    select
+        contactable_customers.customer_id,
+        'lapsed_reactivation' as audience,
+        {{ dbt.concat([
+            "'lapsed: no order for '",
+            "cast(contactable_customers.days_since_last_order as " ~ dbt.type_string() ~ ")",
+            "' days, past the at-risk horizon, not yet lost (after '",
+            "cast(cast(floor(thresholds.lapsed_days) as " ~ dbt.type_int() ~ ") as "
+                ~ dbt.type_string() ~ ")",
+            "' days)'",
+        ]) }} as reason,
+        'days_since_last_order' as rule_metric,
+        cast(contactable_customers.days_since_last_order as {{ type_double() }}) as rule_value,
+        cast(thresholds.lapsed_days as {{ type_double() }}) as rule_threshold
+    from contactable_customers
+    cross join thresholds
+    where contactable_customers.lifecycle_status = 'lapsed'
+
+),
+
+bfcm_one_timers as (
+
+    select
+        contactable_customers.customer_id,
+        'bfcm_one_timers' as audience,
+        {{ dbt.concat([
+            "'acquired in Black Friday / Cyber Monday on '",
+            "cast(contactable_customers.first_order_date as " ~ dbt.type_string() ~ ")",
+            "', never ordered again'",
+        ]) }} as reason,
+        'order_count' as rule_metric,
+        cast(contactable_customers.order_count as {{ type_double() }}) as rule_value,
+        cast(1 as {{ type_double() }}) as rule_threshold
+    from contactable_customers
+    where contactable_customers.is_bfcm_acquired and contactable_customers.order_count = 1
+
+),
+
+new_customers_ranked as (
+
+    -- new customers with a prediction, best predicted 12-month value first (ties: id)
+    select
+        contactable_customers.customer_id,
+        contactable_customers.days_since_first_order,
+        predictions.predicted_value_365d,
+        row_number() over (
+            order by predictions.predicted_value_365d desc, contactable_customers.customer_id asc
+        ) as value_rank,
+        count(*) over () as new_customers_predicted
+    from contactable_customers
+    inner join predictions
+        on contactable_customers.customer_id = predictions.customer_id
+    where contactable_customers.days_since_first_order < {{ var('audience_new_customer_days') }}
+
+),
+
+new_customers_top as (
+
+    select
+        customer_id,
+        days_since_first_order,
+        predicted_value_365d,
+        min(predicted_value_365d) over () as predicted_value_cutoff
+    from new_customers_ranked
+    where value_rank <= ceiling(new_customers_predicted * {{ var('audience_predicted_top_share') }})
+
+),
+
+predicted_high_value_new as (
+
+    select
+        customer_id,
+        'predicted_high_value_new' as audience,
+        {{ dbt.concat([
+            "'new customer ('",
+            "cast(days_since_first_order as " ~ dbt.type_string() ~ ")",
+            "' days) with a predicted 12-month value of '",
+            "cast(cast(predicted_value_365d as decimal(18, 2)) as " ~ dbt.type_string() ~ ")",
+            "', in the top share of new customers (cut-off '",
+            "cast(cast(predicted_value_cutoff as decimal(18, 2)) as " ~ dbt.type_string() ~ ")",
+            "')'",
+        ]) }} as reason,
+        'predicted_value_365d' as rule_metric,
+        cast(predicted_value_365d as {{ type_double() }}) as rule_value,
+        cast(predicted_value_cutoff as {{ type_double() }}) as rule_threshold
+    from new_customers_top
+
+),
+
+audiences_unioned as (
+
+    {%- for audience in audiences %}
+        {%- if not loop.first %}
+            union all
+        {%- endif %}
+        select
+            customer_id,
+            audience,
+            reason,
+            rule_metric,
+            rule_value,
+            rule_threshold
+        from {{ audience }}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select
+        -- keys
+        audiences_unioned.customer_id,
+        cast(audiences_unioned.audience as {{ dbt.type_string() }}) as audience,
+        cast(audiences_unioned.reason as {{ dbt.type_string() }}) as reason,
+        customers.as_of_date,
+        customers.email_hash,
+
+        -- the figure the rule tested and its threshold
+        cast(audiences_unioned.rule_metric as {{ dbt.type_string() }}) as rule_metric,
+        audiences_unioned.rule_value,
+        audiences_unioned.rule_threshold,
+
+        -- the customer as of as_of_date
+        customers.order_count,
+        customers.days_since_first_order,
+        customers.days_since_last_order,
+        customers.net_revenue,
+        customers.lifecycle_status,
+        customers.is_in_cooldown,
+        predictions.predicted_value_365d
+    from audiences_unioned
+    inner join customers
+        on audiences_unioned.customer_id = customers.customer_id
+    left join predictions
+        on audiences_unioned.customer_id = predictions.customer_id
+
+)
+
+select * from final
