@@ -128,6 +128,8 @@ def demo(demo_warehouse: Path) -> dict[str, object]:
             "summary": con.sql(
                 "select * from intermediate.int_customers_purchases_summarised"
             ).df(),
+            "monthly": con.sql("select * from marts.fct_base_future_value_monthly").df(),
+            "fits": con.sql("select * from intermediate.int_predictions_fitted").df(),
         }
 
 
@@ -259,15 +261,24 @@ def test_deterministic_second_fit(demo: dict) -> None:
 
 def test_sql_summary_equals_summarise_orders(demo: dict) -> None:
     """int_customers_purchases_summarised (SQL) equals btyd.summarise_orders (pandas) on
-    the valid orders, for both fits: as of as_of_date and as of the holdout's fit end, and
-    the holdout's actual purchase days and net revenue are recounted from the orders."""
+    the valid orders, for every fit: as of as_of_date, as of the holdout's fit end and as of
+    each month end of the prediction history, and the actual purchase days and net revenue
+    after the fit end (up to as_of_date, within the scope's horizon) are recounted from the
+    orders. (Design change: the month_end scope was added and holdout_* columns became
+    actual_*, with the holdout's window unchanged.)"""
     rows = demo["summary"]
     as_of = pd.Timestamp(demo["as_of"])
-    fit_ends = {"as_of": as_of, "holdout": as_of - pd.Timedelta(days=180)}
+    fit_ends = {("as_of", as_of), ("holdout", as_of - pd.Timedelta(days=180))}
+    month_ends = pd.date_range(end=as_of, periods=12, freq="ME")  # as_of is a month end
+    assert as_of == month_ends[-1]
+    fit_ends |= {("month_end", end) for end in month_ends}
+    got_ends = rows[["fit_scope", "fit_end_date"]].drop_duplicates()
+    assert {(s, pd.Timestamp(d)) for s, d in got_ends.itertuples(index=False)} == fit_ends
     orders = demo["orders"]
     dates = pd.to_datetime(orders["order_date"])
-    for scope, end in fit_ends.items():
-        got = rows[rows["fit_scope"] == scope].set_index("customer_id").sort_index()
+    for scope, end in sorted(fit_ends):
+        scoped = rows[(rows["fit_scope"] == scope) & (pd.to_datetime(rows["fit_end_date"]) == end)]
+        got = scoped.set_index("customer_id").sort_index()
         want = btyd.summarise_orders(
             orders, end, time_unit="days", customer_col="customer_id", value_col="net_revenue"
         ).sort_index()
@@ -279,12 +290,18 @@ def test_sql_summary_equals_summarise_orders(demo: dict) -> None:
         np.testing.assert_allclose(
             summary["monetary_value"], want["monetary_value"], rtol=1e-12, atol=1e-9
         )
-        later = orders[(dates > end) & (dates <= as_of)]
+        horizon = 180 if scope == "holdout" else HORIZON
+        actual_end = min(as_of, end + pd.Timedelta(days=horizon))
+        assert (pd.to_datetime(got["actual_end_date"]) == actual_end).all()
+        assert (got["elapsed_days"] == (actual_end - end).days).all()
+        later = orders[(dates > end) & (dates <= actual_end)]
         days = later.groupby("customer_id")["order_date"].nunique().reindex(got.index)
         value = later.groupby("customer_id")["net_revenue"].sum().reindex(got.index)
-        np.testing.assert_array_equal(got["holdout_purchase_days"], days.fillna(0))
-        np.testing.assert_allclose(got["holdout_net_revenue"], value.fillna(0.0), atol=1e-9)
-    assert (rows["fit_scope"] == "holdout").any() and (rows["holdout_purchase_days"] > 0).any()
+        np.testing.assert_array_equal(got["actual_purchase_days"], days.fillna(0))
+        np.testing.assert_allclose(
+            got["actual_net_revenue"].astype(float), value.fillna(0.0).astype(float), atol=1e-9
+        )
+    assert (rows["fit_scope"] == "holdout").any() and (rows["actual_purchase_days"] > 0).any()
 
 
 def test_holdout_total_within_ten_percent(demo: dict) -> None:
@@ -376,6 +393,248 @@ def test_as_of_scope_matches_customer_predictions(demo: dict) -> None:
     )
 
 
+# ------------------------------------------------------------------------------ monthly history
+
+BASE_COLUMNS = [
+    "customers",
+    "customers_predicted",
+    "customers_value_predicted",
+    "predicted_value_365d",
+    "expected_orders_365d",
+    "expected_repurchasers_365d",
+    "p_repurchase_365d",
+    "is_below_min_sample",
+]
+
+
+def _latest_month_equals_base(monthly: pd.DataFrame, base: pd.DataFrame, as_of: dt.date) -> None:
+    latest = monthly[monthly["as_of_month"] == monthly["as_of_month"].max()]
+    assert (pd.to_datetime(latest["fit_end_date"]).dt.date == as_of).all()
+    got = latest.set_index(["segment_type", "segment_value"]).sort_index()
+    want = base.set_index(["segment_type", "segment_value"]).sort_index()
+    assert list(got.index) == list(want.index)
+    for col in BASE_COLUMNS:
+        g, w = got[col].astype(float), want[col].astype(float)
+        assert (g.isna() == w.isna()).all(), col
+        np.testing.assert_allclose(g[g.notna()], w[w.notna()], rtol=1e-12, err_msg=col)
+
+
+def test_monthly_latest_month_equals_base_future_value(demo: dict) -> None:
+    """The current as-of month is the as_of fit itself: every segment row of the latest
+    as_of_month carries fct_base_future_value's figures (same customers, same fit)."""
+    monthly = demo["monthly"]
+    assert monthly["as_of_month"].nunique() == 12
+    _latest_month_equals_base(monthly, demo["base"], demo["as_of"])
+    fits = demo["fits"].set_index(["fit_scope", "fit_end_date"])
+    # as_of and the current month share one fit: identical parameters and diagnostics
+    as_of, month = fits.xs("as_of", level=0), fits.xs("month_end", level=0)
+    same = month.loc[as_of.index]
+    for col in ("bgnbd_r", "bgnbd_a", "gamma_gamma_q", "bgnbd_iterations", "fit_status"):
+        assert same[col].tolist() == as_of[col].tolist(), col
+
+
+def _gg_value(p: float, q: float, g: float, x: pd.Series, m: pd.Series) -> np.ndarray:
+    """Gamma-Gamma posterior mean order value, written out (population mean without own
+    positive repeat history)."""
+    own = (x > 0) & (m > 0)
+    mm = m.where(own, 0.0).to_numpy(float)
+    xx = x.to_numpy(float)
+    return np.where(own, (g + mm * xx) * p / (p * xx + q - 1), p * g / (q - 1))
+
+
+def test_monthly_history_recomputed_independently(demo: dict) -> None:
+    """Each past as-of month's 'all' row against a recomputation from fct_orders: the
+    customers who had bought by the month end, their predictions from the month's fitted
+    parameters with the closed forms written here, and the elapsed-span calibration
+    (expected vs actual purchase days and net revenue in (month end, as_of_date])."""
+    orders = demo["orders"]
+    o = orders.assign(day=pd.to_datetime(orders["order_date"]))
+    as_of = pd.Timestamp(demo["as_of"])
+    fits = demo["fits"][demo["fits"]["fit_scope"] == "month_end"].copy()
+    fits["fit_end_date"] = pd.to_datetime(fits["fit_end_date"])
+    everyone = demo["monthly"][demo["monthly"]["segment_type"] == "all"].copy()
+    everyone["fit_end_date"] = pd.to_datetime(everyone["fit_end_date"])
+    assert len(everyone) == 12 and (everyone["prediction_status"] == "predicted").all()
+    for _, row in everyone.sort_values("fit_end_date").iterrows():
+        end = row["fit_end_date"]
+        assert pd.Timestamp(row["as_of_month"]) == end.replace(day=1)
+        fit = fits[fits["fit_end_date"] == end].iloc[0]
+        inp = independent_inputs(orders, end.date())
+        assert row["customers"] == len(inp)
+        params = btyd.BGNBDParams(
+            fit["bgnbd_r"], fit["bgnbd_alpha_days"], fit["bgnbd_a"], fit["bgnbd_b"]
+        )
+        elapsed = (min(as_of, end + pd.Timedelta(days=HORIZON)) - end).days
+        assert row["elapsed_days"] == elapsed
+        full = btyd.expected_purchases(params, HORIZON, inp["x"], inp["t_x"], inp["T"])
+        value = _gg_value(
+            fit["gamma_gamma_p"], fit["gamma_gamma_q"], fit["gamma_gamma_gamma"], inp["x"], inp["m"]
+        )
+        assert row["expected_orders_365d"] == pytest.approx(np.sum(full), rel=1e-9)
+        assert row["predicted_value_365d"] == pytest.approx(np.sum(full * value), rel=1e-9)
+        later = o[(o["day"] > end) & (o["day"] <= end + pd.Timedelta(days=elapsed))]
+        later = later[later["customer_id"].isin(inp.index)]
+        actual_days = len(later[["customer_id", "day"]].drop_duplicates())
+        assert row["actual_orders_elapsed"] == actual_days
+        assert float(row["actual_net_revenue_elapsed"]) == pytest.approx(
+            float(later["net_revenue"].sum()), abs=0.01
+        )
+        if elapsed == 0:
+            assert row["expected_orders_elapsed"] == 0 and actual_days == 0
+            assert pd.isna(row["predicted_over_actual_orders_elapsed"])
+            continue
+        part = btyd.expected_purchases(params, elapsed, inp["x"], inp["t_x"], inp["T"])
+        assert row["expected_orders_elapsed"] == pytest.approx(np.sum(part), rel=1e-9)
+        assert row["predicted_value_elapsed"] == pytest.approx(np.sum(part * value), rel=1e-9)
+        assert row["predicted_over_actual_orders_elapsed"] == pytest.approx(
+            np.sum(part) / actual_days, rel=1e-9
+        )
+        # the demo generator is not BG/NBD; past predictions stay within 15% in total
+        assert 0.85 <= row["predicted_over_actual_orders_elapsed"] <= 1.15, row
+    # the oldest month's stored fit is the fit of that month's history (one fit, reused)
+    oldest = fits.sort_values("fit_end_date").iloc[0]
+    inp = independent_inputs(orders, oldest["fit_end_date"].date())
+    again = btyd.fit_bgnbd(inp["x"], inp["t_x"], inp["T"])
+    np.testing.assert_allclose(
+        [again.params.r, again.params.alpha, again.params.a, again.params.b],
+        [oldest["bgnbd_r"], oldest["bgnbd_alpha_days"], oldest["bgnbd_a"], oldest["bgnbd_b"]],
+        rtol=1e-9,
+    )
+
+
+def test_monthly_segments_add_up_to_all(demo: dict) -> None:
+    """Every segment type partitions the month's base: customers, predicted value and
+    actuals of its rows add up to the 'all' row of the same as-of month."""
+    monthly = demo["monthly"]
+    everyone = monthly[monthly["segment_type"] == "all"].set_index("as_of_month")
+    cols = ["customers", "predicted_value_365d", "expected_orders_elapsed", "actual_orders_elapsed"]
+    for segment_type, part in monthly[monthly["segment_type"] != "all"].groupby("segment_type"):
+        sums = part.groupby("as_of_month")[cols].sum()
+        for col in cols:
+            np.testing.assert_allclose(
+                sums[col].astype(float),
+                everyone.loc[sums.index, col].astype(float),
+                rtol=1e-9,
+                err_msg=f"{segment_type} {col}",
+            )
+
+
+def _summary(rows: list[tuple[int, int, int, int, float]], first: str) -> pd.DataFrame:
+    return wp.summary_from_rows(
+        pd.DataFrame(
+            {
+                "customer_key": [r[0] for r in rows],
+                "frequency": [r[1] for r in rows],
+                "recency_days": [r[2] for r in rows],
+                "t_days": [r[3] for r in rows],
+                "repeat_net_revenue": [r[4] for r in rows],
+                "first_purchase_date": first,
+            }
+        )
+    )
+
+
+def test_fits_once_per_fit_end_date_and_reads_back_exactly(
+    demo: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fits_table fits each distinct fit end date once (as_of and the current month_end
+    share one); a fit read back from its row predicts exactly what the fit itself does."""
+    inp = demo["inputs"]
+    rows = [
+        (i, int(x), int(tx), int(t), float(m * x) if x > 0 else 0.0)
+        for i, (x, tx, t, m) in enumerate(inp[["x", "t_x", "T", "m"]].itertuples(index=False))
+    ]
+    summary = _summary(rows, "2024-01-01")
+    calls: list[int] = []
+    real_fit = btyd.fit_bgnbd
+
+    def counting_fit(*args: object, **kwargs: object) -> btyd.BGNBDFit:
+        calls.append(1)
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(btyd, "fit_bgnbd", counting_fit)
+    end = demo["as_of"]
+    scopes = [("as_of", end), ("month_end", end), ("holdout", end)]
+    table = wp.fits_table(scopes, lambda _: summary, wp.PredictionSettings()).to_pandas()
+    assert len(calls) == 1 and len(table) == 3
+    assert table["horizon_days"].tolist() == [365, 365, 180]
+    assert table["bgnbd_r"].nunique() == 1
+    direct, pred = wp.predict_checked(
+        wp.fit_summary(summary, end, wp.PredictionSettings()), HORIZON
+    )
+    assert len(calls) == 2  # the direct fit above
+    back = wp.outcome_from_fit_row(table.iloc[0].to_dict(), summary)
+    assert back.status == direct.status and back.bgnbd == direct.bgnbd
+    assert back.gamma_gamma == direct.gamma_gamma
+    again = wp.predict(back, HORIZON)
+    for col in ("p_alive", "expected_orders", "p_repurchase", "predicted_value"):
+        np.testing.assert_array_equal(again[col].to_numpy(), pred[col].to_numpy(), col)
+
+
+def test_monthly_on_the_fixture_store(fixture_db: duckdb.DuckDBPyConnection) -> None:
+    """Below the gate every month is insufficient_data with null predictions, but the base
+    and the actuals are still counted: customers who had bought by each month end and
+    their purchase days since, recounted from fct_orders; the latest month equals
+    fct_base_future_value."""
+    orders = valid_orders(fixture_db)
+    o = orders.assign(day=pd.to_datetime(orders["order_date"]))
+    as_of = as_of_date(fixture_db)
+    monthly = fixture_db.sql("select * from marts.fct_base_future_value_monthly").df()
+    base = fixture_db.sql("select * from marts.fct_base_future_value").df()
+    _latest_month_equals_base(monthly, base, as_of)
+    assert set(monthly["prediction_status"]) == {"insufficient_data"}
+    assert monthly["predicted_value_365d"].isna().all()
+    assert monthly["expected_orders_elapsed"].isna().all()
+    everyone = monthly[monthly["segment_type"] == "all"].sort_values("as_of_month")
+    assert len(everyone) == 12
+    first = o.groupby("customer_id")["day"].min()
+    for _, row in everyone.iterrows():
+        end = pd.Timestamp(row["fit_end_date"])
+        month_end = pd.Timestamp(row["as_of_month"]) + pd.offsets.MonthEnd(0)
+        assert end == min(month_end, pd.Timestamp(as_of))
+        assert bool(row["is_month_complete"]) == (end == month_end)
+        cohort = first[first <= end].index
+        assert row["customers"] == len(cohort)
+        later = o[(o["day"] > end) & o["customer_id"].isin(cohort)]
+        assert row["actual_orders_elapsed"] == len(later[["customer_id", "day"]].drop_duplicates())
+        assert row["elapsed_days"] == (pd.Timestamp(as_of) - end).days
+
+
+def test_monthly_summary_from_the_raw_fixture_files(fixture_db: duckdb.DuckDBPyConnection) -> None:
+    """The per-month BG/NBD inputs and actuals of four fixture customers, computed here from
+    tests/fixtures/store_small/orders.csv alone (all their orders are completed, none is
+    merged with another identity): purchase days in the reporting timezone, x = days - 1,
+    t_x = last - first, T = month end - first, and purchase days after the month end."""
+    raw = pd.read_csv(ROOT / "tests" / "fixtures" / "store_small" / "orders.csv")
+    ids = ["C00000128", "C00000191", "C00000105", "C00000088"]
+    raw = raw[raw["customer_id"].isin(ids)]
+    assert (raw["status"] == "completed").all() and len(raw) == 19 + 13 + 10 + 9
+    local = pd.to_datetime(raw["ordered_at"], utc=True).dt.tz_convert("Europe/Paris")
+    raw = raw.assign(day=local.dt.tz_localize(None).dt.normalize())
+    rows = fixture_db.sql(
+        "select * from intermediate.int_customers_purchases_summarised "
+        "where fit_scope = 'month_end' and customer_id in "
+        "('C00000128', 'C00000191', 'C00000105', 'C00000088')"
+    ).df()
+    as_of = pd.Timestamp(as_of_date(fixture_db))
+    checked = 0
+    for end in pd.to_datetime(rows["fit_end_date"]).drop_duplicates():
+        for cid in ids:
+            days = sorted(set(raw.loc[(raw["customer_id"] == cid), "day"]))
+            before = [d for d in days if d <= end]
+            got = rows[(rows["customer_id"] == cid) & (pd.to_datetime(rows["fit_end_date"]) == end)]
+            if not before:
+                assert got.empty, (cid, end)
+                continue
+            row = got.iloc[0]
+            assert row["frequency"] == len(before) - 1, (cid, end)
+            assert row["recency_days"] == (before[-1] - before[0]).days, (cid, end)
+            assert row["t_days"] == (end - before[0]).days, (cid, end)
+            assert row["actual_purchase_days"] == len([d for d in days if end < d <= as_of])
+            checked += 1
+    assert checked >= 40
+
+
 # ------------------------------------------------------------------------------ gate
 
 
@@ -427,6 +686,9 @@ def lowered_gate_warehouse(fixture_warehouse: Path, tmp_path_factory: pytest.Tem
         "build",
         "--quiet",
         "--select",
+        # the fits and the summary read the vars too (the fits live in intermediate)
+        "int_customers_purchases_summarised",
+        "models/intermediate/predictions",
         "models/marts/predictions",
         "tests/dbt/marts/predictions",
         "--vars",
@@ -446,6 +708,16 @@ def test_lowered_gate_predicts_the_fixture_store(lowered_gate_warehouse: Path) -
         pred = con.sql("select * from marts.fct_customer_predictions").df()
         fit = as_of_fit(con)
         inputs = independent_inputs(valid_orders(con), as_of_date(con))
+        monthly = con.sql("select * from marts.fct_base_future_value_monthly").df()
+        base = con.sql("select * from marts.fct_base_future_value").df()
+        as_of = as_of_date(con)
+    # as_of_date (2026-10-30) is not a month end: the current month is fitted as of it and
+    # equals the snapshot mart, with predictions this time (and the 180-day horizon)
+    _latest_month_equals_base(monthly, base, as_of)
+    assert set(monthly["horizon_days"]) == {180}
+    latest = monthly[monthly["as_of_month"] == monthly["as_of_month"].max()]
+    assert latest["predicted_value_365d"].notna().any()
+    assert (monthly["elapsed_days"] <= 180).all()
     assert set(pred["horizon_days"]) == {180}
     assert set(pred["prediction_status"]) <= {"predicted", "purchases_only"}, set(
         pred["prediction_status_reason"]

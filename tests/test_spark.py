@@ -212,9 +212,12 @@ def test_spark_builds_every_duckdb_mart_but_the_python_predictions(
         "fct_customer_predictions",
         "fct_prediction_calibration",
         "fct_base_future_value",
+        "fct_base_future_value_monthly",
         "fct_audiences",  # ranks the predictions (predicted_high_value_new): same folder
         "int_customers_purchases_summarised",  # the predictions' input, DuckDB only too
-    }, "only the DuckDB-only predictions and their input may be disabled on Spark"
+        "int_predictions_fitted",  # the fits (Python), DuckDB only too
+        "int_customer_months_predicted",  # the monthly predictions (Python), DuckDB only
+    }, "only the DuckDB-only predictions and their inputs may be disabled on Spark"
     assert spark == duck - skipped
     built = {p.name for p in (spark_build.tables / "marts.db").iterdir() if p.is_dir()}
     assert built == spark, "every enabled mart has a Spark table"

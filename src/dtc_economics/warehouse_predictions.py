@@ -1,10 +1,13 @@
 """Warehouse layer of the customer-value predictions (BG/NBD + Gamma-Gamma).
 
-The dbt Python models in ``models/marts/predictions/`` are thin wrappers: they read the
-per-customer purchase summary computed once in SQL (``int_customers_purchases_summarised``:
-frequency, recency, T and repeat value as of as_of_date and as of the holdout's fit end),
-then call :func:`customer_predictions_table_from_summary` or
-:func:`calibration_table_from_summaries`. The ``orders``-based functions
+The dbt Python models are thin wrappers. ``int_predictions_fitted`` reads the per-customer
+purchase summary computed once in SQL (``int_customers_purchases_summarised``: frequency,
+recency, T and repeat value per fit end date: as_of_date, the holdout's fit end and the
+month ends of the prediction history) and fits BG/NBD + Gamma-Gamma once per distinct fit
+end date (:func:`fits_table`); the models that publish predictions rebuild each fit from its
+row (:func:`outcome_from_fit_row`) and apply the closed forms:
+:func:`customer_predictions_table_from_fit`, :func:`calibration_table_from_fits`,
+:func:`monthly_predictions_table`. The ``orders``-based functions
 (:func:`customer_predictions_frame`, :func:`calibration_frame`) compute the same summary in
 pandas with :func:`dtc_economics.btyd.summarise_orders` and share everything after it.
 The fitting and the closed forms live in :mod:`dtc_economics.btyd` (validated on CDNOW);
@@ -26,7 +29,7 @@ Conventions (docs/predictions_warehouse.md):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -59,6 +62,17 @@ KEY = "customer_key"  # integer customer key in the orders and customers frames
 MAX_BUCKET = 7  # frequency buckets 0..6 and "7+"
 SCOPE_HOLDOUT = "holdout"
 SCOPE_AS_OF = "as_of"
+SCOPE_MONTH_END = "month_end"
+
+# the per-customer inputs :func:`summary_from_rows` needs (int_customers_purchases_summarised)
+SUMMARY_COLUMNS = (
+    "customer_key",
+    "frequency",
+    "recency_days",
+    "t_days",
+    "repeat_net_revenue",
+    "first_purchase_date",
+)
 
 
 @dataclass(frozen=True)
@@ -180,17 +194,24 @@ def summary_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _prepared(summary: pd.DataFrame) -> pd.DataFrame:
+    """A copy of the summary with mean repeat values within half a cent of 0 set to 0."""
+    summary = summary.copy()
+    if not summary.empty:
+        m = summary["monetary_value"]
+        summary["monetary_value"] = m.mask(m.abs() < HALF_CENT, 0.0)
+    return summary
+
+
 def fit_summary(
     summary: pd.DataFrame, fit_end: dt.date | str, settings: PredictionSettings
 ) -> FitOutcome:
     """:func:`fit_models` from a per-customer summary (frequency, recency, T in days,
     monetary_value; one row per customer with a purchase on or before ``fit_end``)."""
     end = _as_date(fit_end)
-    summary = summary.copy()
+    summary = _prepared(summary)
     if summary.empty:
         return FitOutcome(end, STATUS_INSUFFICIENT_DATA, "no customers", summary)
-    m = summary["monetary_value"]
-    summary["monetary_value"] = m.mask(m.abs() < HALF_CENT, 0.0)
     correlation = btyd.frequency_monetary_correlation(
         summary["frequency"], summary["monetary_value"]
     )
@@ -640,3 +661,224 @@ def calibration_table(
     """:func:`calibration_frame` as an Arrow table with fixed column types."""
     df = calibration_frame(orders, as_of_date, settings)
     return pa.Table.from_pandas(df, schema=CALIBRATION_SCHEMA, preserve_index=False)
+
+
+# --------------------------------------------------------------------------------------
+# int_predictions_fitted: one fit per distinct fit end date
+# --------------------------------------------------------------------------------------
+
+_FIT_FIELDS = CALIBRATION_SCHEMA.names[CALIBRATION_SCHEMA.names.index("fit_status") :]
+
+FIT_SCHEMA = pa.schema(
+    [
+        ("fit_scope", pa.string()),
+        ("fit_end_date", pa.date32()),
+        ("horizon_days", pa.int32()),
+        *(CALIBRATION_SCHEMA.field(name) for name in _FIT_FIELDS),
+        ("bgnbd_function_evaluations", pa.int32()),
+        ("gamma_gamma_function_evaluations", pa.int32()),
+    ]
+)
+
+
+def scope_horizon_days(scope: str, settings: PredictionSettings) -> int:
+    """Days a scope predicts after its fit end: the holdout its calibration period, the
+    others the forecast horizon."""
+    return settings.calibration_days if scope == SCOPE_HOLDOUT else settings.horizon_days
+
+
+def fits_table(
+    scopes: Sequence[tuple[str, dt.date | str]],
+    summary_for: Callable[[dt.date], pd.DataFrame],
+    settings: PredictionSettings,
+) -> pa.Table:
+    """One row per (fit scope, fit end date) of ``scopes`` with its fit (gate, BG/NBD and
+    Gamma-Gamma parameters and diagnostics), fitting once per distinct fit end date:
+    scopes that share a date (as_of and the current month_end) share the fit.
+    ``summary_for(date)`` returns the per-customer summary (:func:`summary_from_rows`) as of
+    that date. The status is the fit's; :func:`predict_checked` may still demote it when
+    the closed forms are not finite over a horizon."""
+    outcomes: dict[dt.date, FitOutcome] = {}
+    rows: list[dict[str, Any]] = []
+    for scope, fit_end in scopes:
+        end = _as_date(fit_end)
+        if end not in outcomes:
+            outcomes[end] = fit_summary(summary_for(end), end, settings)
+        outcome = outcomes[end]
+        rows.append(
+            {
+                "fit_scope": scope,
+                "fit_end_date": end,
+                "horizon_days": scope_horizon_days(scope, settings),
+                **_fit_columns(outcome),
+                "bgnbd_function_evaluations": (
+                    outcome.bgnbd.function_evaluations if outcome.bgnbd else None
+                ),
+                "gamma_gamma_function_evaluations": (
+                    outcome.gamma_gamma.function_evaluations if outcome.gamma_gamma else None
+                ),
+            }
+        )
+    df = pd.DataFrame(rows, columns=FIT_SCHEMA.names)
+    return pa.Table.from_pandas(df, schema=FIT_SCHEMA, preserve_index=False)
+
+
+def _present(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return False
+    return not (isinstance(value, float) and np.isnan(value))
+
+
+def _bounds(value: Any) -> tuple[str, ...]:
+    return tuple(part for part in str(value).split(", ") if part) if _present(value) else ()
+
+
+def outcome_from_fit_row(row: Mapping[str, Any], summary: pd.DataFrame) -> FitOutcome:
+    """The :class:`FitOutcome` a row of :func:`fits_table` describes, over ``summary`` (the
+    per-customer summary as of the row's fit end date, as the fit saw it). No fitting:
+    the parameters and diagnostics are read back (doubles round-trip exactly)."""
+    bg = gg = None
+    if _present(row["bgnbd_success"]):
+        bg = btyd.BGNBDFit(
+            params=btyd.BGNBDParams(
+                r=float(row["bgnbd_r"]),
+                alpha=float(row["bgnbd_alpha_days"]),
+                a=float(row["bgnbd_a"]),
+                b=float(row["bgnbd_b"]),
+            ),
+            log_likelihood=float(row["bgnbd_log_likelihood"]),
+            success=bool(row["bgnbd_success"]),
+            message=str(row["bgnbd_message"]),
+            iterations=int(row["bgnbd_iterations"]),
+            function_evaluations=int(row["bgnbd_function_evaluations"]),
+            n_customers=float(row["fit_customers"]),
+            n_rows=int(row["bgnbd_distinct_rows"]),
+            at_bound=_bounds(row["bgnbd_at_bound"]),
+        )
+    if _present(row["gamma_gamma_success"]):
+        gg = btyd.GammaGammaFit(
+            params=btyd.GammaGammaParams(
+                p=float(row["gamma_gamma_p"]),
+                q=float(row["gamma_gamma_q"]),
+                gamma=float(row["gamma_gamma_gamma"]),
+            ),
+            log_likelihood=float(row["gamma_gamma_log_likelihood"]),
+            success=bool(row["gamma_gamma_success"]),
+            message=str(row["gamma_gamma_message"]),
+            iterations=int(row["gamma_gamma_iterations"]),
+            function_evaluations=int(row["gamma_gamma_function_evaluations"]),
+            n_customers=float(row["gamma_gamma_customers"]),
+            n_excluded=float(row["gamma_gamma_excluded_customers"]),
+            at_bound=_bounds(row["gamma_gamma_at_bound"]),
+        )
+    correlation = row["frequency_monetary_correlation"]
+    return FitOutcome(
+        fit_end=_as_date(row["fit_end_date"]),
+        status=str(row["fit_status"]),
+        reason=str(row["fit_status_reason"]),
+        summary=_prepared(summary),
+        bgnbd=bg,
+        gamma_gamma=gg,
+        correlation=float(correlation) if _present(correlation) else float("nan"),
+    )
+
+
+def customer_predictions_table_from_fit(
+    fit_row: Mapping[str, Any],
+    summary: pd.DataFrame,
+    customers: pd.DataFrame,
+    settings: PredictionSettings,
+) -> pa.Table:
+    """fct_customer_predictions from the as_of row of :func:`fits_table` and the summary as
+    of as_of_date (no second fit)."""
+    outcome = outcome_from_fit_row(fit_row, summary)
+    df = _customer_predictions(outcome, customers, settings)
+    return pa.Table.from_pandas(df, schema=CUSTOMER_SCHEMA, preserve_index=False)
+
+
+def calibration_table_from_fits(
+    holdout_row: Mapping[str, Any],
+    holdout_summary: pd.DataFrame,
+    holdout_actuals: pd.DataFrame,
+    as_of_row: Mapping[str, Any],
+    as_of_summary: pd.DataFrame,
+    settings: PredictionSettings,
+) -> pa.Table:
+    """fct_prediction_calibration from the holdout and as_of rows of :func:`fits_table`
+    (no fitting); ``holdout_actuals`` as in :func:`calibration_table_from_summaries`."""
+    df = _calibration(
+        outcome_from_fit_row(holdout_row, holdout_summary),
+        holdout_actuals,
+        outcome_from_fit_row(as_of_row, as_of_summary),
+        settings,
+    )
+    return pa.Table.from_pandas(df, schema=CALIBRATION_SCHEMA, preserve_index=False)
+
+
+# --------------------------------------------------------------------------------------
+# int_customer_months_predicted (fct_base_future_value_monthly)
+# --------------------------------------------------------------------------------------
+
+MONTHLY_SCHEMA = pa.schema(
+    [
+        ("as_of_month", pa.date32()),
+        ("fit_end_date", pa.date32()),
+        ("customer_key", pa.int32()),
+        ("prediction_status", pa.string()),
+        ("horizon_days", pa.int32()),
+        ("expected_orders_365d", pa.float64()),
+        ("p_repurchase_365d", pa.float64()),
+        ("predicted_value_365d", pa.float64()),
+        ("elapsed_days", pa.int32()),
+        ("expected_orders_elapsed", pa.float64()),
+        ("predicted_value_elapsed", pa.float64()),
+    ]
+)
+
+
+def monthly_predictions_frame(
+    outcome: FitOutcome, elapsed_days: int, settings: PredictionSettings
+) -> pd.DataFrame:
+    """Per customer of the outcome's summary (customer_key index): the predictions over the
+    horizon after the fit end, and over its first ``elapsed_days`` (the part of the horizon
+    already observed at as_of_date: what the calibration compares with actuals). Columns of
+    ``MONTHLY_SCHEMA``; prediction columns null where the (checked) status does not allow
+    them, as in fct_customer_predictions."""
+    outcome, pred = predict_checked(outcome, settings.horizon_days)
+    s = outcome.summary
+    n = len(s)
+    elapsed = np.full(n, np.nan)
+    if outcome.purchases_usable:
+        if elapsed_days > 0:
+            elapsed = btyd.expected_purchases(
+                outcome.bgnbd.params, elapsed_days, s["frequency"], s["recency"], s["T"]
+            )
+            elapsed = np.asarray(elapsed, dtype=float)
+        else:
+            elapsed = np.zeros(n)
+    value = pred["expected_order_value"].to_numpy(dtype=float)
+    end = outcome.fit_end
+    return pd.DataFrame(
+        {
+            "as_of_month": np.full(n, end.replace(day=1), dtype=object),
+            "fit_end_date": np.full(n, end, dtype=object),
+            "customer_key": s.index.to_numpy(),
+            "prediction_status": np.full(n, outcome.status, dtype=object),
+            "horizon_days": settings.horizon_days,
+            "expected_orders_365d": pred["expected_orders"].to_numpy(dtype=float),
+            "p_repurchase_365d": pred["p_repurchase"].to_numpy(dtype=float),
+            "predicted_value_365d": pred["predicted_value"].to_numpy(dtype=float),
+            "elapsed_days": elapsed_days,
+            "expected_orders_elapsed": elapsed,
+            "predicted_value_elapsed": elapsed * value,
+        },
+        columns=MONTHLY_SCHEMA.names,
+    )
+
+
+def monthly_predictions_table(frames: Sequence[pd.DataFrame]) -> pa.Table:
+    """The frames of :func:`monthly_predictions_frame` as one Arrow table."""
+    if not frames:
+        return MONTHLY_SCHEMA.empty_table()
+    tables = [pa.Table.from_pandas(f, schema=MONTHLY_SCHEMA, preserve_index=False) for f in frames]
+    return pa.concat_tables(tables)

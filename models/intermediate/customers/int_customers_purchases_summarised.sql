@@ -1,10 +1,12 @@
--- grain: one row per fit scope x customer with a purchase day on or before the scope's fit
--- end: 'as_of' (fit end = as_of_date) and 'holdout' (fit end = as_of_date - var
--- prediction_calibration_days). The BG/NBD and Gamma-Gamma inputs the prediction marts fit
--- from (time unit days; a purchase = the valid orders of one calendar day), computed once
--- here instead of copying every order into pandas for each fit, and for the holdout scope
--- what the customer bought after the fit end (up to as_of_date).
--- DuckDB only, like the prediction marts that read it (dbt_project.yml, predictions).
+-- grain: one row per fit scope x fit end date x customer with a purchase day on or before
+-- the fit end: 'as_of' (fit end = as_of_date), 'holdout' (fit end = as_of_date - var
+-- prediction_calibration_days) and 'month_end' (one fit end per month of the last var
+-- prediction_history_months months: the month's last day, as_of_date for the current
+-- month). The BG/NBD and Gamma-Gamma inputs the prediction models fit from (time unit days;
+-- a purchase = the valid orders of one calendar day), computed once here instead of copying
+-- every order into pandas for each fit, and what the customer bought after the fit end up
+-- to actual_end_date (the elapsed part of the scope's horizon, at most as_of_date).
+-- DuckDB only, like the prediction models that read it (dbt_project.yml, predictions).
 {{ config(enabled=(target.type == 'duckdb')) }}
 with
 
@@ -25,11 +27,12 @@ as_of as (
 
 ),
 
-fit_scopes as (
+fit_ends as (
 
     select
         'as_of' as fit_scope,
         as_of_date as fit_end_date,
+        {{ var('prediction_horizon_days') }} as horizon_days,
         as_of_date
     from as_of
     union all
@@ -38,8 +41,40 @@ fit_scopes as (
         cast(
             {{ dbt.dateadd('day', -var('prediction_calibration_days'), 'as_of_date') }} as date
         ) as fit_end_date,
+        {{ var('prediction_calibration_days') }} as horizon_days,
         as_of_date
     from as_of
+    {%- for months_back in range(var('prediction_history_months')) %}
+        union all
+        select
+            'month_end' as fit_scope,
+            -- the month's last day; the current month is cut at as_of_date
+            least(
+                cast({{ dbt.dateadd(
+                    'day', -1, dbt.dateadd(
+                        'month', 1 - months_back, dbt.date_trunc('month', 'as_of_date')
+                    )
+                ) }} as date),
+                as_of_date
+            ) as fit_end_date,
+            {{ var('prediction_horizon_days') }} as horizon_days,
+            as_of_date
+        from as_of
+    {%- endfor %}
+
+),
+
+fit_scopes as (
+
+    select
+        fit_scope,
+        fit_end_date,
+        -- what happened after the fit end is observed up to as_of_date, within the horizon
+        least(
+            cast({{ dbt.dateadd('day', 'horizon_days', 'fit_end_date') }} as date),
+            as_of_date
+        ) as actual_end_date
+    from fit_ends
 
 ),
 
@@ -58,13 +93,14 @@ days_scoped as (
     select
         fit_scopes.fit_scope,
         fit_scopes.fit_end_date,
+        fit_scopes.actual_end_date,
         purchase_days.customer_id,
         purchase_days.purchase_date,
         purchase_days.net_revenue,
         purchase_days.purchase_date <= fit_scopes.fit_end_date as is_in_fit
     from purchase_days
-    cross join fit_scopes
-    where purchase_days.purchase_date <= fit_scopes.as_of_date
+    inner join fit_scopes
+        on purchase_days.purchase_date <= fit_scopes.actual_end_date
 
 ),
 
@@ -73,15 +109,18 @@ customers_summarised as (
     select
         fit_scope,
         fit_end_date,
+        actual_end_date,
         customer_id,
         sum(case when is_in_fit then 1 else 0 end) - 1 as frequency,
         min(case when is_in_fit then purchase_date end) as first_purchase_date,
         max(case when is_in_fit then purchase_date end) as last_purchase_date,
         sum(case when is_in_fit then net_revenue end) as net_revenue,
-        sum(case when is_in_fit then 0 else 1 end) as holdout_purchase_days,
-        sum(case when is_in_fit then 0 else net_revenue end) as holdout_net_revenue
+        sum(case when is_in_fit then 0 else 1 end) as actual_purchase_days,
+        sum(case when is_in_fit then 0 else net_revenue end) as actual_net_revenue
     from days_scoped
-    group by fit_scope, fit_end_date, customer_id
+    group by fit_scope, fit_end_date, actual_end_date, customer_id
+    -- customers whose first purchase is after the fit end are not in the scope
+    having min(case when is_in_fit then purchase_date end) is not null
 
 ),
 
@@ -111,9 +150,17 @@ final as (
         first_days.net_revenue as first_day_net_revenue,
         -- total less the first day, as btyd.summarise_orders computes it
         customers_summarised.net_revenue - first_days.net_revenue as repeat_net_revenue,
-        cast(customers_summarised.holdout_purchase_days as {{ dbt.type_int() }})
-            as holdout_purchase_days,
-        customers_summarised.holdout_net_revenue
+        customers_summarised.actual_end_date,
+        cast(
+            {{ dbt.datediff(
+                'customers_summarised.fit_end_date',
+                'customers_summarised.actual_end_date',
+                'day',
+            ) }} as {{ dbt.type_int() }}
+        ) as elapsed_days,
+        cast(customers_summarised.actual_purchase_days as {{ dbt.type_int() }})
+            as actual_purchase_days,
+        customers_summarised.actual_net_revenue
     from customers_summarised
     inner join customer_keys
         on customers_summarised.customer_id = customer_keys.customer_id

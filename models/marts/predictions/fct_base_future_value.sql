@@ -1,14 +1,7 @@
 -- grain: one row per segment (segment_type, segment_value): the predicted 12-month future
 -- value of the current customer base next to the same segment's historical value.
 -- segment_type 'all' is the whole base; the others follow first-order semantics.
-{%- set segments = [
-    ('all', "'all'"),
-    ('acquisition_channel', 'acquisition_channel'),
-    ('first_order_offer_type', 'first_order_offer_type'),
-    ('first_product_id', 'first_product_id'),
-    ('first_product_category', 'first_product_category'),
-    ('cohort_month', 'cast(cohort_month as ' ~ dbt.type_string() ~ ')'),
-] %}
+{%- set segments = future_value_segments() %}
 with
 
 predictions as (

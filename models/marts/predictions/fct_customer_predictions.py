@@ -3,9 +3,10 @@
 """Customer-value predictions (dbt Python model; DuckDB only, see _predictions__docs.md).
 
 Reads the per-customer purchase summary as of int_as_of_date (int_customers_purchases_
-summarised: purchase days of valid orders in the reporting timezone, net_revenue excl. VAT),
-fits BG/NBD and Gamma-Gamma with dtc_economics.btyd, and writes
-one row per dim_customers customer. Below the data-sufficiency gate, or when a fit is not
+summarised: purchase days of valid orders in the reporting timezone, net_revenue excl. VAT)
+and the as_of fit of int_predictions_fitted (BG/NBD and Gamma-Gamma, fitted once per build
+there), applies the closed forms of dtc_economics.btyd, and writes one row per
+dim_customers customer. Below the data-sufficiency gate, or when a fit is not
 usable, prediction columns are null and prediction_status / prediction_status_reason say
 why; the build does not fail. Logic: src/dtc_economics/warehouse_predictions.py.
 """
@@ -16,7 +17,7 @@ import pyarrow as pa
 
 from dtc_economics.warehouse_predictions import (
     PredictionSettings,
-    customer_predictions_table_from_summary,
+    customer_predictions_table_from_fit,
     summary_from_rows,
 )
 
@@ -44,7 +45,7 @@ def model(dbt: Any, session: Any) -> pa.Table:
         .select("customer_id, coalesce(customer_key, -1) as customer_key")
         .df()
     )
-    as_of_date = dbt.ref("int_as_of_date").select("as_of_date").fetchall()[0][0]
-    return customer_predictions_table_from_summary(
-        summary_from_rows(summary.df()), customers, as_of_date, settings
+    fit = dbt.ref("int_predictions_fitted").filter("fit_scope = 'as_of'").df()
+    return customer_predictions_table_from_fit(
+        fit.to_dict("records")[0], summary_from_rows(summary.df()), customers, settings
     )

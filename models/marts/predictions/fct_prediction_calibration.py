@@ -5,8 +5,8 @@
 fit_scope = holdout: BG/NBD + Gamma-Gamma fitted on valid orders up to as_of_date - var
 prediction_calibration_days, predicting the last prediction_calibration_days, compared with
 what customers actually bought. fit_scope = as_of: the fit behind fct_customer_predictions
-(same data, deterministic, so the same parameters) with its forecast; actuals are null.
-Logic: src/dtc_economics/warehouse_predictions.py.
+with its forecast; actuals are null. Both fits are read from int_predictions_fitted (fitted
+once per build there), not refitted. Logic: src/dtc_economics/warehouse_predictions.py.
 """
 
 from typing import Any
@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from dtc_economics.warehouse_predictions import (
     PredictionSettings,
-    calibration_table_from_summaries,
+    calibration_table_from_fits,
     summary_from_rows,
 )
 
@@ -33,17 +33,20 @@ def model(dbt: Any, session: Any) -> pa.Table:
         }
     )
     # the per-customer BG/NBD inputs of both fits (holdout, as_of), computed once in SQL
-    rows = dbt.ref("int_customers_purchases_summarised").df()
+    rows = dbt.ref("int_customers_purchases_summarised").filter("fit_scope in ('holdout', 'as_of')")
+    rows = rows.df()
     holdout = rows[rows["fit_scope"] == "holdout"]
-    actuals = holdout.set_index("customer_key")[["holdout_purchase_days", "holdout_net_revenue"]]
+    actuals = holdout.set_index("customer_key")[["actual_purchase_days", "actual_net_revenue"]]
     actuals = actuals.rename(
-        columns={"holdout_purchase_days": "actual", "holdout_net_revenue": "actual_value"}
+        columns={"actual_purchase_days": "actual", "actual_net_revenue": "actual_value"}
     )
-    as_of_date = dbt.ref("int_as_of_date").select("as_of_date").fetchall()[0][0]
-    return calibration_table_from_summaries(
+    fits = dbt.ref("int_predictions_fitted").filter("fit_scope in ('holdout', 'as_of')").df()
+    fit_rows = {row["fit_scope"]: row for row in fits.to_dict("records")}
+    return calibration_table_from_fits(
+        fit_rows["holdout"],
         summary_from_rows(holdout),
         actuals,
+        fit_rows["as_of"],
         summary_from_rows(rows[rows["fit_scope"] == "as_of"]),
-        as_of_date,
         settings,
     )

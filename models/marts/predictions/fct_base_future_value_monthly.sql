@@ -1,0 +1,200 @@
+-- grain: one row per as-of month x segment (segment_type, segment_value): the predicted
+-- 12-month future value of the customer base as of the end of each of the last var
+-- prediction_history_months months (the current month as of as_of_date), with how the
+-- prediction compares with what the same customers bought since, over the elapsed days.
+-- Segments as fct_base_future_value (first-order semantics); one fit per as-of month.
+{%- set segments = future_value_segments() %}
+with
+
+summaries as (
+
+    select
+        fit_end_date,
+        customer_id,
+        customer_key,
+        actual_end_date,
+        elapsed_days,
+        actual_purchase_days,
+        actual_net_revenue
+    from {{ ref('int_customers_purchases_summarised') }}
+    where fit_scope = 'month_end'
+
+),
+
+predictions as (
+
+    select
+        as_of_month,
+        fit_end_date,
+        customer_key,
+        prediction_status,
+        horizon_days,
+        expected_orders_365d,
+        p_repurchase_365d,
+        predicted_value_365d,
+        expected_orders_elapsed,
+        predicted_value_elapsed
+    from {{ ref('int_customer_months_predicted') }}
+
+),
+
+customers as (
+
+    select
+        customer_id,
+        acquisition_channel,
+        first_order_offer_type,
+        first_product_id,
+        first_product_category,
+        cohort_month
+    from {{ ref('int_customers_enriched') }}
+
+),
+
+customer_months_joined as (
+
+    select
+        predictions.as_of_month,
+        predictions.fit_end_date,
+        summaries.actual_end_date,
+        summaries.elapsed_days,
+        predictions.prediction_status,
+        predictions.horizon_days,
+        customers.acquisition_channel,
+        customers.first_order_offer_type,
+        customers.first_product_id,
+        customers.first_product_category,
+        customers.cohort_month,
+        predictions.expected_orders_365d,
+        predictions.p_repurchase_365d,
+        predictions.predicted_value_365d,
+        predictions.expected_orders_elapsed,
+        predictions.predicted_value_elapsed,
+        summaries.actual_purchase_days,
+        summaries.actual_net_revenue
+    from predictions
+    inner join summaries
+        on
+            predictions.fit_end_date = summaries.fit_end_date
+            and predictions.customer_key = summaries.customer_key
+    left join customers
+        on summaries.customer_id = customers.customer_id
+
+),
+
+customer_months_segmented as (
+
+    {%- for segment_type, segment_expression in segments %}
+
+        select
+            as_of_month,
+            fit_end_date,
+            actual_end_date,
+            elapsed_days,
+            prediction_status,
+            horizon_days,
+            '{{ segment_type }}' as segment_type,
+            coalesce({{ segment_expression }}, '(missing)') as segment_value,
+            expected_orders_365d,
+            p_repurchase_365d,
+            predicted_value_365d,
+            expected_orders_elapsed,
+            predicted_value_elapsed,
+            actual_purchase_days,
+            actual_net_revenue
+        from customer_months_joined
+        {%- if not loop.last %}
+
+            union all
+        {%- endif %}
+    {%- endfor %}
+
+),
+
+segments_aggregated as (
+
+    -- fit_end_date, actual_end_date, elapsed_days, prediction_status and horizon_days are
+    -- one value per as-of month (one fit, one scope)
+    select
+        as_of_month,
+        fit_end_date,
+        actual_end_date,
+        elapsed_days,
+        prediction_status,
+        horizon_days,
+        segment_type,
+        segment_value,
+        count(*) as customers,
+        count(expected_orders_365d) as customers_predicted,
+        count(predicted_value_365d) as customers_value_predicted,
+        sum(predicted_value_365d) as predicted_value_365d,
+        sum(expected_orders_365d) as expected_orders_365d,
+        sum(p_repurchase_365d) as expected_repurchasers_365d,
+        sum(expected_orders_elapsed) as expected_orders_elapsed,
+        sum(predicted_value_elapsed) as predicted_value_elapsed,
+        sum(actual_purchase_days) as actual_orders_elapsed,
+        sum(actual_net_revenue) as actual_net_revenue_elapsed
+    from customer_months_segmented
+    group by
+        as_of_month,
+        fit_end_date,
+        actual_end_date,
+        elapsed_days,
+        prediction_status,
+        horizon_days,
+        segment_type,
+        segment_value
+
+),
+
+final as (
+
+    select
+        -- as-of month and segment
+        as_of_month,
+        fit_end_date,
+        fit_end_date = cast(
+            {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'as_of_month')) }} as date
+        ) as is_month_complete,
+        segment_type,
+        segment_value,
+        prediction_status,
+        cast(horizon_days as {{ dbt.type_int() }}) as horizon_days,
+        -- customers (first valid order on or before fit_end_date)
+        cast(customers as {{ dbt.type_bigint() }}) as customers,
+        cast(customers_predicted as {{ dbt.type_bigint() }}) as customers_predicted,
+        cast(customers_value_predicted as {{ dbt.type_bigint() }})
+            as customers_value_predicted,
+        -- predicted, horizon_days after fit_end_date (null when nobody is predicted)
+        cast(predicted_value_365d as {{ type_double() }}) as predicted_value_365d,
+        cast(
+            predicted_value_365d / nullif(customers_value_predicted, 0) as {{ type_double() }}
+        ) as predicted_value_365d_per_customer,
+        cast(expected_orders_365d as {{ type_double() }}) as expected_orders_365d,
+        cast(
+            expected_orders_365d / nullif(customers_predicted, 0) as {{ type_double() }}
+        ) as expected_orders_365d_per_customer,
+        cast(expected_repurchasers_365d as {{ type_double() }}) as expected_repurchasers_365d,
+        cast(
+            expected_repurchasers_365d / nullif(customers_predicted, 0) as {{ type_double() }}
+        ) as p_repurchase_365d,
+        -- calibration: the elapsed part of the horizon, (fit_end_date, actual_end_date]
+        actual_end_date,
+        cast(elapsed_days as {{ dbt.type_int() }}) as elapsed_days,
+        cast(expected_orders_elapsed as {{ type_double() }}) as expected_orders_elapsed,
+        cast(actual_orders_elapsed as {{ dbt.type_bigint() }}) as actual_orders_elapsed,
+        cast(
+            expected_orders_elapsed / nullif(actual_orders_elapsed, 0) as {{ type_double() }}
+        ) as predicted_over_actual_orders_elapsed,
+        cast(predicted_value_elapsed as {{ type_double() }}) as predicted_value_elapsed,
+        cast(actual_net_revenue_elapsed as {{ type_money() }}) as actual_net_revenue_elapsed,
+        cast(
+            predicted_value_elapsed / nullif(actual_net_revenue_elapsed, 0)
+            as {{ type_double() }}
+        ) as predicted_over_actual_value_elapsed,
+        {{ is_below_min_sample('customers') }} as is_below_min_sample
+    from segments_aggregated
+
+)
+
+select * from final
