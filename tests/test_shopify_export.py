@@ -85,6 +85,7 @@ DIFFER_AS_A_WHOLE = {
     "dim_customers": "identity",
     "fct_acquisition_monthly": "utm",
     "fct_base_future_value": "identity",
+    "fct_base_future_value_monthly": "identity",
     "fct_cohort_retention": "identity",
     "fct_cohort_value": "identity",
     "fct_customer_base_monthly": "identity",
