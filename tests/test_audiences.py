@@ -29,6 +29,7 @@ FIXTURE_RAW = ROOT / "tests" / "fixtures" / "store_small"
 SHOP_CURRENCY = "EUR"  # var shop_currency
 REPORTING_TZ = "Europe/Paris"  # var reporting_timezone
 HIGH_VALUE_QUANTILE = 0.75  # var audience_high_value_quantile
+NEVER_REPAYS_MIN_DAYS = 365  # var audience_never_repays_min_days
 
 MART_DDL = """
 create schema marts;
@@ -61,14 +62,14 @@ def test_export_writes_one_csv_per_audience(tmp_path: Path, capsys) -> None:
             ("c2", "lapsed_reactivation", "lapsed: no order for 150 days", "2024-12-31", "h2"),
             ("c1", "lapsed_reactivation", "=HYPERLINK(1)", "2024-12-31", "h1"),
             ("c3", "cooldown_do_not_contact", "bought 3 days ago", "2024-12-31", None),
-            ("c4", "never_repays_cac", "margin below CAC", "2024-12-31", "h4"),
+            ("c4", "winback_custom", "added by the brand", "2024-12-31", "h4"),
         ],
     )
     out = tmp_path / "out"
     assert audiences.main(["--database", str(db), "--out-dir", str(out)]) == 0
     files = sorted(p.name for p in out.iterdir())
     # every known audience (empty ones header-only) plus the one found in the mart
-    assert files == sorted(f"{a}.csv" for a in (*audiences.KNOWN_AUDIENCES, "never_repays_cac"))
+    assert files == sorted(f"{a}.csv" for a in (*audiences.KNOWN_AUDIENCES, "winback_custom"))
     assert read_csv_rows(out / "lapsed_reactivation.csv") == [
         ["customer_id", "email_hash", "reason"],
         ["c1", "h1", "'=HYPERLINK(1)"],  # sorted by id, formula escaped
@@ -236,7 +237,9 @@ def expected_audiences(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     c = con.sql(
         "select customer_id, first_order_date, as_of_date, order_count, "
         "cast(net_revenue as double) as net_revenue, days_since_last_order, lifecycle_status, "
-        "activation_speed, is_in_cooldown, is_bfcm_acquired from marts.dim_customers"
+        "activation_speed, is_in_cooldown, is_bfcm_acquired, "
+        "cast(acquisition_cac as double) as acquisition_cac, has_repaid_cac "
+        "from marts.dim_customers"
     ).df()
     t = (
         con.sql(
@@ -261,6 +264,11 @@ def expected_audiences(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
         & (c.net_revenue >= cutoff),
         "lapsed_reactivation": contact & (c.lifecycle_status == "lapsed"),
         "bfcm_one_timers": contact & c.is_bfcm_acquired & (c.order_count == 1),
+        # a full year (var audience_never_repays_min_days) without repaying a paid CAC
+        "never_repays_cac": contact
+        & (c.acquisition_cac > 0)
+        & c.has_repaid_cac.eq(False).fillna(False).astype(bool)
+        & (age >= NEVER_REPAYS_MIN_DAYS),
     }
     return {name: set(c.customer_id[mask]) for name, mask in rules.items()}
 

@@ -40,6 +40,8 @@ AREA_SECTIONS = {
     "customer_base",
     "first_products",
     "promo_cohorts",
+    "margin_by_month",
+    "margin_ltv_vs_cac",
 }
 TABLE_SECTIONS = {"promo_cohorts"}  # drawn as a table of the mart's rows, not a chart
 
@@ -258,6 +260,33 @@ def expected_area(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     out["ranked_products"] = len(ranked)
     out["top_product"] = ranked["first_product_name"].iloc[0] if len(ranked) else None
     out["promo_rows"] = con.execute("select count(*) from marts.fct_promo_cohorts").fetchone()[0]
+    # margin by month: the latest complete month whose CM2 is known; CM3 and POAS recomputed
+    # from the month's CM2 and spend
+    known = kpis[kpis["contribution_margin"].notna()]
+    last = known.iloc[-1]
+    out["margin_by_month"] = {
+        "gross_margin": last["gross_margin"],
+        "contribution_margin": last["contribution_margin"],
+        "cm3": float(last["contribution_margin"]) - float(last["spend"]),
+        "poas": float(last["contribution_margin"]) / float(last["spend"]),
+        "margin_months": len(known),
+    }
+    # margin LTV vs CAC: per channel the latest month with both known; CAC fully loaded
+    # recomputed as (spend + allocated unattributed spend) / new customers is tested in
+    # tests/test_margin.py, here the bars equal the mart's row and the ratio is recomputed
+    acq = con.execute("select * from marts.fct_acquisition_monthly").df()
+    acq = acq[acq["margin_ltv_365d"].notna() & (acq["cac_fully_loaded"] > 0)]
+    bars = {}
+    ratios = {}
+    for channel, rows in acq.sort_values("month").groupby("channel"):
+        row = rows.iloc[-1]
+        bars[(channel, "CAC fully loaded")] = row["cac_fully_loaded"]
+        bars[(channel, "Margin LTV 12 months")] = row["margin_ltv_365d"]
+        ratios[f"margin_ltv_to_cac_365d_{channel}"] = (
+            row["margin_ltv_365d"] / row["cac_fully_loaded"]
+        )
+    out["margin_bars"] = bars
+    out["margin_ratios"] = ratios
     return out
 
 
@@ -313,6 +342,19 @@ def test_every_section_draws_from_the_real_marts(
         assert shown["cac_all"] == pytest.approx(expected["cac_all"], abs=1e-9)
         assert shown["ltv_to_cac_365d_all"] == pytest.approx(expected["ltv_to_cac_365d_all"])
         assert shown["channels"] == expected["channels"]
+        # margin by month: the latest month with known margins, CM3 = CM2 - spend
+        shown = page_figures(page, "margin_by_month")
+        for key, value in expected["margin_by_month"].items():
+            assert shown[key] == pytest.approx(float(value), abs=1e-6), key
+        # margin LTV vs fully loaded CAC: every bar, and each channel's ratio
+        bars = page.evaluate("() => window.dtcCharts.margin_ltv_vs_cac.data('source')")
+        drawn = {(b["channel"], b["measure"]): b["value"] for b in bars}
+        assert drawn.keys() == expected["margin_bars"].keys() and drawn
+        for key, value in expected["margin_bars"].items():
+            assert drawn[key] == pytest.approx(value, abs=1e-6), key
+        shown = page_figures(page, "margin_ltv_vs_cac")
+        for key, value in expected["margin_ratios"].items():
+            assert shown[key] == pytest.approx(value, abs=1e-6), key
         # LTV by channel: the all-channels figures equal dim_customers' per-customer means
         shown = page_figures(page, "ltv_curves")
         for column in ("ltv_182d", "ltv_365d"):

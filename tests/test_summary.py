@@ -89,3 +89,72 @@ def test_a_failed_build_prints_the_failure_and_no_numbers(tmp_path: Path) -> Non
     assert done.returncode == 1
     assert "FAIL assert_x (3 rows): why assert_x may fail" in done.stdout
     assert "was not updated" in done.stdout and "Blended CAC" not in done.stdout
+
+
+def test_summary_prints_margins_of_the_latest_month_with_known_costs(tmp_path: Path) -> None:
+    """Hand-made margins: 2026-09 complete with CM2 known, 2026-10 in progress (99s). Per
+    channel, hand-computed: affiliate months 2026-01 (10 customers, margin LTV 60, CAC 80)
+    and 2026-02 (30 customers, margin LTV 70, CAC 90) -> weighted LTV (600 + 2100) / 40 =
+    67.50 vs CAC (800 + 2700) / 40 = 87.50, x0.77; payback never reached; 3 of its 4
+    customers with a known repayment have not repaid (75%); email repays in 2 months."""
+    database = _warehouse(tmp_path / "wh.duckdb")
+    with duckdb.connect(str(database)) as con:
+        for column in ("gross_margin", "contribution_margin", "cm3",
+                       "contribution_margin_rate", "poas", "cost_coverage"):  # fmt: skip
+            con.execute(f"alter table marts.fct_kpis_monthly add column {column} double")
+        con.execute(
+            "update marts.fct_kpis_monthly set gross_margin = 1200, contribution_margin = 900, "
+            "cm3 = 650, contribution_margin_rate = 0.45, poas = 3.6, cost_coverage = 0.98 "
+            "where month = '2026-09-01'"
+        )
+        con.execute(
+            "update marts.fct_kpis_monthly set gross_margin = 99, contribution_margin = 99, "
+            "cm3 = 99, contribution_margin_rate = 99, poas = 99, cost_coverage = 99 "
+            "where month = '2026-10-01'"
+        )
+        con.execute(
+            "create table marts.fct_acquisition_monthly (month date, channel varchar, "
+            "new_customers integer, margin_ltv_365d double, cac_fully_loaded double, "
+            "margin_payback_months integer)"
+        )
+        con.executemany(
+            "insert into marts.fct_acquisition_monthly values (?, ?, ?, ?, ?, ?)",
+            [
+                ("2026-01-01", "affiliate", 10, 60.0, 80.0, None),
+                ("2026-02-01", "affiliate", 30, 70.0, 90.0, None),
+                ("2026-03-01", "affiliate", 5, None, 70.0, None),
+                ("2026-01-01", "email", 4, 50.0, 10.0, 2),
+                ("2026-01-01", "all", 14, 58.0, 60.0, 3),
+            ],
+        )
+        con.execute(
+            "create table marts.dim_customers (acquisition_channel varchar, has_repaid_cac boolean)"
+        )
+        con.executemany(
+            "insert into marts.dim_customers values (?, ?)",
+            [("affiliate", False)] * 3 + [("affiliate", True), ("affiliate", None)]
+            + [("email", True)],
+        )  # fmt: skip
+    results = _run_results(tmp_path / "t", [("a_test", "pass")])
+    done = _summary(database, results, tmp_path / "serving.duckdb")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Margins (2026-09, latest complete month with known costs" in out
+    assert "CM1 gross margin               1,200.00 EUR" in out
+    assert "CM3 (CM2 - marketing spend)    650.00 EUR" in out
+    assert "POAS (CM2 / spend)             3.60" in out
+    assert "Cost coverage                  98.0%" in out
+    assert "99.00 EUR" not in out
+    assert (
+        "affiliate        67.50 vs   87.50 EUR (x0.77), payback not reached (0 of 3 cohorts), "
+        "75% not repaid" in out
+    ), out
+    assert "email            50.00 vs   10.00 EUR (x5.00), payback median 2 months" in out
+
+
+def test_summary_says_margins_are_unknown_without_costs(tmp_path: Path) -> None:
+    database = _warehouse(tmp_path / "wh.duckdb")
+    results = _run_results(tmp_path / "t", [("a_test", "pass")])
+    done = _summary(database, results, tmp_path / "serving.duckdb")
+    assert done.returncode == 0, done.stderr
+    assert "Margins: n/a" in done.stdout

@@ -45,6 +45,7 @@ KNOWN_AUDIENCES: tuple[str, ...] = (
     "lapsed_reactivation",
     "bfcm_one_timers",
     "predicted_high_value_new",
+    "never_repays_cac",
 )
 COLUMNS: tuple[str, ...] = ("customer_id", "email_hash", "reason")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")

@@ -618,6 +618,142 @@ def cac_vs_ltv_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
     return SectionOutput(chart, figures)
 
 
+# Margin view (issue 15): CM1 / CM2 / CM3 by month and LTV vs fully loaded CAC on margin.
+MARGIN_MEASURES: tuple[tuple[str, str], ...] = (
+    ("gross_margin", "CM1 gross margin"),
+    ("contribution_margin", "CM2 contribution margin"),
+    ("cm3", "CM3 after marketing"),
+)
+
+
+def margin_by_month(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    """CM1, CM2 and CM3 of each month's valid orders (fct_kpis_monthly); months whose cost
+    coverage is below var min_cost_coverage are null in the mart and are not drawn."""
+    cols = ("month", "is_month_complete", "cost_coverage", "poas", *dict(MARGIN_MEASURES))
+    _require(con, "fct_kpis_monthly", cols)
+    frame = _df(con, f"select {', '.join(cols)} from marts.fct_kpis_monthly order by month")
+    _one_row_per(frame, ["month"], "fct_kpis_monthly")
+    labels = dict(MARGIN_MEASURES)
+    long = frame.melt(
+        id_vars=["month"], value_vars=list(labels), var_name="measure", value_name="value"
+    ).dropna(subset=["value"])
+    long["measure"] = long["measure"].map(labels)
+    chart = (
+        alt.Chart(_source(long))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:T", title=None),
+            y=alt.Y("value:Q", title="EUR excl. VAT", axis=alt.Axis(format="~s")),
+            color=alt.Color(
+                "measure:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=list(labels.values()),
+                    range=[COLORS["primary"], "#7fb3d5", COLORS["accent"]],
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("month:T", title="month", format="%Y-%m"),
+                alt.Tooltip("measure:N", title="measure"),
+                alt.Tooltip("value:Q", title="EUR", format=",.0f"),
+            ],
+        )
+        .properties(width=600, height=220)
+    )
+    known = frame[frame["is_month_complete"] & frame["contribution_margin"].notna()]
+    if known.empty:
+        return SectionOutput(chart, [Figure("margin_months", "Months with known margins", 0)])
+    last = known.iloc[-1]
+    month = pd.Timestamp(last["month"]).strftime("%Y-%m")
+    figures = [
+        Figure(column, f"{label}, {month}", _f(last[column]), "EUR")
+        for column, label in MARGIN_MEASURES
+    ]
+    figures += [
+        Figure("poas", f"POAS (CM2 / spend), {month}", _f(last["poas"])),
+        Figure("cost_coverage", f"Cost coverage, {month}", _f(last["cost_coverage"]), "%"),
+        Figure("margin_months", "Months with known margins", len(known)),
+    ]
+    return SectionOutput(chart, figures)
+
+
+def margin_ltv_vs_cac_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    """Fully loaded CAC and margin LTV 12 months of each channel's latest acquisition month
+    where both are known (fct_acquisition_monthly), with that month's margin payback."""
+    cols = (
+        "month",
+        "channel",
+        "new_customers",
+        "cac_fully_loaded",
+        "margin_ltv_365d",
+        "margin_ltv_to_cac_365d",
+        "margin_payback_months",
+        "payback_months_observed",
+    )
+    _require(con, "fct_acquisition_monthly", cols)
+    frame = _df(
+        con,
+        f"select {', '.join(cols)} from marts.fct_acquisition_monthly "
+        "where margin_ltv_365d is not null and cac_fully_loaded > 0 order by channel, month",
+    )
+    _one_row_per(frame, ["month", "channel"], "fct_acquisition_monthly")
+    latest = frame.groupby("channel", as_index=False).tail(1).reset_index(drop=True)
+    latest["payback"] = [
+        f"{int(p)} months" if pd.notna(p) else f"not reached in {int(o)} months"
+        for p, o in zip(
+            latest["margin_payback_months"], latest["payback_months_observed"], strict=True
+        )
+    ]
+    latest["label"] = [
+        f"{'all channels' if c == 'all' else c.replace('_', ' ')} ({pd.Timestamp(m):%Y-%m}, "
+        f"payback {p})"
+        for c, m, p in zip(latest["channel"], latest["month"], latest["payback"], strict=True)
+    ]
+    long = latest.melt(
+        id_vars=["label", "channel", "month", "new_customers", "payback"],
+        value_vars=["cac_fully_loaded", "margin_ltv_365d"],
+        var_name="measure",
+    )
+    names = {"cac_fully_loaded": "CAC fully loaded", "margin_ltv_365d": "Margin LTV 12 months"}
+    long["measure"] = long["measure"].map(names)
+    chart = (
+        alt.Chart(_source(long))
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title="channel (acquisition month, margin payback)"),
+            x=alt.X("value:Q", title="EUR per new customer"),
+            color=alt.Color(
+                "measure:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=list(names.values()), range=[COLORS["accent"], COLORS["primary"]]
+                ),
+            ),
+            yOffset=alt.YOffset("measure:N", sort=list(names.values())),
+            tooltip=[
+                alt.Tooltip("label:N", title="channel"),
+                alt.Tooltip("new_customers:Q", title="new customers", format=","),
+                alt.Tooltip("measure:N", title="measure"),
+                alt.Tooltip("value:Q", title="EUR per new customer", format=",.2f"),
+                alt.Tooltip("payback:N", title="margin payback"),
+            ],
+        )
+        .properties(width=600, height=alt.Step(12))
+    )
+    figures = [Figure("margin_channels", "Channels", int((latest["channel"] != "all").sum()))]
+    for row in latest.itertuples():
+        shown = "all channels" if row.channel == "all" else row.channel.replace("_", " ")
+        month = pd.Timestamp(row.month).strftime("%Y-%m")
+        figures.append(
+            Figure(
+                f"margin_ltv_to_cac_365d_{row.channel}",
+                f"Margin LTV 12 months / CAC fully loaded, {shown}, acquired {month}",
+                _f(row.margin_ltv_to_cac_365d),
+            )
+        )
+    return SectionOutput(chart, figures)
+
+
 def customer_base(con: duckdb.DuckDBPyConnection) -> SectionOutput:
     cols = ("month", "new_customers", "returning_customers", "reactivated_customers")
     _require(con, "fct_customer_base_monthly", cols)
@@ -808,6 +944,26 @@ SECTIONS: tuple[Section, ...] = (
         "EUR per new customer, for each channel's latest acquisition month whose 12-month LTV "
         "is mature: the CAC and the LTV of the same new customers (fct_acquisition_monthly).",
         cac_vs_ltv_by_channel,
+    ),
+    Section(
+        "margin_by_month",
+        "Margin by month: CM1, CM2, CM3",
+        ("fct_kpis_monthly",),
+        "Gross margin (CM1 = net revenue - COGS), contribution margin (CM2 = CM1 - shipping "
+        "paid, payment fees and fulfilment) and CM3 (CM2 - the month's marketing spend) of "
+        "the month's valid orders, EUR excl. VAT. A month whose cost coverage is below the "
+        "minimum is not drawn (an unknown cost is never counted as 0).",
+        margin_by_month,
+    ),
+    Section(
+        "margin_ltv_vs_cac",
+        "Margin LTV vs fully loaded CAC by channel, with payback",
+        ("fct_acquisition_monthly",),
+        "EUR per new customer, for each channel's latest acquisition month whose 12-month "
+        "margin LTV is known: the fully loaded CAC (unattributed spend allocated to channels "
+        "pro rata) and the contribution margin (CM2) of the same customers within 12 months; "
+        "the label gives the month the cohort's cumulative CM2 reached the CAC.",
+        margin_ltv_vs_cac_by_channel,
     ),
     Section(
         "customer_base",

@@ -1,6 +1,6 @@
 -- Per order line: the unit cost (line's cost at the time of sale, else the product's, else
 -- unknown), COGS and the cost given back by returned units (doc blocks unit_cost, cogs).
--- Reads staging only; not wired into a mart yet (issue 15 groundwork).
+-- Reads staging only; int_order_lines_netted and int_orders_netted read it (issue 15).
 {%- set restock = var('restock_returned_goods') in [true, 'true', 'True'] %}
 with
 

@@ -33,6 +33,17 @@ orders as (
 
 ),
 
+line_costs as (
+
+    select
+        order_line_id,
+        unit_cost,
+        has_known_cost,
+        cogs
+    from {{ ref('int_order_lines_costed') }}
+
+),
+
 refunds as (
 
     select
@@ -94,12 +105,24 @@ final as (
         cast(coalesce(refunds_per_line.refund_excess, 0) as {{ type_money() }})
             as refund_excess,
         cast(coalesce(refunds_per_line.returned_quantity, 0) as {{ dbt.type_int() }})
-            as returned_quantity
+            as returned_quantity,
+
+        -- margin (issue 15): unknown cost stays null, never 0
+        line_costs.unit_cost,
+        coalesce(line_costs.has_known_cost, false) as has_known_cost,
+        cast(line_costs.cogs as {{ type_money() }}) as cogs,
+        cast(
+            order_lines.gross_sales - order_lines.discounts
+            - coalesce(refunds_per_line.returns, 0) - line_costs.cogs
+            as {{ type_money() }}
+        ) as gross_margin
     from order_lines
     inner join orders
         on order_lines.order_id = orders.order_id
     left join refunds_per_line
         on order_lines.order_line_id = refunds_per_line.order_line_id
+    left join line_costs
+        on order_lines.order_line_id = line_costs.order_line_id
 
 )
 

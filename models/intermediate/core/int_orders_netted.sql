@@ -1,6 +1,9 @@
 -- grain: one row per order (valid or not); money excl. VAT, returns attributed to the order.
 -- Hub of the core area: fct_orders selects from it, and every intermediate model that needs
 -- orders reads this model, never the mart (one direction of flow).
+-- Margins (issue 15, doc blocks in _margin__docs.md): COGS from int_order_lines_costed,
+-- shipping paid to carriers from staging, payment fees and fulfilment from vars.
+{%- set shipping_as_revenue = var('shipping_charged_as_revenue') in [true, 'true', 'True'] %}
 with
 
 orders as (
@@ -41,6 +44,61 @@ orders as (
 
 ),
 
+line_costs as (
+
+    select
+        order_id,
+        has_known_cost,
+        cogs
+    from {{ ref('int_order_lines_costed') }}
+
+),
+
+lines_paid as (
+
+    select
+        order_id,
+        -- what the customer paid for the line, VAT included
+        case
+            when prices_include_tax then paid_amount
+            else paid_amount * (1 + tax_rate)
+        end as paid_incl_vat
+    from {{ ref('int_order_lines_priced') }}
+
+),
+
+shipping_costs as (
+
+    select
+        order_id,
+        shipping_cost
+    from {{ ref('stg_shop__orders') }}
+
+),
+
+costs_per_order as (
+
+    -- an order's COGS is known only when every one of its lines' costs is
+    select
+        order_id,
+        count(*) as costed_lines,
+        sum(case when has_known_cost then 1 else 0 end) as known_cost_lines,
+        sum(cogs) as cogs
+    from line_costs
+    group by order_id
+
+),
+
+paid_per_order as (
+
+    select
+        order_id,
+        sum(paid_incl_vat) as paid_incl_vat
+    from lines_paid
+    group by order_id
+
+),
+
 refunds as (
 
     select
@@ -65,6 +123,48 @@ refunds_per_order as (
         max(refunded_at) as last_refunded_at
     from refunds
     group by order_id
+
+),
+
+order_costs as (
+
+    select
+        orders.order_id,
+        shipping_costs.shipping_cost,
+        case
+            when costs_per_order.known_cost_lines = costs_per_order.costed_lines
+                then costs_per_order.cogs
+        end as cogs,
+        orders.gross_sales - orders.discounts - coalesce(refunds_per_order.returns, 0)
+        - case
+            when costs_per_order.known_cost_lines = costs_per_order.costed_lines
+                then costs_per_order.cogs
+        end as gross_margin,
+        -- fees and fulfilment exist for valid orders only (nothing charged, nothing shipped
+        -- otherwise); fees on the amount paid incl. VAT and shipping, before refunds
+        case
+            when orders.is_valid_order
+                then
+                    {{ var('payment_fee_rate') }}
+                    * (coalesce(paid_per_order.paid_incl_vat, 0) + orders.shipping_amount)
+                    + {{ var('payment_fee_fixed') }}
+            else 0
+        end as payment_fees,
+        case
+            when orders.is_valid_order then {{ var('fulfillment_cost_per_order') }}
+            else 0
+        end as fulfillment_cost,
+        coalesce(costs_per_order.known_cost_lines = costs_per_order.costed_lines, false)
+        and shipping_costs.shipping_cost is not null as has_known_cost
+    from orders
+    left join refunds_per_order
+        on orders.order_id = refunds_per_order.order_id
+    left join costs_per_order
+        on orders.order_id = costs_per_order.order_id
+    left join paid_per_order
+        on orders.order_id = paid_per_order.order_id
+    left join shipping_costs
+        on orders.order_id = shipping_costs.order_id
 
 ),
 
@@ -132,10 +232,26 @@ final as (
             and coalesce(refunds_per_order.returns, 0)
             >= (orders.gross_sales - orders.discounts) - 0.005
         ) as is_fully_refunded,
-        orders.shipping_amount
+        orders.shipping_amount,
+
+        -- margins (issue 15): null when a line's cost or the shipping cost is unknown
+        cast(order_costs.cogs as {{ type_money() }}) as cogs,
+        cast(order_costs.gross_margin as {{ type_money() }}) as gross_margin,
+        order_costs.shipping_cost,
+        cast(order_costs.payment_fees as {{ type_money() }}) as payment_fees,
+        cast(order_costs.fulfillment_cost as {{ type_money() }}) as fulfillment_cost,
+        cast(
+            order_costs.gross_margin - order_costs.shipping_cost
+            {%- if shipping_as_revenue %} + orders.shipping_amount{% endif %}
+            - order_costs.payment_fees - order_costs.fulfillment_cost
+            as {{ type_money() }}
+        ) as contribution_margin,
+        order_costs.has_known_cost
     from orders
     left join refunds_per_order
         on orders.order_id = refunds_per_order.order_id
+    left join order_costs
+        on orders.order_id = order_costs.order_id
 
 )
 

@@ -91,6 +91,22 @@ customers_lifecycle as (
 
 ),
 
+customers_margin as (
+
+    select
+        customer_id,
+        gross_margin,
+        contribution_margin,
+        margin_ltv_182d,
+        margin_ltv_365d,
+        acquisition_cac,
+        has_repaid_cac,
+        days_to_repay_cac,
+        cac_repayment_ratio
+    from {{ ref('int_customers_margin_valued') }}
+
+),
+
 first_lines_ranked as (
 
     -- the first product is the first order's highest-value paid line (ties: product id)
@@ -280,7 +296,17 @@ final as (
                 when first_orders.identity_source = 'guest_email'
                     then substr(first_orders.customer_id, 7)
             end
-        ) as email_hash
+        ) as email_hash,
+
+        -- margins and CAC repayment to date (issue 15, int_customers_margin_valued)
+        customers_margin.gross_margin,
+        customers_margin.contribution_margin,
+        customers_margin.margin_ltv_182d,
+        customers_margin.margin_ltv_365d,
+        customers_margin.acquisition_cac,
+        customers_margin.has_repaid_cac,
+        customers_margin.days_to_repay_cac,
+        customers_margin.cac_repayment_ratio
     from first_orders
     inner join orders_per_customer
         on first_orders.customer_id = orders_per_customer.customer_id
@@ -300,6 +326,8 @@ final as (
         on
             first_orders.customer_id = latest_orders.customer_id
             and latest_orders.recency_rank = 1
+    left join customers_margin
+        on first_orders.customer_id = customers_margin.customer_id
     cross join as_of
 
 )

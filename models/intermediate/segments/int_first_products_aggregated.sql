@@ -41,6 +41,20 @@ value_windows as (
 
 ),
 
+customers_margin as (
+
+    select
+        customer_id,
+        first_order_has_known_cost,
+        first_order_net_revenue,
+        first_order_gross_margin,
+        net_revenue_365d,
+        net_revenue_365d_covered,
+        contribution_margin_365d_covered
+    from {{ ref('int_customers_margin_valued') }}
+
+),
+
 repeat_order_lines as (
 
     select
@@ -91,10 +105,27 @@ customers_profiled as (
         {%- for n in windows %}
             value_windows.has_repeat_within_{{ n }}d,
         {%- endfor %}
-        value_windows.ltv_365d_excl_first_order
+        value_windows.ltv_365d_excl_first_order,
+        -- margins (issue 15): first order's CM1 and the 365-day CM2, known-cost orders only
+        case
+            when customers_margin.first_order_has_known_cost
+                then customers_margin.first_order_net_revenue
+            else 0
+        end as first_order_net_revenue_covered,
+        case
+            when customers_margin.first_order_has_known_cost
+                then customers_margin.first_order_gross_margin
+            else 0
+        end as first_order_gross_margin_covered,
+        customers_margin.first_order_net_revenue,
+        customers_margin.net_revenue_365d,
+        customers_margin.net_revenue_365d_covered,
+        customers_margin.contribution_margin_365d_covered
     from customers
     inner join value_windows
         on customers.customer_id = value_windows.customer_id
+    left join customers_margin
+        on customers.customer_id = customers_margin.customer_id
     left join repeat_orders_with_first_product
         on customers.customer_id = repeat_orders_with_first_product.customer_id
 
@@ -141,6 +172,12 @@ customers_leveled as (
             customers_profiled.has_repeat_within_{{ n }}d,
         {%- endfor %}
         customers_profiled.ltv_365d_excl_first_order,
+        customers_profiled.first_order_net_revenue_covered,
+        customers_profiled.first_order_gross_margin_covered,
+        customers_profiled.first_order_net_revenue,
+        customers_profiled.net_revenue_365d,
+        customers_profiled.net_revenue_365d_covered,
+        customers_profiled.contribution_margin_365d_covered,
         case product_levels.product_level
             when 'product' then customers_profiled.first_product_id
             else customers_profiled.first_product_category
@@ -175,6 +212,12 @@ cells_aggregated as (
         {%- endfor %}
         coalesce(sum(ltv_365d_excl_first_order), 0) as repeat_net_revenue_365d,
         count(days_to_second_order) as repeat_customers,
+        sum(first_order_net_revenue) as first_order_net_revenue,
+        sum(first_order_net_revenue_covered) as first_order_net_revenue_covered,
+        sum(first_order_gross_margin_covered) as first_order_gross_margin_covered,
+        sum(net_revenue_365d) as net_revenue_365d,
+        sum(net_revenue_365d_covered) as net_revenue_365d_covered,
+        sum(contribution_margin_365d_covered) as contribution_margin_365d_covered,
         sum(repeat_orders) as repeat_orders,
         sum(repeat_orders_with_first_product) as repeat_orders_with_first_product,
         -- averaged as exact decimals (depths have 6 decimals): the same bits on every build
@@ -287,7 +330,34 @@ final as (
                     / cast(cells_aggregated.repeat_orders as {{ type_double() }})
         end as same_product_repeat_order_share,
         cast(cells_aggregated.avg_first_order_discount_depth as {{ type_double() }})
-            as avg_first_order_discount_depth
+            as avg_first_order_discount_depth,
+        -- margins (issue 15): null below var min_cost_coverage of the rows they sum
+        cast(
+            case
+                when
+                    {{ safe_divide(
+                        'cells_aggregated.net_revenue_365d_covered',
+                        'cells_aggregated.net_revenue_365d'
+                    ) }} >= {{ var('min_cost_coverage') }}
+                    then {{ safe_divide(
+                        'cells_aggregated.contribution_margin_365d_covered',
+                        'cells_aggregated.customers_complete_365d'
+                    ) }}
+            end as {{ type_double() }}
+        ) as margin_ltv_365d,
+        cast(
+            case
+                when
+                    {{ safe_divide(
+                        'cells_aggregated.first_order_net_revenue_covered',
+                        'cells_aggregated.first_order_net_revenue'
+                    ) }} >= {{ var('min_cost_coverage') }}
+                    then {{ safe_divide(
+                        'cells_aggregated.first_order_gross_margin_covered',
+                        'cells_aggregated.first_order_net_revenue_covered'
+                    ) }}
+            end as {{ type_double() }}
+        ) as first_order_gross_margin_rate
     from cells_aggregated
     left join medians
         on

@@ -53,6 +53,20 @@ cohort_months as (
 
 ),
 
+margins as (
+
+    select
+        month,
+        channel,
+        cac_fully_loaded,
+        margin_ltv_182d,
+        margin_ltv_365d,
+        margin_payback_months,
+        cost_coverage
+    from {{ ref('int_cohort_channels_margined') }}
+
+),
+
 as_of as (
 
     select as_of_date
@@ -289,12 +303,29 @@ final as (
         cast(payback.payback_months_observed as {{ dbt.type_int() }})
             as payback_months_observed,
         cells_costed.as_of_date,
-        {{ is_below_min_sample('cells_costed.new_customers') }} as is_below_min_sample
+        {{ is_below_min_sample('cells_costed.new_customers') }} as is_below_min_sample,
+
+        -- margin economics (issue 15, int_cohort_channels_margined)
+        margins.cac_fully_loaded,
+        margins.margin_ltv_182d,
+        margins.margin_ltv_365d,
+        cast(
+            case
+                when margins.cac_fully_loaded > 0
+                    then margins.margin_ltv_365d / margins.cac_fully_loaded
+            end as {{ type_double() }}
+        ) as margin_ltv_to_cac_365d,
+        margins.margin_payback_months,
+        margins.cost_coverage
     from cells_costed
     left join payback
         on
             cells_costed.month = payback.month
             and cells_costed.channel = payback.channel
+    left join margins
+        on
+            cells_costed.month = margins.month
+            and cells_costed.channel = margins.channel
 
 )
 

@@ -61,6 +61,18 @@ customers_inactivity as (
 
 ),
 
+margins as (
+
+    select
+        month,
+        net_revenue_covered,
+        gross_margin_covered,
+        contribution_margin_covered,
+        cost_coverage
+    from {{ ref('int_orders_margined_monthly') }}
+
+),
+
 as_of as (
 
     select as_of_date
@@ -236,6 +248,25 @@ cohort_rates as (
 
 ),
 
+margins_covered as (
+
+    -- margin sums of the month's valid orders; null below the coverage var (never understated)
+    select
+        month,
+        cost_coverage,
+        case
+            when cost_coverage >= {{ var('min_cost_coverage') }} then net_revenue_covered
+        end as net_revenue_covered,
+        case
+            when cost_coverage >= {{ var('min_cost_coverage') }} then gross_margin_covered
+        end as gross_margin,
+        case
+            when cost_coverage >= {{ var('min_cost_coverage') }} then contribution_margin_covered
+        end as contribution_margin
+    from margins
+
+),
+
 final as (
 
     select
@@ -353,10 +384,25 @@ final as (
             when inactivity_12m.inactive_12m_observed_customers > 0 then null
             when source_cohorts.cohort_month_730d is null then 'no_complete_cohort'
             else 'no_new_customers'
-        end as inactive_rate_12m_null_reason
+        end as inactive_rate_12m_null_reason,
+
+        -- margins of the month's valid orders (issue 15), rates over the same orders
+        cast(margins_covered.gross_margin as {{ type_money() }}) as gross_margin,
+        cast(margins_covered.contribution_margin as {{ type_money() }}) as contribution_margin,
+        cast(margins_covered.contribution_margin - acquisition.spend as {{ type_money() }})
+            as cm3,
+        {{ safe_divide('margins_covered.gross_margin', 'margins_covered.net_revenue_covered') }}
+            as gross_margin_rate,
+        {{ safe_divide(
+            'margins_covered.contribution_margin', 'margins_covered.net_revenue_covered'
+        ) }} as contribution_margin_rate,
+        {{ safe_divide('margins_covered.contribution_margin', 'acquisition.spend') }} as poas,
+        cast(margins_covered.cost_coverage as {{ type_double() }}) as cost_coverage
     from months_bounded
     inner join acquisition
         on months_bounded.month = acquisition.month
+    left join margins_covered
+        on months_bounded.month = margins_covered.month
     inner join source_cohorts
         on months_bounded.month = source_cohorts.month
     left join cohort_rates as cohort_182d

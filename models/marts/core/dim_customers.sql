@@ -51,7 +51,15 @@ final as (
         first_subscription_at,
         subscription_orders,
         current_plan_type,
-        first_order_plan_type
+        first_order_plan_type,
+        gross_margin,
+        contribution_margin,
+        margin_ltv_182d,
+        margin_ltv_365d,
+        acquisition_cac,
+        has_repaid_cac,
+        days_to_repay_cac,
+        cac_repayment_ratio
     from {{ ref('int_customers_enriched') }}
 
 )

@@ -26,6 +26,7 @@
     'quantity', 'unit_price', 'tax_rate', 'is_gift',
     'gross_sales', 'discounts', 'gifted_value', 'returns', 'net_sales_before_returns',
     'net_revenue', 'refund_excess', 'returned_quantity',
+    'unit_cost', 'cogs', 'gross_margin',
 ] %}
 with
 

@@ -32,6 +32,8 @@
     'net_revenue', 'discount_depth',
     'refund_count', 'refunded_amount', 'refund_excess', 'last_refunded_at', 'is_fully_refunded',
     'shipping_amount',
+    'cogs', 'gross_margin', 'shipping_cost', 'payment_fees', 'fulfillment_cost',
+    'contribution_margin', 'has_known_cost',
 ] %}
 with
 

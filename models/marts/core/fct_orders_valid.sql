@@ -54,7 +54,14 @@ final as (
         refund_excess,
         last_refunded_at,
         is_fully_refunded,
-        shipping_amount
+        shipping_amount,
+        cogs,
+        gross_margin,
+        shipping_cost,
+        payment_fees,
+        fulfillment_cost,
+        contribution_margin,
+        has_known_cost
     from orders
     where is_valid_order
 

@@ -10,6 +10,7 @@
     'lapsed_reactivation',
     'bfcm_one_timers',
     'predicted_high_value_new',
+    'never_repays_cac',
 ] %}
 with
 
@@ -27,6 +28,9 @@ customers as (
         activation_speed,
         is_in_cooldown,
         is_bfcm_acquired,
+        acquisition_cac,
+        has_repaid_cac,
+        cac_repayment_ratio,
         cast(
             {{ dbt.datediff('first_order_date', 'as_of_date', 'day') }}
             as {{ dbt.type_int() }}
@@ -80,7 +84,10 @@ contactable_customers as (
         days_since_last_order,
         lifecycle_status,
         activation_speed,
-        is_bfcm_acquired
+        is_bfcm_acquired,
+        acquisition_cac,
+        has_repaid_cac,
+        cac_repayment_ratio
     from customers
     where not is_in_cooldown
 
@@ -250,6 +257,36 @@ predicted_high_value_new as (
         cast(predicted_value_365d as {{ type_double() }}) as rule_value,
         cast(predicted_value_cutoff as {{ type_double() }}) as rule_threshold
     from new_customers_top
+
+),
+
+never_repays_cac as (
+
+    -- acquired long enough ago (a full year of orders by default) and its contribution
+    -- margin to date still does not cover its fully loaded CAC: stop paying to retarget it
+    select
+        contactable_customers.customer_id,
+        'never_repays_cac' as audience,
+        {{ dbt.concat([
+            "'acquired '",
+            "cast(contactable_customers.days_since_first_order as " ~ dbt.type_string() ~ ")",
+            "' days ago, contribution margin to date repays '",
+            "cast(cast(contactable_customers.cac_repayment_ratio * 100 as decimal(18, 0)) as "
+                ~ dbt.type_string() ~ ")",
+            "'% of its fully loaded CAC of '",
+            "cast(cast(contactable_customers.acquisition_cac as decimal(18, 2)) as "
+                ~ dbt.type_string() ~ ")",
+            "': exclude from paid retargeting'",
+        ]) }} as reason,
+        'cac_repayment_ratio' as rule_metric,
+        cast(contactable_customers.cac_repayment_ratio as {{ type_double() }}) as rule_value,
+        cast(1 as {{ type_double() }}) as rule_threshold
+    from contactable_customers
+    where
+        contactable_customers.acquisition_cac > 0
+        and not contactable_customers.has_repaid_cac
+        and contactable_customers.days_since_first_order
+        >= {{ var('audience_never_repays_min_days') }}
 
 ),
 

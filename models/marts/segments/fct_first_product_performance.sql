@@ -37,7 +37,9 @@ cells as (
         repeat_orders,
         repeat_orders_with_first_product,
         same_product_repeat_order_share,
-        avg_first_order_discount_depth
+        avg_first_order_discount_depth,
+        margin_ltv_365d,
+        first_order_gross_margin_rate
     from {{ ref('int_first_products_aggregated') }}
     where product_level = 'product'
 
@@ -90,7 +92,9 @@ final as (
         cells.repeat_orders,
         cells.repeat_orders_with_first_product,
         cells.same_product_repeat_order_share,
-        cells.avg_first_order_discount_depth
+        cells.avg_first_order_discount_depth,
+        cells.margin_ltv_365d,
+        cells.first_order_gross_margin_rate
     from cells
     left join products
         on cells.product_key = products.product_id
