@@ -104,8 +104,8 @@ DIFFER_AS_A_WHOLE = {
     "fct_subscription_cohorts": "identity",
     "fct_audiences": "identity",
 }
-# cost columns (issue 15, built in parallel): the export has no cost; such a column may differ
-COST_COLUMN = re.compile(r"cost|cogs|margin")
+# cost columns (issue 15: costs, fees, margins): the export has no cost; such a column may differ
+COST_COLUMN = re.compile(r"cost|cogs|margin|fee")
 
 
 def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
