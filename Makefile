@@ -18,11 +18,12 @@ BENCH_SCALES ?= 10k,100k,1M
 DEMO_SEED ?= 42
 DEMO_DIR := warehouse/demo_raw
 RAW_DIR ?=
-# Source system of RAW_DIR (docs/sources/shopify.md): contract (default) or shopify_connector
-# (a folder of Shopify connector tables, loaded by scripts/load_shopify.py).
+# Source system of RAW_DIR (docs/sources/): contract (default), shopify_connector (a folder of
+# Shopify connector tables, scripts/load_shopify.py) or shopify_export (a folder with Shopify's
+# orders_export.csv, scripts/load_shopify_export.py).
 SOURCE_SYSTEM ?= contract
 export DTC_SOURCE_SYSTEM := $(SOURCE_SYSTEM)
-RAW_LOADER := $(if $(filter shopify_connector,$(SOURCE_SYSTEM)),scripts/load_shopify.py,scripts/load_raw.py)
+RAW_LOADER := $(or $(if $(filter shopify_connector,$(SOURCE_SYSTEM)),scripts/load_shopify.py),$(if $(filter shopify_export,$(SOURCE_SYSTEM)),scripts/load_shopify_export.py),scripts/load_raw.py)
 TEST_DB := $(CURDIR)/warehouse/test.duckdb
 FIXTURE_DIR := tests/fixtures/store_small
 export DTC_SERVING_PATH ?= $(CURDIR)/warehouse/serving.duckdb

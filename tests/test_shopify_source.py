@@ -9,6 +9,12 @@ carry; the reductions are the listed differences, each checked on its own:
    reduced store sets is_gift to that rule; the test counts, from the raw CSV, which lines
    change and checks the connector build's staging differs from the raw flag on exactly them.
 2. Only completed / cancelled / test statuses exist: any other status becomes completed.
+3. Costs: the connector has the current cost per variant (inventory_item.cost), no cost at the
+   time of sale and no carrier cost: a line's unit_cost is its product's cost, shipping_cost
+   is unknown. (No mart reads costs yet: issue 15; the staging columns are checked here.)
+
+The same connector tables, synced straight into a DuckDB database (typed, no loader, another
+schema: vars shopify_schema), build the same marts as the loader's build.
 """
 
 from __future__ import annotations
@@ -41,7 +47,9 @@ def _truthy(text: str) -> bool:
 def reduce_store(src: Path, out: Path) -> dict[str, list[str]]:
     """Copy src to out reduced to what the connector carries; ids changed per difference."""
     shutil.copytree(src, out)
-    changed: dict[str, list[str]] = {"is_gift": [], "status": []}
+    changed: dict[str, list[str]] = {"is_gift": [], "status": [], "unit_cost": []}
+    with (src / "products.csv").open(newline="") as f:
+        product_cost = {p["product_id"]: p["unit_cost"] for p in csv.DictReader(f)}
     with (src / "order_lines.csv").open(newline="") as f:
         reader = csv.DictReader(f)
         fields = list(reader.fieldnames or [])
@@ -51,6 +59,11 @@ def reduce_store(src: Path, out: Path) -> dict[str, list[str]]:
         if gift != _truthy(line["is_gift"] or "false"):
             changed["is_gift"].append(line["order_line_id"])
         line["is_gift"] = "true" if gift else "false"
+        # the variant's current cost (the converter's inventory_item is the product's cost)
+        cost = product_cost.get(line["product_id"], "")
+        if (line["unit_cost"] or "") != cost:
+            changed["unit_cost"].append(line["order_line_id"])
+        line["unit_cost"] = cost
     with (out / "order_lines.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
@@ -64,6 +77,7 @@ def reduce_store(src: Path, out: Path) -> dict[str, list[str]]:
         if status not in ("", "completed", "cancelled", "test"):
             changed["status"].append(order["order_id"])
             order["status"] = "completed"
+        order["shipping_cost"] = ""
     with (out / "orders.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
@@ -73,6 +87,8 @@ def reduce_store(src: Path, out: Path) -> dict[str, list[str]]:
 
 def _env(database: Path, work: Path) -> dict[str, str]:
     env = dict(os.environ)
+    # unsalted: the in-place build hashes emails in staging, unsalted (docs/sources/shopify.md)
+    env.pop("DTC_PII_SALT", None)
     env.update(
         DBT_PROFILES_DIR=str(ROOT),
         DBT_DUCKDB_PATH=str(database),
@@ -213,6 +229,46 @@ def test_listed_difference_gift_flag(builds: dict) -> None:
     assert differ == expected
 
 
+def test_listed_difference_costs(builds: dict) -> None:
+    # inventory_item.cost reaches the staging columns the margin models read (issue 15):
+    # products carry their cost, each line its variant's (here: its product's) current cost
+    with (FIXTURE_RAW / "products.csv").open(newline="") as f:
+        product_cost = {
+            p["product_id"]: (float(p["unit_cost"]) if p["unit_cost"] else None)
+            for p in csv.DictReader(f)
+        }
+    with (FIXTURE_RAW / "order_lines.csv").open(newline="") as f:
+        lines = list(csv.DictReader(f))
+    assert sum(cost is not None for cost in product_cost.values()) >= 30
+    con = duckdb.connect(str(builds["shopify"]), read_only=True)
+    staged_products = {
+        pid: (None if cost is None else float(cost))
+        for pid, cost in con.execute(
+            "select product_id, unit_cost from staging.stg_shop__products"
+        ).fetchall()
+    }
+    staged_lines = dict(
+        con.execute("select order_line_id, unit_cost from staging.stg_shop__order_lines").fetchall()
+    )
+    shipping_costs = con.execute(
+        "select count(*) from staging.stg_shop__orders where shipping_cost is not null"
+    ).fetchone()
+    con.close()
+    assert sorted(staged_products) == sorted(product_cost)
+    for pid, cost in product_cost.items():
+        assert (staged_products[pid] is None) == (cost is None), pid
+        if cost is not None:
+            assert staged_products[pid] == pytest.approx(cost, abs=0.00005), pid
+    for line in lines:
+        expected = product_cost[line["product_id"]]
+        got = staged_lines[line["order_line_id"]]
+        assert (got is None) == (expected is None), line["order_line_id"]
+        if expected is not None:
+            assert float(got) == pytest.approx(expected, abs=0.00005), line["order_line_id"]
+    assert shipping_costs == (0,)  # carrier cost: not in the connector's tables
+    assert len(builds["changed"]["unit_cost"]) > 0  # the fixture has line costs of its own
+
+
 def test_listed_difference_status(builds: dict) -> None:
     # the fixture has only completed / cancelled / test / empty: nothing to reduce
     assert builds["changed"]["status"] == []
@@ -298,3 +354,50 @@ def test_converter_is_deterministic(builds: dict, tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == first
     for name in first:
         assert (out / name).read_bytes() == (builds["connector_dir"] / name).read_bytes(), name
+
+
+def test_connector_tables_read_in_place_without_the_loader(
+    builds: dict, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # a sync's typed tables in another schema of the warehouse, no loader: vars select them
+    work = tmp_path_factory.mktemp("shopify_in_place")
+    database = work / "synced.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute("create schema shop_sync")
+    con.execute("create schema raw")
+    for path in sorted(builds["connector_dir"].glob("*.csv")):
+        if path.stem == "marketing_spend":
+            continue
+        con.execute(
+            f'create table shop_sync."{path.stem}" as '
+            f"select * from read_csv('{path}', header = true)"
+        )
+    con.execute(
+        "create table raw.marketing_spend as select * from "
+        f"read_csv('{FIXTURE_RAW / 'marketing_spend.csv'}', header = true)"
+    )
+    typed = con.execute(
+        "select data_type from information_schema.columns where table_schema = 'shop_sync' "
+        "and table_name = 'order' and column_name = 'created_at'"
+    ).fetchone()
+    con.close()
+    assert typed == ("TIMESTAMP",)  # typed as a sync writes it, unlike the loader's text
+    env = _env(database, work)
+    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    in_place_vars = "{source_system: shopify_connector, shopify_schema: shop_sync}"
+    skip = ["--exclude-resource-type", "unit_test"]
+    run([str(BIN / "dbt"), "build", "--quiet", "--vars", in_place_vars, *skip, *paths], env)
+    expected = marts(builds["shopify"])
+    got = marts(database)
+    assert sorted(got) == sorted(expected)
+    problems = [
+        f"{name}: differs" for name, (cols, rows) in expected.items() if got[name][0] != cols
+    ]
+    for name, (_cols, rows) in expected.items():
+        got_rows = got[name][1]
+        if len(got_rows) != len(rows) or not all(
+            all(_same(x, y) for x, y in zip(g, e, strict=True))
+            for g, e in zip(got_rows, rows, strict=True)
+        ):
+            problems.append(f"{name}: rows differ")
+    assert not problems, "\n".join(problems)

@@ -11,12 +11,17 @@ is a line discounted to nothing (no gift flag), an order status other than compl
 cancelled / test becomes an open (completed) order, a cancelled order's cancellation time is
 its order time.
 
-Usage: ``scripts/contract_to_shopify.py --raw-dir STORE --out DIR``.
+``convert_export`` writes the same store as Shopify's admin orders export instead
+(``orders_export.csv``, one row per line item, order-level columns on each order's first row;
+docs/sources/shopify_export.md): ``--shape export``.
+
+Usage: ``scripts/contract_to_shopify.py --raw-dir STORE --out DIR [--shape connector|export]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import shutil
 import sys
 import tempfile
@@ -207,7 +212,17 @@ def _queries(shop_currency: str, default_taxes_included: bool) -> dict[str, str]
             order by product_id
         """,
         "product_variant": """
-            select product_id as id, product_id, product_id as sku
+            select
+                product_id as id,
+                product_id,
+                product_id as inventory_item_id,
+                product_id as sku,
+                false as _fivetran_deleted
+            from raw.products
+            order by product_id
+        """,
+        "inventory_item": """
+            select product_id as id, unit_cost as cost
             from raw.products
             order by product_id
         """,
@@ -274,10 +289,198 @@ def convert(
     return counts
 
 
+EXPORT_COLUMNS = (
+    "Name",
+    "Email",
+    "Financial Status",
+    "Paid at",
+    "Fulfillment Status",
+    "Currency",
+    "Subtotal",
+    "Shipping",
+    "Taxes",
+    "Total",
+    "Discount Code",
+    "Discount Amount",
+    "Created at",
+    "Lineitem quantity",
+    "Lineitem name",
+    "Lineitem price",
+    "Lineitem sku",
+    "Lineitem taxable",
+    "Cancelled at",
+    "Payment Method",
+    "Refunded Amount",
+    "Id",
+    "Tags",
+    "Source",
+    "Lineitem discount",
+    "Tax 1 Name",
+    "Tax 1 Value",
+    "Tax 2 Name",
+    "Tax 2 Value",
+)
+# repeated on every line of an order (as Shopify does); the others only on the first line
+EXPORT_EVERY_LINE = ("Name", "Email")
+EXPORT_LINE_COLUMNS = (
+    "Lineitem quantity",
+    "Lineitem name",
+    "Lineitem price",
+    "Lineitem sku",
+    "Lineitem taxable",
+    "Lineitem discount",
+)
+
+
+def _money(value: float) -> str:
+    return f"{round(value + 0.0, 2):.2f}"
+
+
+def _shopify_time(value: object) -> str:
+    # Shopify writes '2024-01-05 10:00:00 +0100'; the loader keeps UTC
+    return f"{value:%Y-%m-%d %H:%M:%S} +0000"
+
+
+def _export_rows(
+    con: duckdb.DuckDBPyConnection,
+    shop_currency: str,
+    default_taxes_included: bool,
+    default_tax_rate: float,
+) -> list[dict[str, str]]:
+    orders = con.execute(
+        """
+        select order_id, customer_email, ordered_at,
+            coalesce(nullif(lower(trim(status)), ''), 'completed'), currency,
+            prices_include_tax, coalesce(shipping_amount, 0), discount_code, purchase_type
+        from raw.orders order by ordered_at, order_id
+        """
+    ).fetchall()
+    lines: dict[str, list[tuple]] = {}
+    for row in con.execute(
+        """
+        select l.order_id, l.product_id, coalesce(p.product_name, l.product_id), l.quantity,
+            l.unit_price, coalesce(l.discount_amount, 0), l.tax_rate
+        from raw.order_lines as l left join raw.products as p on l.product_id = p.product_id
+        order by l.order_id, l.order_line_id
+        """
+    ).fetchall():
+        lines.setdefault(row[0], []).append(row[1:])
+    refunded = dict(
+        con.execute("select order_id, sum(amount) from raw.refunds group by order_id").fetchall()
+    )
+    out = []
+    for n, (oid, email, at, status, currency, incl, shipping, code, ptype) in enumerate(orders):
+        included = default_taxes_included if incl is None else incl
+        tax_by_rate: dict[float, float] = {}
+        subtotal = discount_total = 0.0
+        rows = []
+        for pid, pname, qty, price, discount, rate in lines.get(oid, []):
+            rate = default_tax_rate if rate is None else rate
+            net = price * qty - discount
+            subtotal += net
+            discount_total += discount
+            if rate > 0:
+                tax = net * rate / (1 + rate) if included else net * rate
+                tax_by_rate[rate] = tax_by_rate.get(rate, 0.0) + tax
+            rows.append(
+                {
+                    "Lineitem quantity": str(qty),
+                    "Lineitem name": pname,
+                    "Lineitem price": repr(price),
+                    "Lineitem sku": pid,
+                    "Lineitem taxable": "true" if rate > 0 else "false",
+                    "Lineitem discount": repr(discount),
+                }
+            )
+        taxes = {rate: round(tax, 2) for rate, tax in sorted(tax_by_rate.items(), reverse=True)}
+        tax_total = round(sum(taxes.values()), 2)
+        untaxed = round(subtotal, 2) + round(shipping, 2)
+        total = untaxed if included else untaxed + tax_total
+        money_back = refunded.get(oid) or 0.0
+        if money_back and not included and untaxed > 0:
+            money_back = money_back * total / untaxed
+        first = {
+            "Name": f"#{1001 + n}",
+            "Email": email or "",
+            "Financial Status": {
+                "pending": "pending",
+                "refunded": "refunded",
+                "cancelled": "voided",
+            }.get(status, "partially_refunded" if money_back else "paid"),
+            "Paid at": "" if status == "pending" else _shopify_time(at),
+            "Fulfillment Status": "fulfilled",
+            "Currency": (currency or "").strip().upper() or shop_currency,
+            "Subtotal": _money(subtotal),
+            "Shipping": _money(shipping),
+            "Taxes": _money(tax_total),
+            "Total": _money(total),
+            "Discount Code": code or "",
+            "Discount Amount": _money(discount_total),
+            "Created at": _shopify_time(at),
+            "Cancelled at": _shopify_time(at) if status == "cancelled" else "",
+            "Payment Method": "bogus" if status == "test" else "Shopify Payments",
+            "Refunded Amount": _money(money_back),
+            "Id": oid,
+            "Tags": "",
+            "Source": "subscription_contract"
+            if (ptype or "").strip().lower() == "subscription"
+            else "web",
+        }
+        for i, (rate, tax) in enumerate(taxes.items(), start=1):
+            first[f"Tax {i} Name"] = f"VAT {rate * 100:g}%"
+            first[f"Tax {i} Value"] = _money(tax)
+        for i, line in enumerate(rows):
+            row = dict.fromkeys(EXPORT_COLUMNS, "")
+            row.update(first if i == 0 else {c: first[c] for c in EXPORT_EVERY_LINE})
+            row.update(line)
+            out.append(row)
+    return out
+
+
+def convert_export(
+    raw_dir: Path,
+    out_dir: Path,
+    *,
+    shop_currency: str = "EUR",
+    default_taxes_included: bool = True,
+    default_tax_rate: float = 0.20,
+) -> dict[str, int]:
+    """Write the store in raw_dir as Shopify's orders_export.csv to out_dir; rows written.
+
+    An order with taxes on several rates writes one Tax N Name ('VAT 20%') and Value per rate,
+    at most two (the demo store's rates); a line without a rate is taxed at default_tax_rate,
+    the contract build's default.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dtc_convert_") as tmp:
+        db = Path(tmp) / "store.duckdb"
+        loader.load_raw(raw_dir, db, "raw")
+        con = duckdb.connect(str(db))
+        con.execute("set TimeZone = 'UTC'")
+        rows = _export_rows(con, shop_currency, default_taxes_included, default_tax_rate)
+        con.close()
+    with (out_dir / "orders_export.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=EXPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    for suffix in (".csv", ".parquet"):
+        spend = raw_dir / f"marketing_spend{suffix}"
+        if spend.is_file():
+            shutil.copy(spend, out_dir / spend.name)
+    return {"orders_export": len(rows)}
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="contract_to_shopify.py",
-        description="Convert a raw-contract store into Shopify connector tables (one CSV each).",
+        description="Convert a raw-contract store into Shopify connector tables (one CSV each) "
+        "or Shopify's admin orders export (orders_export.csv).",
+    )
+    p.add_argument(
+        "--shape",
+        choices=("connector", "export"),
+        default="connector",
+        help="connector tables (default) or the admin orders export",
     )
     p.add_argument("--raw-dir", required=True, type=Path, help="store in the raw contract")
     p.add_argument("--out", required=True, type=Path, help="folder for the connector tables")
@@ -294,7 +497,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        counts = convert(
+        convert_shape = convert_export if args.shape == "export" else convert
+        counts = convert_shape(
             args.raw_dir,
             args.out,
             shop_currency=args.shop_currency,

@@ -52,7 +52,7 @@ TABLES: tuple[ShopifyTable, ...] = (
         "order_line",
         True,
         ("id", "order_id", "product_id", "quantity", "price", "total_discount"),
-        ("taxable",),
+        ("taxable", "variant_id"),
         numbers=("quantity", "price", "total_discount"),
         key="id",
         references={"order_id": ("order", "id")},
@@ -135,9 +135,16 @@ TABLES: tuple[ShopifyTable, ...] = (
         ("product_type", "_fivetran_deleted"),
         key="id",
     ),
+    # unit cost: variant -> inventory_item.cost (current cost per unit, issue 15)
+    ShopifyTable(
+        "product_variant",
+        False,
+        ("id", "product_id"),
+        ("inventory_item_id", "sku", "price", "_fivetran_deleted"),
+        numbers=("price",),
+    ),
+    ShopifyTable("inventory_item", False, ("id",), ("cost",), numbers=("cost",), key="id"),
     # loaded when present, not read by the marts today (docs/sources/shopify.md)
-    ShopifyTable("product_variant", False, ("id", "product_id"), ("sku", "price")),
-    ShopifyTable("inventory_item", False, ("id",), ("cost",)),
     ShopifyTable(
         "transaction",
         False,

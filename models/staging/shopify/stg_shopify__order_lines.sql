@@ -1,4 +1,5 @@
--- Shopify connector `order_line` (+ tax lines) renamed into the raw contract's order_lines.
+-- Shopify connector `order_line` (+ tax lines, + the variant's inventory cost) renamed into
+-- the raw contract's order_lines.
 with
 
 shop_lines as (
@@ -10,8 +11,23 @@ shop_lines as (
         quantity,
         price,
         total_discount,
-        taxable
+        taxable,
+        variant_id
     from {{ source('shopify', 'order_line') }}
+
+),
+
+variant_costs as (
+
+    -- Shopify keeps cost per variant, on its inventory item: the current cost (no history)
+    select
+        cast(variants.id as {{ dbt.type_string() }}) as variant_id,
+        cast(items.cost as {{ type_double() }}) as unit_cost
+    from {{ source('shopify', 'product_variant') }} as variants
+    inner join {{ source('shopify', 'inventory_item') }} as items
+        on
+            cast(variants.inventory_item_id as {{ dbt.type_string() }})
+            = cast(items.id as {{ dbt.type_string() }})
 
 ),
 
@@ -63,13 +79,16 @@ final as (
         cast(shop_lines.total_discount as {{ type_double() }})
         >= cast(shop_lines.price as {{ type_double() }})
         * cast(shop_lines.quantity as {{ dbt.type_int() }}) as is_gift,
-        -- cost at the time of sale: the connector has none per line (unknown, never 0)
-        cast(null as {{ type_money() }}) as unit_cost
+        -- the line's variant's inventory cost: Shopify's current cost, the only cost the
+        -- connector has (no cost at the time of sale); no cost: null = unknown, never 0
+        cast(variant_costs.unit_cost as {{ type_money() }}) as unit_cost
     from shop_lines
     inner join live_orders
         on cast(shop_lines.order_id as {{ dbt.type_string() }}) = live_orders.order_id
     left join rate_per_line
         on cast(shop_lines.id as {{ dbt.type_string() }}) = rate_per_line.order_line_id
+    left join variant_costs
+        on cast(shop_lines.variant_id as {{ dbt.type_string() }}) = variant_costs.variant_id
 
 )
 
