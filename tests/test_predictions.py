@@ -12,7 +12,6 @@ store is below the data-sufficiency gate, and a second build of it with lowered 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import dbt_env
 from scipy import special
 
 from dtc_economics import btyd
@@ -668,15 +668,7 @@ def lowered_gate_warehouse(fixture_warehouse: Path, tmp_path_factory: pytest.Tem
     work = tmp_path_factory.mktemp("lowered_gate")
     database = work / "fixture_lowered.duckdb"
     shutil.copy(fixture_warehouse, database)
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(database),
-        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
-        # dbt build publishes its serving copy (on-run-end): keep it in the work folder
-        DTC_SERVING_PATH=str(work / "serving.duckdb"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-    )
+    env = dbt_env(database, work)
     dbt_vars = (
         "{prediction_min_customers: 100, prediction_min_repeat_buyers: 20, "
         "prediction_min_history_days: 90, prediction_horizon_days: 180}"
