@@ -45,6 +45,8 @@ MONEY_TOLERANCE = 0.005
 MAX_TAXES = 5
 
 # Headers read (Shopify's documented names, matched trimmed and case-insensitively)
+# the order's money columns: on its first row only, decimal numbers
+ORDER_TOTALS = ("Subtotal", "Shipping", "Taxes", "Total")
 REQUIRED = (
     "Name",
     "Email",
@@ -52,10 +54,7 @@ REQUIRED = (
     "Created at",
     "Cancelled at",
     "Currency",
-    "Subtotal",
-    "Shipping",
-    "Taxes",
-    "Total",
+    *ORDER_TOTALS,
     "Discount Code",
     "Refunded Amount",
     "Lineitem quantity",
@@ -78,18 +77,12 @@ ORDER_LEVEL = (
     "Created at",
     "Cancelled at",
     "Currency",
-    "Subtotal",
-    "Shipping",
-    "Taxes",
-    "Total",
+    *ORDER_TOTALS,
     "Refunded Amount",
 )
 TIMESTAMPS = ("Created at", "Cancelled at")
 NUMBERS = (
-    "Subtotal",
-    "Shipping",
-    "Taxes",
-    "Total",
+    *ORDER_TOTALS,
     "Refunded Amount",
     "Lineitem price",
     "Lineitem discount",
