@@ -21,9 +21,9 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
+from conftest import FIXTURE_RAW as RAW
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "tests" / "fixtures" / "store_small"
 VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 TZ = VARS["reporting_timezone"]
 SHOP_CURRENCY = VARS["shop_currency"]

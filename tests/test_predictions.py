@@ -14,21 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import dbt_env
+from conftest import BIN, FIXTURE_RAW, ROOT, dbt_env
 from scipy import special
 
 from dtc_economics import btyd
 from dtc_economics import warehouse_predictions as wp
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 HORIZON = 365  # default var prediction_horizon_days
 
 
@@ -605,7 +602,7 @@ def test_monthly_summary_from_the_raw_fixture_files(fixture_db: duckdb.DuckDBPyC
     tests/fixtures/store_small/orders.csv alone (all their orders are completed, none is
     merged with another identity): purchase days in the reporting timezone, x = days - 1,
     t_x = last - first, T = month end - first, and purchase days after the month end."""
-    raw = pd.read_csv(ROOT / "tests" / "fixtures" / "store_small" / "orders.csv")
+    raw = pd.read_csv(FIXTURE_RAW / "orders.csv")
     ids = ["C00000128", "C00000191", "C00000105", "C00000088"]
     raw = raw[raw["customer_id"].isin(ids)]
     assert (raw["status"] == "completed").all() and len(raw) == 19 + 13 + 10 + 9
