@@ -28,7 +28,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -222,19 +222,18 @@ class _Problems:
 
 
 def _check_values(rows: list[dict[str, str]], problems: _Problems) -> None:
+    parsed: tuple[tuple[tuple[str, ...], Callable[[str], object], str], ...] = (
+        (TIMESTAMPS, parse_timestamp, "timestamp"),
+        (NUMBERS, float, "decimal number"),
+    )
     for row in rows:
-        for col in TIMESTAMPS:
-            if row[col]:
-                try:
-                    parse_timestamp(row[col])
-                except ValueError:
-                    problems.add(col, "timestamp", row, repr(row[col]))
-        for col in NUMBERS:
-            if row[col]:
-                try:
-                    float(row[col])
-                except ValueError:
-                    problems.add(col, "decimal number", row, repr(row[col]))
+        for columns, parse, rule in parsed:
+            for col in columns:
+                if row[col]:
+                    try:
+                        parse(row[col])
+                    except ValueError:
+                        problems.add(col, rule, row, repr(row[col]))
         for col in INTEGERS:
             try:
                 if int(row[col]) <= 0:
