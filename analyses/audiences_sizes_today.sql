@@ -3,6 +3,8 @@
 -- all customers, how many can be matched by email hash, and their net revenue to date and
 -- predicted 12-month value (when predictions exist). Audiences overlap (a customer can be in
 -- several), except that no contact audience holds a customer in cooldown.
+-- DuckDB only, like fct_audiences (it ranks the predictions).
+{{ config(enabled=target.type == 'duckdb') }}
 with members as (
     select
         audience,
