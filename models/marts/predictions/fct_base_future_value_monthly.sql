@@ -84,30 +84,21 @@ customer_months_joined as (
 
 customer_months_segmented as (
 
-    {%- for segment_type, segment_expression in segments %}
-
-        select
-            as_of_month,
-            fit_end_date,
-            actual_end_date,
-            elapsed_days,
-            prediction_status,
-            horizon_days,
-            '{{ segment_type }}' as segment_type,
-            coalesce({{ segment_expression }}, '(missing)') as segment_value,
-            expected_orders_365d,
-            p_repurchase_365d,
-            predicted_value_365d,
-            expected_orders_elapsed,
-            predicted_value_elapsed,
-            actual_purchase_days,
-            actual_net_revenue
-        from customer_months_joined
-        {%- if not loop.last %}
-
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ segments_unioned('customer_months_joined', segments, [
+        'as_of_month',
+        'fit_end_date',
+        'actual_end_date',
+        'elapsed_days',
+        'prediction_status',
+        'horizon_days',
+        'expected_orders_365d',
+        'p_repurchase_365d',
+        'predicted_value_365d',
+        'expected_orders_elapsed',
+        'predicted_value_elapsed',
+        'actual_purchase_days',
+        'actual_net_revenue',
+    ]) }}
 
 ),
 
