@@ -40,6 +40,15 @@ MARGIN_NUMBERS: tuple[tuple[str, str, str], ...] = (
 FAILED = ("error", "fail", "runtime error", "skipped")
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The columns of marts.<table> (empty when it does not exist)."""
+    sql = (
+        "select column_name from information_schema.columns "
+        "where table_schema = 'marts' and table_name = ?"
+    )
+    return {c for (c,) in con.execute(sql, [table]).fetchall()}
+
+
 def tally(run_results: Path, manifest: Path | None) -> tuple[dict[str, int], list[str]]:
     """Counts per status and one line per warning or failure (test name: why)."""
     results = json.loads(run_results.read_text())["results"]
@@ -63,13 +72,7 @@ def five_numbers(database: Path) -> list[tuple[str, str, float | None, str, str]
     where it is known, and for cohort numbers the cohort month it was measured on."""
     out: list[tuple[str, str, float | None, str, str]] = []
     with duckdb.connect(str(database), read_only=True) as con:
-        have = {
-            c
-            for (c,) in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'marts' and table_name = 'fct_kpis_monthly'"
-            ).fetchall()
-        }
+        have = _columns(con, "fct_kpis_monthly")
         for column, label, unit in FIVE_NUMBERS:
             cohort = f"{column}_cohort_month"
             cohort_sql = f"strftime({cohort}, '%Y-%m')" if cohort in have else "null"
@@ -90,13 +93,7 @@ def margin_numbers(database: Path) -> tuple[str, list[tuple[str, float | None, s
     """(month, [(label, value, unit)]) of the latest complete month with a known CM2, or
     None when fct_kpis_monthly has no margin columns or no month with known margins."""
     with duckdb.connect(str(database), read_only=True) as con:
-        have = {
-            c
-            for (c,) in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'marts' and table_name = 'fct_kpis_monthly'"
-            ).fetchall()
-        }
+        have = _columns(con, "fct_kpis_monthly")
         if not {c for c, _, _ in MARGIN_NUMBERS} <= have:
             return None
         row = con.execute(
@@ -118,13 +115,7 @@ def margin_by_channel(database: Path) -> list[tuple[str, float, float, str, floa
     are known, median margin payback months over the months with a CAC, share of the
     channel's customers with a known repayment who have not repaid their CAC)."""
     with duckdb.connect(str(database), read_only=True) as con:
-        have = {
-            c
-            for (c,) in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'marts' and table_name = 'fct_acquisition_monthly'"
-            ).fetchall()
-        }
+        have = _columns(con, "fct_acquisition_monthly")
         if not {"margin_ltv_365d", "cac_fully_loaded", "margin_payback_months"} <= have:
             return []
         rows = con.execute(

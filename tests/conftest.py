@@ -33,22 +33,32 @@ def run(cmd: list[str], env: dict[str, str]) -> None:
         )
 
 
+def dbt_env(database: Path, work: Path) -> dict[str, str]:
+    """This environment with dbt pointed at database, its spill folder and serving copy under
+    work (dbt build publishes its serving copy on-run-end: never the user's)."""
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(ROOT),
+        DBT_DUCKDB_PATH=str(database),
+        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
+        DTC_SERVING_PATH=str(work / "serving.duckdb"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+    )
+    return env
+
+
+def dbt_paths(work: Path) -> list[str]:
+    """dbt's target and log folders under work."""
+    return ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+
+
 def build_warehouse(raw_dir: Path, database: Path, work: Path, *, unit_tests: bool = False) -> Path:
     """Load raw_dir into database and run one `dbt build`: seeds, models and data tests.
 
     Unit tests read only the rows they are given, never the warehouse: `make test` runs them
     once, in the fixture build, so the other warehouses skip them (unit_tests=True keeps them).
     """
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(database),
-        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
-        # dbt build publishes its serving copy (on-run-end): keep it in the work folder
-        DTC_SERVING_PATH=str(work / "serving.duckdb"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-    )
-    dbt_paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    env = dbt_env(database, work)
     run(
         [
             sys.executable,
@@ -61,7 +71,7 @@ def build_warehouse(raw_dir: Path, database: Path, work: Path, *, unit_tests: bo
         env,
     )
     skip = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
-    run([str(BIN / "dbt"), "build", "--quiet", *skip, *dbt_paths], env)  # seeds included
+    run([str(BIN / "dbt"), "build", "--quiet", *skip, *dbt_paths(work)], env)  # seeds included
     return database
 
 
@@ -101,15 +111,8 @@ def parsed_project(tmp_path_factory: pytest.TempPathFactory) -> ParsedProject:
     """
     work = tmp_path_factory.mktemp("parsed_project")
     database = work / (prebuilt_fixture() or Path("fixture.duckdb")).name
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(database),
-        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
-        DTC_SERVING_PATH=str(work / "serving.duckdb"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-    )
-    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    env = dbt_env(database, work)
+    paths = dbt_paths(work)
     run([str(BIN / "dbt"), "parse", "--quiet", *paths], env)
     manifest = json.loads((work / "target" / "manifest.json").read_text())
     return ParsedProject(database, env, paths, manifest)

@@ -21,11 +21,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from conftest import FIXTURE_RAW
 
 from dtc_economics import audiences
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE_RAW = ROOT / "tests" / "fixtures" / "store_small"
 SHOP_CURRENCY = "EUR"  # var shop_currency
 REPORTING_TZ = "Europe/Paris"  # var reporting_timezone
 HIGH_VALUE_QUANTILE = 0.75  # var audience_high_value_quantile

@@ -18,7 +18,6 @@ timestamps as ISO text, null as None).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,7 +27,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
-from conftest import BIN, ROOT, run
+from conftest import BIN, ROOT, dbt_env, dbt_paths, run
 
 from dtc_economics.loader import validate_raw
 
@@ -109,16 +108,8 @@ def corpus_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("bad_input_downstream")
     dbt_vars = _combine(work / "raw")
     database = work / "corpus.duckdb"
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(database),
-        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
-        # dbt build publishes its serving copy (on-run-end): keep it in the work folder
-        DTC_SERVING_PATH=str(work / "serving.duckdb"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-    )
-    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    env = dbt_env(database, work)
+    paths = dbt_paths(work)
     loader = [sys.executable, "scripts/load_raw.py", "--raw-dir", str(work / "raw")]
     run([*loader, "--database", str(database)], env)
     # build = seeds, models and data tests (reconciliations included) in one pass; unit

@@ -21,9 +21,9 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
+from conftest import FIXTURE_RAW as RAW
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "tests" / "fixtures" / "store_small"
 VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 TZ = VARS["reporting_timezone"]
 SHOP_CURRENCY = VARS["shop_currency"]
@@ -141,6 +141,15 @@ def reference(fixture_warehouse: Path) -> dict[str, pd.DataFrame]:
     return {"people": people, "repeaters": repeaters, "as_of": pd.DataFrame({"d": [as_of]})}
 
 
+def _assert_customers_equal(mart: pd.DataFrame, keys: list[str], expected: pd.Series) -> None:
+    """The mart's customers per keys equal the expected counts (same pairs, same counts)."""
+    actual = mart.set_index(keys)["customers"]
+    actual.index.names = expected.index.names
+    pd.testing.assert_series_equal(
+        actual.sort_index().astype(int), expected.sort_index().astype(int), check_names=False
+    )
+
+
 def test_product_journeys_match_the_raw_files(reference: dict, fixture_db) -> None:
     repeaters = reference["repeaters"]
     assert repeaters["second_product"].notna().all()
@@ -152,11 +161,7 @@ def test_product_journeys_match_the_raw_files(reference: dict, fixture_db) -> No
         from marts.fct_product_journeys
         """
     ).df()
-    actual = mart.set_index(["first_product_id", "second_product_id"])["customers"]
-    actual.index.names = expected.index.names
-    pd.testing.assert_series_equal(
-        actual.sort_index().astype(int), expected.sort_index().astype(int), check_names=False
-    )
+    _assert_customers_equal(mart, ["first_product_id", "second_product_id"], expected)
     per_first = repeaters.groupby("first_product").size()
     for row in mart.itertuples():
         n = per_first[row.first_product_id]
@@ -174,11 +179,7 @@ def test_category_journeys_match_the_raw_files(reference: dict, fixture_db) -> N
         from marts.fct_product_category_journeys
         """
     ).df()
-    actual = mart.set_index(["first_product_category", "second_product_category"])["customers"]
-    actual.index.names = expected.index.names
-    pd.testing.assert_series_equal(
-        actual.sort_index().astype(int), expected.sort_index().astype(int), check_names=False
-    )
+    _assert_customers_equal(mart, ["first_product_category", "second_product_category"], expected)
 
 
 def test_refill_buyers_come_back_for_refills(fixture_db) -> None:

@@ -12,23 +12,20 @@ store is below the data-sufficiency gate, and a second build of it with lowered 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import BIN, FIXTURE_RAW, ROOT, dbt_env
 from scipy import special
 
 from dtc_economics import btyd
 from dtc_economics import warehouse_predictions as wp
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 HORIZON = 365  # default var prediction_horizon_days
 
 
@@ -605,7 +602,7 @@ def test_monthly_summary_from_the_raw_fixture_files(fixture_db: duckdb.DuckDBPyC
     tests/fixtures/store_small/orders.csv alone (all their orders are completed, none is
     merged with another identity): purchase days in the reporting timezone, x = days - 1,
     t_x = last - first, T = month end - first, and purchase days after the month end."""
-    raw = pd.read_csv(ROOT / "tests" / "fixtures" / "store_small" / "orders.csv")
+    raw = pd.read_csv(FIXTURE_RAW / "orders.csv")
     ids = ["C00000128", "C00000191", "C00000105", "C00000088"]
     raw = raw[raw["customer_id"].isin(ids)]
     assert (raw["status"] == "completed").all() and len(raw) == 19 + 13 + 10 + 9
@@ -668,15 +665,7 @@ def lowered_gate_warehouse(fixture_warehouse: Path, tmp_path_factory: pytest.Tem
     work = tmp_path_factory.mktemp("lowered_gate")
     database = work / "fixture_lowered.duckdb"
     shutil.copy(fixture_warehouse, database)
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(database),
-        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
-        # dbt build publishes its serving copy (on-run-end): keep it in the work folder
-        DTC_SERVING_PATH=str(work / "serving.duckdb"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-    )
+    env = dbt_env(database, work)
     dbt_vars = (
         "{prediction_min_customers: 100, prediction_min_repeat_buyers: 20, "
         "prediction_min_history_days: 90, prediction_horizon_days: 180}"

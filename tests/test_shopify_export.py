@@ -20,14 +20,13 @@ import csv
 import re
 import shutil
 import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
+import _shopify_helpers as shop
 import duckdb
 import pytest
-from conftest import BIN, FIXTURE_RAW, ROOT, build_warehouse, run
-from test_shopify_source import _env, _same, marts
+from conftest import FIXTURE_RAW, build_warehouse
 
 from dtc_economics import shopify_export
 
@@ -108,19 +107,6 @@ DIFFER_AS_A_WHOLE = {
 COST_COLUMN = re.compile(r"cost|cogs|margin|fee")
 
 
-def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def _write(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def _rate(line: dict[str, str]) -> float:
     return float(line["tax_rate"]) if line["tax_rate"] else DEFAULT_TAX_RATE
 
@@ -133,15 +119,15 @@ def reduce_store(src: Path, out: Path) -> None:
     """Copy src to out reduced to what the orders export carries (one rule per step)."""
     out.mkdir()
     shutil.copy(src / "marketing_spend.csv", out / "marketing_spend.csv")
-    order_fields, orders = _read(src / "orders.csv")
-    line_fields, lines = _read(src / "order_lines.csv")
-    refund_fields, refunds = _read(src / "refunds.csv")
-    product_fields, products = _read(src / "products.csv")
+    order_fields, orders = shop.read_csv(src / "orders.csv")
+    line_fields, lines = shop.read_csv(src / "order_lines.csv")
+    refund_fields, refunds = shop.read_csv(src / "refunds.csv")
+    product_fields, products = shop.read_csv(src / "products.csv")
     # no customers table; orders keep their email only; no UTM; no carrier cost
     for order in orders:
         order.update(customer_id="", utm_source="", utm_medium="", utm_campaign="")
         order["shipping_cost"] = ""
-    _write(out / "orders.csv", order_fields, orders)
+    shop.write_csv(out / "orders.csv", order_fields, orders)
     # lines: ids by position, gift = fully discounted, no cost, one rate per order
     by_order: dict[str, list[dict[str, str]]] = defaultdict(list)
     for line in sorted(lines, key=lambda row: row["order_line_id"]):
@@ -181,7 +167,7 @@ def reduce_store(src: Path, out: Path) -> None:
                     else repr(blended),
                 )
             )
-    _write(out / "order_lines.csv", line_fields, reduced_lines)
+    shop.write_csv(out / "order_lines.csv", line_fields, reduced_lines)
     # refunds: one per order, the sum, no line, no quantity, dated at the order
     ordered_at = {o["order_id"]: o["ordered_at"] for o in orders}
     per_order: dict[str, float] = defaultdict(float)
@@ -200,13 +186,13 @@ def reduce_store(src: Path, out: Path) -> None:
         for order_id, amount in sorted(per_order.items())
         if round(amount, 2) > 0
     ]
-    _write(out / "refunds.csv", refund_fields, reduced_refunds)
+    shop.write_csv(out / "refunds.csv", refund_fields, reduced_refunds)
     # products: only those sold (the export lists products through its lines), no category
     sold = {line["product_id"] for line in lines}
     reduced_products = [
         dict(p, category="", unit_cost="") for p in products if p["product_id"] in sold
     ]
-    _write(out / "products.csv", product_fields, reduced_products)
+    shop.write_csv(out / "products.csv", product_fields, reduced_products)
 
 
 def _column_values(rows: list[tuple], index: int) -> list[tuple[bool, str]]:
@@ -237,68 +223,26 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     (work / "contract").mkdir()
     contract_db = build_warehouse(work / "reduced", work / "contract.duckdb", work / "contract")
     export_dir = work / "export"
-    env = _env(work / "export.duckdb", work)
-    run(
-        [
-            sys.executable,
-            "scripts/contract_to_shopify.py",
-            "--raw-dir",
-            str(FIXTURE_RAW),
-            "--out",
-            str(export_dir),
-            "--shape",
-            "export",
-        ],
-        env,
-    )
-    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    shop.convert(export_dir, work, "--shape", "export")
     database = work / "export.duckdb"
-    run(
-        [
-            sys.executable,
-            "scripts/load_shopify_export.py",
-            "--raw-dir",
-            str(export_dir),
-            "--database",
-            str(database),
-        ],
-        env,
-    )
-    # one build: seeds, models and data tests (unit tests run once, in the fixture build)
-    skip = ["--exclude-resource-type", "unit_test"]
-    run([str(BIN / "dbt"), "build", "--quiet", "--vars", EXPORT_VARS, *skip, *paths], env)
+    env = shop.shopify_env(database, work)
+    shop.load("scripts/load_shopify_export.py", export_dir, database, env)
+    shop.dbt_build(EXPORT_VARS, env, work)
     return {"contract": contract_db, "export": database, "export_dir": export_dir}
 
 
 def test_every_mart_equals_the_reduced_contract_build(builds: dict) -> None:
-    expected = marts(builds["contract"])
-    got = marts(builds["export"])
-    assert sorted(got) == sorted(expected)
+    expected = shop.marts(builds["contract"])
     assert len(expected) >= 15
-    problems = []
-    for name, (cols, rows) in expected.items():
-        got_cols, got_rows = got[name]
-        if got_cols != cols:
-            problems.append(f"{name}: columns {got_cols} != {cols}")
-            continue
-        if len(got_rows) != len(rows):
-            problems.append(f"{name}: {len(got_rows)} rows != {len(rows)}")
-            continue
-        bad = [
-            (g, e)
-            for g, e in zip(got_rows, rows, strict=True)
-            if not all(_same(x, y) for x, y in zip(g, e, strict=True))
-        ]
-        if bad:
-            problems.append(f"{name}: {len(bad)} rows differ, e.g. {bad[0]}")
+    problems = shop.mart_differences(expected, shop.marts(builds["export"]))
     assert not problems, "\n".join(problems)
 
 
 def test_against_native_build_only_the_listed_columns_differ(
     builds: dict, fixture_warehouse: Path
 ) -> None:
-    native = marts(fixture_warehouse)
-    got = marts(builds["export"])
+    native = shop.marts(fixture_warehouse)
+    got = shop.marts(builds["export"])
     assert sorted(got) == sorted(native)
     listed = set(EQUAL_TO_NATIVE) | set(DIFFER_AS_A_WHOLE)
     assert listed == set(native), f"marts without a declared expectation: {set(native) ^ listed}"
@@ -323,8 +267,8 @@ def test_against_native_build_only_the_listed_columns_differ(
 def test_order_money_carried_exactly(builds: dict, fixture_warehouse: Path) -> None:
     # independent of the marts' own logic: per order, the refund total and the line amounts
     # incl. VAT of the raw CSV must be what the export build holds
-    _, lines = _read(FIXTURE_RAW / "order_lines.csv")
-    _, refunds = _read(FIXTURE_RAW / "refunds.csv")
+    _, lines = shop.read_csv(FIXTURE_RAW / "order_lines.csv")
+    _, refunds = shop.read_csv(FIXTURE_RAW / "refunds.csv")
     gross_incl = defaultdict(float)
     for line in lines:
         gross_incl[line["order_id"]] += _net(line)
@@ -354,19 +298,7 @@ def test_order_money_carried_exactly(builds: dict, fixture_warehouse: Path) -> N
 
 def test_converter_is_deterministic(builds: dict, tmp_path: Path) -> None:
     out = tmp_path / "again"
-    run(
-        [
-            sys.executable,
-            "scripts/contract_to_shopify.py",
-            "--raw-dir",
-            str(FIXTURE_RAW),
-            "--out",
-            str(out),
-            "--shape",
-            "export",
-        ],
-        _env(tmp_path / "x.duckdb", tmp_path),
-    )
+    shop.convert(out, tmp_path, "--shape", "export")
     first = builds["export_dir"] / "orders_export.csv"
     assert (out / "orders_export.csv").read_bytes() == first.read_bytes()
 
@@ -408,6 +340,29 @@ def _row(**values: str) -> dict[str, str]:
     return row
 
 
+def _line(
+    order: str, email: str, item: tuple[str, str, str, str, str, str], **order_columns: str
+) -> dict[str, str]:
+    """A row of the export: its order, and its line item (quantity, name, price, sku,
+    discount, taxable); order_columns (underscores for spaces) fill the order's first row."""
+    quantity, name, price, sku, discount, taxable = item
+    return _row(
+        Name=order,
+        Email=email,
+        Lineitem_quantity=quantity,
+        Lineitem_name=name,
+        Lineitem_price=price,
+        Lineitem_sku=sku,
+        Lineitem_discount=discount,
+        Lineitem_taxable=taxable,
+        **order_columns,
+    )
+
+
+def _totals(subtotal: str, shipping: str, taxes: str, total: str) -> dict[str, str]:
+    return {"Subtotal": subtotal, "Shipping": shipping, "Taxes": taxes, "Total": total}
+
+
 def _hand_export() -> list[dict[str, str]]:
     # #1001: taxes included, two VAT rates: 100 at 20 % (tax 16.67) + 50 at 5.5 % (tax 2.61),
     #        refunded 30 (money back incl. tax = the tax basis)
@@ -415,62 +370,43 @@ def _hand_export() -> list[dict[str, str]]:
     #        a fully discounted line, refunded 12 incl. tax -> 12 * 110 / 120 = 11.00
     # #1003: a test order (Shopify's Bogus Gateway), cancelled later
     return [
-        _row(
-            Name="#1001",
-            Email="a@x.test",
-            **{"Financial Status": "partially_refunded", "Created at": "2024-03-01 10:00:00 +0100"},
+        _line(
+            "#1001",
+            "a@x.test",
+            ("2", "Mug", "50.00", "MUG", "0", "true"),
+            Financial_Status="partially_refunded",
+            Created_at="2024-03-01 10:00:00 +0100",
             Currency="EUR",
-            Subtotal="150.00",
-            Shipping="5.00",
-            Taxes="19.28",
-            Total="155.00",
-            **{"Refunded Amount": "30.00", "Lineitem quantity": "2", "Lineitem name": "Mug"},
-            **{"Lineitem price": "50.00", "Lineitem sku": "MUG", "Lineitem discount": "0"},
-            **{"Lineitem taxable": "true", "Tax 1 Name": "VAT 20%", "Tax 1 Value": "16.67"},
+            **_totals("150.00", "5.00", "19.28", "155.00"),
+            Refunded_Amount="30.00",
+            **{"Tax 1 Name": "VAT 20%", "Tax 1 Value": "16.67"},
             **{"Tax 2 Name": "VAT 5.5%", "Tax 2 Value": "2.61", "Payment Method": "card"},
             Id="501",
         ),
-        _row(
-            Name="#1001",
-            Email="a@x.test",
-            **{"Lineitem quantity": "1", "Lineitem name": "Book", "Lineitem price": "50.00"},
-            **{"Lineitem sku": "BOOK", "Lineitem discount": "0", "Lineitem taxable": "true"},
-        ),
-        _row(
-            Name="#1002",
-            Email="b@x.test",
-            **{"Financial Status": "paid", "Created at": "2024-03-02 09:30:00 -0500"},
+        _line("#1001", "a@x.test", ("1", "Book", "50.00", "BOOK", "0", "true")),
+        _line(
+            "#1002",
+            "b@x.test",
+            ("1", "Lamp", "100.00", "LAMP", "0", ""),
+            Financial_Status="paid",
+            Created_at="2024-03-02 09:30:00 -0500",
             Currency="USD",
-            Subtotal="100.00",
-            Shipping="10.00",
-            Taxes="10.00",
-            Total="120.00",
-            **{"Refunded Amount": "12.00", "Lineitem quantity": "1", "Lineitem name": "Lamp"},
-            **{"Lineitem price": "100.00", "Lineitem sku": "LAMP", "Lineitem discount": "0"},
-            **{
-                "Tax 1 Name": "Sales tax 10%",
-                "Tax 1 Value": "10.00",
-                "Source": "subscription_contract",
-            },
+            **_totals("100.00", "10.00", "10.00", "120.00"),
+            Refunded_Amount="12.00",
+            **{"Tax 1 Name": "Sales tax 10%", "Tax 1 Value": "10.00"},
+            Source="subscription_contract",
             Id="502",
         ),
-        _row(
-            Name="#1002",
-            Email="b@x.test",
-            **{"Lineitem quantity": "1", "Lineitem name": "Gift", "Lineitem price": "8.00"},
-            **{"Lineitem sku": "", "Lineitem discount": "8.00", "Lineitem taxable": "false"},
-        ),
-        _row(
-            Name="#1003",
-            Email="c@x.test",
-            **{"Financial Status": "paid", "Created at": "2024-03-03 08:00:00 +0000"},
-            **{"Cancelled at": "2024-03-04 08:00:00 +0000", "Payment Method": "bogus"},
-            Subtotal="20.00",
-            Shipping="0",
-            Taxes="0",
-            Total="20.00",
-            **{"Lineitem quantity": "1", "Lineitem name": "Pen", "Lineitem price": "20.00"},
-            **{"Lineitem sku": "PEN", "Lineitem discount": "0", "Lineitem taxable": "false"},
+        _line("#1002", "b@x.test", ("1", "Gift", "8.00", "", "8.00", "false")),
+        _line(
+            "#1003",
+            "c@x.test",
+            ("1", "Pen", "20.00", "PEN", "0", "false"),
+            Financial_Status="paid",
+            Created_at="2024-03-03 08:00:00 +0000",
+            Cancelled_at="2024-03-04 08:00:00 +0000",
+            Payment_Method="bogus",
+            **_totals("20.00", "0", "0", "20.00"),
         ),
     ]
 
@@ -526,23 +462,7 @@ def _write_export(folder: Path, rows: list[dict[str, str]], header: list[str] = 
 
 
 def _load(folder: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    database = tmp_path / "bad.duckdb"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "scripts/load_shopify_export.py",
-            "--raw-dir",
-            str(folder),
-            "--database",
-            str(database),
-        ],
-        cwd=ROOT,
-        env=_env(database, tmp_path),
-        capture_output=True,
-        text=True,
-    )
-    assert not database.exists(), "a refused load must not create or change the warehouse"
-    return done
+    return shop.load_refused("scripts/load_shopify_export.py", folder, tmp_path)
 
 
 def test_hand_written_export_loads(tmp_path: Path) -> None:

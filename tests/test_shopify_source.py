@@ -20,17 +20,25 @@ schema: vars shopify_schema), build the same marts as the loader's build.
 from __future__ import annotations
 
 import csv
-import math
-import os
 import shutil
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, FIXTURE_RAW, ROOT, build_warehouse, run
+from _shopify_helpers import (
+    convert,
+    dbt_build,
+    load,
+    load_refused,
+    mart_differences,
+    marts,
+    read_csv,
+    shopify_env,
+    write_csv,
+)
+from conftest import FIXTURE_RAW, build_warehouse
 
 SHOPIFY_VARS = "{source_system: shopify_connector}"
 
@@ -50,10 +58,7 @@ def reduce_store(src: Path, out: Path) -> dict[str, list[str]]:
     changed: dict[str, list[str]] = {"is_gift": [], "status": [], "unit_cost": []}
     with (src / "products.csv").open(newline="") as f:
         product_cost = {p["product_id"]: p["unit_cost"] for p in csv.DictReader(f)}
-    with (src / "order_lines.csv").open(newline="") as f:
-        reader = csv.DictReader(f)
-        fields = list(reader.fieldnames or [])
-        lines = list(reader)
+    fields, lines = read_csv(src / "order_lines.csv")
     for line in lines:
         gift = _is_full_discount(line)
         if gift != _truthy(line["is_gift"] or "false"):
@@ -64,84 +69,23 @@ def reduce_store(src: Path, out: Path) -> dict[str, list[str]]:
         if (line["unit_cost"] or "") != cost:
             changed["unit_cost"].append(line["order_line_id"])
         line["unit_cost"] = cost
-    with (out / "order_lines.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(lines)
-    with (src / "orders.csv").open(newline="") as f:
-        reader = csv.DictReader(f)
-        fields = list(reader.fieldnames or [])
-        orders = list(reader)
+    write_csv(out / "order_lines.csv", fields, lines)
+    fields, orders = read_csv(src / "orders.csv")
     for order in orders:
         status = order["status"].strip().lower()
         if status not in ("", "completed", "cancelled", "test"):
             changed["status"].append(order["order_id"])
             order["status"] = "completed"
         order["shipping_cost"] = ""
-    with (out / "orders.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(orders)
+    write_csv(out / "orders.csv", fields, orders)
     return changed
 
 
-def _env(database: Path, work: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    # unsalted: the in-place build hashes emails in staging, unsalted (docs/sources/shopify.md)
-    env.pop("DTC_PII_SALT", None)
-    env.update(
-        DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(database),
-        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
-        DTC_SERVING_PATH=str(work / "serving.duckdb"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-        PYTHONPATH=str(ROOT / "src"),
-    )
-    return env
-
-
 def build_shopify(connector_dir: Path, database: Path, work: Path) -> Path:
-    env = _env(database, work)
-    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    run(
-        [
-            sys.executable,
-            "scripts/load_shopify.py",
-            "--raw-dir",
-            str(connector_dir),
-            "--database",
-            str(database),
-        ],
-        env,
-    )
-    # one build: seeds, models and data tests (unit tests run once, in the fixture build)
-    skip = ["--exclude-resource-type", "unit_test"]
-    run([str(BIN / "dbt"), "build", "--quiet", "--vars", SHOPIFY_VARS, *skip, *paths], env)
+    env = shopify_env(database, work)
+    load("scripts/load_shopify.py", connector_dir, database, env)
+    dbt_build(SHOPIFY_VARS, env, work)
     return database
-
-
-def marts(database: Path) -> dict[str, tuple[list[str], list[tuple]]]:
-    con = duckdb.connect(str(database), read_only=True)
-    names = [
-        r[0]
-        for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' "
-            "order by table_name"
-        ).fetchall()
-    ]
-    out = {}
-    for name in names:
-        rel = con.sql(f"select * from marts.{name}")
-        rows = sorted(rel.fetchall(), key=lambda r: tuple((v is None, str(v)) for v in r))
-        out[name] = (list(rel.columns), rows)
-    con.close()
-    return out
-
-
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    return a == b
 
 
 @pytest.fixture(scope="module")
@@ -156,17 +100,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         build_warehouse, work / "reduced", work / "contract.duckdb", work / "contract"
     )
     connector_dir = work / "connector"
-    run(
-        [
-            sys.executable,
-            "scripts/contract_to_shopify.py",
-            "--raw-dir",
-            str(FIXTURE_RAW),
-            "--out",
-            str(connector_dir),
-        ],
-        _env(work / "x.duckdb", work),
-    )
+    convert(connector_dir, work)
     (work / "shopify").mkdir()
     try:
         shopify_db = build_shopify(connector_dir, work / "connector_build.duckdb", work / "shopify")
@@ -183,25 +117,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 def test_every_mart_equals_the_contract_build(builds: dict) -> None:
     expected = marts(builds["contract"])
-    got = marts(builds["shopify"])
-    assert sorted(got) == sorted(expected)
     assert len(expected) >= 15
-    problems = []
-    for name, (cols, rows) in expected.items():
-        got_cols, got_rows = got[name]
-        if got_cols != cols:
-            problems.append(f"{name}: columns {got_cols} != {cols}")
-            continue
-        if len(got_rows) != len(rows):
-            problems.append(f"{name}: {len(got_rows)} rows != {len(rows)}")
-            continue
-        bad = [
-            (g, e)
-            for g, e in zip(got_rows, rows, strict=True)
-            if not all(_same(x, y) for x, y in zip(g, e, strict=True))
-        ]
-        if bad:
-            problems.append(f"{name}: {len(bad)} rows differ, e.g. {bad[0]}")
+    problems = mart_differences(expected, marts(builds["shopify"]))
     assert not problems, "\n".join(problems)
 
 
@@ -275,23 +192,7 @@ def test_listed_difference_status(builds: dict) -> None:
 
 
 def _load(connector_dir: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    database = tmp_path / "bad.duckdb"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "scripts/load_shopify.py",
-            "--raw-dir",
-            str(connector_dir),
-            "--database",
-            str(database),
-        ],
-        cwd=ROOT,
-        env=_env(database, tmp_path),
-        capture_output=True,
-        text=True,
-    )
-    assert not database.exists(), "a refused load must not create or change the warehouse"
-    return done
+    return load_refused("scripts/load_shopify.py", connector_dir, tmp_path)
 
 
 @pytest.fixture()
@@ -320,15 +221,9 @@ def test_renamed_column_is_refused(connector_copy: Path, tmp_path: Path) -> None
 
 def test_refund_pointing_at_no_line_is_refused(connector_copy: Path, tmp_path: Path) -> None:
     path = connector_copy / "order_line_refund.csv"
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        fields = list(reader.fieldnames or [])
-        rows = list(reader)
+    fields, rows = read_csv(path)
     rows[0]["order_line_id"] = "L_NO_SUCH_LINE"
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(path, fields, rows)
     done = _load(connector_copy, tmp_path)
     assert done.returncode == 2
     assert (
@@ -339,17 +234,7 @@ def test_refund_pointing_at_no_line_is_refused(connector_copy: Path, tmp_path: P
 
 def test_converter_is_deterministic(builds: dict, tmp_path: Path) -> None:
     out = tmp_path / "again"
-    run(
-        [
-            sys.executable,
-            "scripts/contract_to_shopify.py",
-            "--raw-dir",
-            str(FIXTURE_RAW),
-            "--out",
-            str(out),
-        ],
-        _env(tmp_path / "x.duckdb", tmp_path),
-    )
+    convert(out, tmp_path)
     first = sorted(p.name for p in builds["connector_dir"].iterdir())
     assert sorted(p.name for p in out.iterdir()) == first
     for name in first:
@@ -382,22 +267,7 @@ def test_connector_tables_read_in_place_without_the_loader(
     ).fetchone()
     con.close()
     assert typed == ("TIMESTAMP",)  # typed as a sync writes it, unlike the loader's text
-    env = _env(database, work)
-    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     in_place_vars = "{source_system: shopify_connector, shopify_schema: shop_sync}"
-    skip = ["--exclude-resource-type", "unit_test"]
-    run([str(BIN / "dbt"), "build", "--quiet", "--vars", in_place_vars, *skip, *paths], env)
-    expected = marts(builds["shopify"])
-    got = marts(database)
-    assert sorted(got) == sorted(expected)
-    problems = [
-        f"{name}: differs" for name, (cols, rows) in expected.items() if got[name][0] != cols
-    ]
-    for name, (_cols, rows) in expected.items():
-        got_rows = got[name][1]
-        if len(got_rows) != len(rows) or not all(
-            all(_same(x, y) for x, y in zip(g, e, strict=True))
-            for g, e in zip(got_rows, rows, strict=True)
-        ):
-            problems.append(f"{name}: rows differ")
+    dbt_build(in_place_vars, shopify_env(database, work), work)
+    problems = mart_differences(marts(builds["shopify"]), marts(database))
     assert not problems, "\n".join(problems)

@@ -9,10 +9,11 @@ vars' values (dbt renders ``{{ var(...) }}`` in the freshness counts).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import dbt_env
 
 ROOT = Path(__file__).resolve().parents[1]
 WARN_HOURS = 1
@@ -24,14 +25,7 @@ def _dbt(
 ) -> subprocess.CompletedProcess[str]:
     """Run `dbt <command> --vars ...` on warehouse with its target, logs, spill folder and
     serving copy under work (never the user's); return the finished process."""
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(ROOT),
-        DBT_DUCKDB_PATH=str(warehouse),
-        DBT_DUCKDB_TEMP_DIR=str(work / "tmp"),
-        DTC_SERVING_PATH=str(work / "serving.duckdb"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-    )
+    env = dbt_env(warehouse, work)
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),

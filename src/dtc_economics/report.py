@@ -554,53 +554,75 @@ def cohort_retention(con: duckdb.DuckDBPyConnection) -> SectionOutput:
     return SectionOutput(chart, figures)
 
 
-def cac_vs_ltv_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
-    """CAC, LTV 6 and 12 months of each channel's latest acquisition month whose 12-month LTV
-    is mature (fct_acquisition_monthly): CAC and LTV of the same customers."""
-    cols = ("month", "channel", "new_customers", "cac", "ltv_182d", "ltv_365d", "ltv_to_cac_365d")
+def _channel_name(channel: str) -> str:
+    return "all channels" if channel == "all" else channel.replace("_", " ")
+
+
+def _latest_per_channel(
+    con: duckdb.DuckDBPyConnection, cols: tuple[str, ...], where: str
+) -> pd.DataFrame:
+    """Each channel's latest acquisition month of fct_acquisition_monthly that meets where."""
     _require(con, "fct_acquisition_monthly", cols)
     frame = _df(
         con,
         f"select {', '.join(cols)} from marts.fct_acquisition_monthly "
-        "where ltv_365d is not null and cac is not null order by channel, month",
+        f"where {where} order by channel, month",
     )
     _one_row_per(frame, ["month", "channel"], "fct_acquisition_monthly")
-    latest = frame.groupby("channel", as_index=False).tail(1).reset_index(drop=True)
-    latest["label"] = [
-        f"{'all channels' if c == 'all' else c.replace('_', ' ')} ({pd.Timestamp(m):%Y-%m})"
-        for c, m in zip(latest["channel"], latest["month"], strict=True)
-    ]
+    return frame.groupby("channel", as_index=False).tail(1).reset_index(drop=True)
+
+
+def _channel_bars(
+    latest: pd.DataFrame,
+    measures: dict[str, str],
+    colors: list[str],
+    titles: tuple[str, str],
+    extra: tuple[str, ...] = (),
+    extra_tooltips: tuple[alt.Tooltip, ...] = (),
+) -> alt.Chart:
+    """Grouped bars: one bar per measure (column -> shown name) for each channel's label;
+    titles are the axis's and the label tooltip's."""
     long = latest.melt(
-        id_vars=["label", "channel", "month", "new_customers"],
-        value_vars=["cac", "ltv_182d", "ltv_365d"],
+        id_vars=["label", "channel", "month", "new_customers", *extra],
+        value_vars=list(measures),
         var_name="measure",
     )
-    long["measure"] = long["measure"].map(
-        {"cac": "CAC", "ltv_182d": "LTV 6 months", "ltv_365d": "LTV 12 months"}
-    )
-    chart = (
+    long["measure"] = long["measure"].map(measures)
+    shown = list(measures.values())
+    return (
         alt.Chart(_source(long))
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", title="channel (acquisition month)"),
+            y=alt.Y("label:N", title=titles[0]),
             x=alt.X("value:Q", title="EUR per new customer"),
-            color=alt.Color(
-                "measure:N",
-                title=None,
-                scale=alt.Scale(
-                    domain=["CAC", "LTV 6 months", "LTV 12 months"],
-                    range=[COLORS["accent"], "#7fb3d5", COLORS["primary"]],
-                ),
-            ),
-            yOffset=alt.YOffset("measure:N", sort=["CAC", "LTV 6 months", "LTV 12 months"]),
+            color=alt.Color("measure:N", title=None, scale=alt.Scale(domain=shown, range=colors)),
+            yOffset=alt.YOffset("measure:N", sort=shown),
             tooltip=[
-                alt.Tooltip("label:N", title="channel (acquisition month)"),
+                alt.Tooltip("label:N", title=titles[1]),
                 alt.Tooltip("new_customers:Q", title="new customers", format=","),
                 alt.Tooltip("measure:N", title="measure"),
                 alt.Tooltip("value:Q", title="EUR per new customer", format=",.2f"),
+                *extra_tooltips,
             ],
         )
         .properties(width=600, height=alt.Step(12))
+    )
+
+
+def cac_vs_ltv_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
+    """CAC, LTV 6 and 12 months of each channel's latest acquisition month whose 12-month LTV
+    is mature (fct_acquisition_monthly): CAC and LTV of the same customers."""
+    cols = ("month", "channel", "new_customers", "cac", "ltv_182d", "ltv_365d", "ltv_to_cac_365d")
+    latest = _latest_per_channel(con, cols, "ltv_365d is not null and cac is not null")
+    latest["label"] = [
+        f"{_channel_name(c)} ({pd.Timestamp(m):%Y-%m})"
+        for c, m in zip(latest["channel"], latest["month"], strict=True)
+    ]
+    chart = _channel_bars(
+        latest,
+        {"cac": "CAC", "ltv_182d": "LTV 6 months", "ltv_365d": "LTV 12 months"},
+        [COLORS["accent"], "#7fb3d5", COLORS["primary"]],
+        ("channel (acquisition month)", "channel (acquisition month)"),
     )
     everything = latest[latest["channel"] == "all"]
     figures = [Figure("channels", "Channels", int((latest["channel"] != "all").sum()))]
@@ -690,14 +712,7 @@ def margin_ltv_vs_cac_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutpu
         "margin_payback_months",
         "payback_months_observed",
     )
-    _require(con, "fct_acquisition_monthly", cols)
-    frame = _df(
-        con,
-        f"select {', '.join(cols)} from marts.fct_acquisition_monthly "
-        "where margin_ltv_365d is not null and cac_fully_loaded > 0 order by channel, month",
-    )
-    _one_row_per(frame, ["month", "channel"], "fct_acquisition_monthly")
-    latest = frame.groupby("channel", as_index=False).tail(1).reset_index(drop=True)
+    latest = _latest_per_channel(con, cols, "margin_ltv_365d is not null and cac_fully_loaded > 0")
     latest["payback"] = [
         f"{int(p)} months" if pd.notna(p) else f"not reached in {int(o)} months"
         for p, o in zip(
@@ -705,44 +720,20 @@ def margin_ltv_vs_cac_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutpu
         )
     ]
     latest["label"] = [
-        f"{'all channels' if c == 'all' else c.replace('_', ' ')} ({pd.Timestamp(m):%Y-%m}, "
-        f"payback {p})"
+        f"{_channel_name(c)} ({pd.Timestamp(m):%Y-%m}, payback {p})"
         for c, m, p in zip(latest["channel"], latest["month"], latest["payback"], strict=True)
     ]
-    long = latest.melt(
-        id_vars=["label", "channel", "month", "new_customers", "payback"],
-        value_vars=["cac_fully_loaded", "margin_ltv_365d"],
-        var_name="measure",
-    )
-    names = {"cac_fully_loaded": "CAC fully loaded", "margin_ltv_365d": "Margin LTV 12 months"}
-    long["measure"] = long["measure"].map(names)
-    chart = (
-        alt.Chart(_source(long))
-        .mark_bar()
-        .encode(
-            y=alt.Y("label:N", title="channel (acquisition month, margin payback)"),
-            x=alt.X("value:Q", title="EUR per new customer"),
-            color=alt.Color(
-                "measure:N",
-                title=None,
-                scale=alt.Scale(
-                    domain=list(names.values()), range=[COLORS["accent"], COLORS["primary"]]
-                ),
-            ),
-            yOffset=alt.YOffset("measure:N", sort=list(names.values())),
-            tooltip=[
-                alt.Tooltip("label:N", title="channel"),
-                alt.Tooltip("new_customers:Q", title="new customers", format=","),
-                alt.Tooltip("measure:N", title="measure"),
-                alt.Tooltip("value:Q", title="EUR per new customer", format=",.2f"),
-                alt.Tooltip("payback:N", title="margin payback"),
-            ],
-        )
-        .properties(width=600, height=alt.Step(12))
+    chart = _channel_bars(
+        latest,
+        {"cac_fully_loaded": "CAC fully loaded", "margin_ltv_365d": "Margin LTV 12 months"},
+        [COLORS["accent"], COLORS["primary"]],
+        ("channel (acquisition month, margin payback)", "channel"),
+        extra=("payback",),
+        extra_tooltips=(alt.Tooltip("payback:N", title="margin payback"),),
     )
     figures = [Figure("margin_channels", "Channels", int((latest["channel"] != "all").sum()))]
     for row in latest.itertuples():
-        shown = "all channels" if row.channel == "all" else row.channel.replace("_", " ")
+        shown = _channel_name(row.channel)
         month = pd.Timestamp(row.month).strftime("%Y-%m")
         figures.append(
             Figure(

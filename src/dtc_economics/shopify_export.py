@@ -28,7 +28,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +45,8 @@ MONEY_TOLERANCE = 0.005
 MAX_TAXES = 5
 
 # Headers read (Shopify's documented names, matched trimmed and case-insensitively)
+# the order's money columns: on its first row only, decimal numbers
+ORDER_TOTALS = ("Subtotal", "Shipping", "Taxes", "Total")
 REQUIRED = (
     "Name",
     "Email",
@@ -52,10 +54,7 @@ REQUIRED = (
     "Created at",
     "Cancelled at",
     "Currency",
-    "Subtotal",
-    "Shipping",
-    "Taxes",
-    "Total",
+    *ORDER_TOTALS,
     "Discount Code",
     "Refunded Amount",
     "Lineitem quantity",
@@ -78,18 +77,12 @@ ORDER_LEVEL = (
     "Created at",
     "Cancelled at",
     "Currency",
-    "Subtotal",
-    "Shipping",
-    "Taxes",
-    "Total",
+    *ORDER_TOTALS,
     "Refunded Amount",
 )
 TIMESTAMPS = ("Created at", "Cancelled at")
 NUMBERS = (
-    "Subtotal",
-    "Shipping",
-    "Taxes",
-    "Total",
+    *ORDER_TOTALS,
     "Refunded Amount",
     "Lineitem price",
     "Lineitem discount",
@@ -229,19 +222,18 @@ class _Problems:
 
 
 def _check_values(rows: list[dict[str, str]], problems: _Problems) -> None:
+    parsed: tuple[tuple[tuple[str, ...], Callable[[str], object], str], ...] = (
+        (TIMESTAMPS, parse_timestamp, "timestamp"),
+        (NUMBERS, float, "decimal number"),
+    )
     for row in rows:
-        for col in TIMESTAMPS:
-            if row[col]:
-                try:
-                    parse_timestamp(row[col])
-                except ValueError:
-                    problems.add(col, "timestamp", row, repr(row[col]))
-        for col in NUMBERS:
-            if row[col]:
-                try:
-                    float(row[col])
-                except ValueError:
-                    problems.add(col, "decimal number", row, repr(row[col]))
+        for columns, parse, rule in parsed:
+            for col in columns:
+                if row[col]:
+                    try:
+                        parse(row[col])
+                    except ValueError:
+                        problems.add(col, rule, row, repr(row[col]))
         for col in INTEGERS:
             try:
                 if int(row[col]) <= 0:
