@@ -6,6 +6,16 @@
 -- min_cost_coverage): below it null, at or above it the covered orders' sum.
 {%- set windows = [182, 365] %}
 {%- set min_coverage = var('min_cost_coverage') %}
+{#- the customer sums read, summed per channel and summed again for channel 'all' -#}
+{%- set measures = ['net_revenue', 'net_revenue_covered'] %}
+{%- for n in windows %}
+    {%- do measures.extend([
+        'net_revenue_' ~ n ~ 'd',
+        'net_revenue_' ~ n ~ 'd_covered',
+        'contribution_margin_' ~ n ~ 'd_covered',
+    ]) %}
+{%- endfor %}
+{%- do measures.append('contribution_margin_covered') %}
 with
 
 acquisition_costs as (
@@ -25,15 +35,10 @@ customers as (
     select
         customer_id,
         cohort_month,
-        acquisition_channel,
-        net_revenue,
-        net_revenue_covered,
-        {%- for n in windows %}
-            net_revenue_{{ n }}d,
-            net_revenue_{{ n }}d_covered,
-            contribution_margin_{{ n }}d_covered,
+        {%- for measure in measures %}
+            {{ measure }},
         {%- endfor %}
-        contribution_margin_covered
+        acquisition_channel
     from {{ ref('int_customers_margin_valued') }}
 
 ),
@@ -60,15 +65,10 @@ customers_per_channel as (
 
     select
         cohort_month,
-        acquisition_channel as channel,
-        sum(net_revenue) as net_revenue,
-        sum(net_revenue_covered) as net_revenue_covered,
-        {%- for n in windows %}
-            sum(net_revenue_{{ n }}d) as net_revenue_{{ n }}d,
-            sum(net_revenue_{{ n }}d_covered) as net_revenue_{{ n }}d_covered,
-            sum(contribution_margin_{{ n }}d_covered) as contribution_margin_{{ n }}d_covered,
+        {%- for measure in measures %}
+            sum({{ measure }}) as {{ measure }},
         {%- endfor %}
-        sum(contribution_margin_covered) as contribution_margin_covered
+        acquisition_channel as channel
     from customers
     group by cohort_month, acquisition_channel
 
@@ -78,28 +78,18 @@ customers_with_total as (
 
     select
         cohort_month,
-        channel,
-        net_revenue,
-        net_revenue_covered,
-        {%- for n in windows %}
-            net_revenue_{{ n }}d,
-            net_revenue_{{ n }}d_covered,
-            contribution_margin_{{ n }}d_covered,
+        {%- for measure in measures %}
+            {{ measure }},
         {%- endfor %}
-        contribution_margin_covered
+        channel
     from customers_per_channel
     union all
     select
         cohort_month,
-        'all' as channel,
-        sum(net_revenue) as net_revenue,
-        sum(net_revenue_covered) as net_revenue_covered,
-        {%- for n in windows %}
-            sum(net_revenue_{{ n }}d) as net_revenue_{{ n }}d,
-            sum(net_revenue_{{ n }}d_covered) as net_revenue_{{ n }}d_covered,
-            sum(contribution_margin_{{ n }}d_covered) as contribution_margin_{{ n }}d_covered,
+        {%- for measure in measures %}
+            sum({{ measure }}) as {{ measure }},
         {%- endfor %}
-        sum(contribution_margin_covered) as contribution_margin_covered
+        'all' as channel
     from customers_per_channel
     group by cohort_month
 

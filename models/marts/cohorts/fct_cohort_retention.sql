@@ -32,23 +32,10 @@ as_of as (
 
 ),
 
-digits as (
-
-    select 0 as digit
-    {%- for digit in range(1, 10) %}
-        union all
-        select {{ digit }} as digit
-    {%- endfor %}
-
-),
-
 month_offsets as (
 
-    -- 0 .. 999 months: a portable number spine (no generate_series)
-    select hundreds.digit * 100 + tens.digit * 10 + units.digit as months_since_first_order
-    from digits as hundreds
-    cross join digits as tens
-    cross join digits as units
+    -- 0 .. 999 months
+    {{ number_spine_rows('months_since_first_order') }}
 
 ),
 

@@ -64,24 +64,15 @@ customers_joined as (
 
 customers_segmented as (
 
-    {%- for segment_type, segment_expression in segments %}
-
-        select
-            '{{ segment_type }}' as segment_type,
-            coalesce({{ segment_expression }}, '(missing)') as segment_value,
-            customer_id,
-            net_revenue,
-            expected_orders_365d,
-            p_repurchase_365d,
-            predicted_value_365d,
-            ltv_365d,
-            ltv_365d_excl_first_order
-        from customers_joined
-        {%- if not loop.last %}
-
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ segments_unioned('customers_joined', segments, [
+        'customer_id',
+        'net_revenue',
+        'expected_orders_365d',
+        'p_repurchase_365d',
+        'predicted_value_365d',
+        'ltv_365d',
+        'ltv_365d_excl_first_order',
+    ]) }}
 
 ),
 

@@ -4,6 +4,17 @@
 -- prediction compares with what the same customers bought since, over the elapsed days.
 -- Segments as fct_base_future_value (first-order semantics); one fit per as-of month.
 {%- set segments = future_value_segments() %}
+{#- the as-of month and its fit and scope (one value per month), then the segment: the keys
+    of the aggregation -#}
+{%- set month_keys = [
+    'as_of_month',
+    'fit_end_date',
+    'actual_end_date',
+    'elapsed_days',
+    'prediction_status',
+    'horizon_days',
+] %}
+{%- set keys = month_keys + ['segment_type', 'segment_value'] %}
 with
 
 summaries as (
@@ -84,30 +95,15 @@ customer_months_joined as (
 
 customer_months_segmented as (
 
-    {%- for segment_type, segment_expression in segments %}
-
-        select
-            as_of_month,
-            fit_end_date,
-            actual_end_date,
-            elapsed_days,
-            prediction_status,
-            horizon_days,
-            '{{ segment_type }}' as segment_type,
-            coalesce({{ segment_expression }}, '(missing)') as segment_value,
-            expected_orders_365d,
-            p_repurchase_365d,
-            predicted_value_365d,
-            expected_orders_elapsed,
-            predicted_value_elapsed,
-            actual_purchase_days,
-            actual_net_revenue
-        from customer_months_joined
-        {%- if not loop.last %}
-
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ segments_unioned('customer_months_joined', segments, month_keys + [
+        'expected_orders_365d',
+        'p_repurchase_365d',
+        'predicted_value_365d',
+        'expected_orders_elapsed',
+        'predicted_value_elapsed',
+        'actual_purchase_days',
+        'actual_net_revenue',
+    ]) }}
 
 ),
 
@@ -116,14 +112,9 @@ segments_aggregated as (
     -- fit_end_date, actual_end_date, elapsed_days, prediction_status and horizon_days are
     -- one value per as-of month (one fit, one scope)
     select
-        as_of_month,
-        fit_end_date,
-        actual_end_date,
-        elapsed_days,
-        prediction_status,
-        horizon_days,
-        segment_type,
-        segment_value,
+        {%- for key in keys %}
+            {{ key }},
+        {%- endfor %}
         count(*) as customers,
         count(expected_orders_365d) as customers_predicted,
         count(predicted_value_365d) as customers_value_predicted,
@@ -135,15 +126,7 @@ segments_aggregated as (
         sum(actual_purchase_days) as actual_orders_elapsed,
         sum(actual_net_revenue) as actual_net_revenue_elapsed
     from customer_months_segmented
-    group by
-        as_of_month,
-        fit_end_date,
-        actual_end_date,
-        elapsed_days,
-        prediction_status,
-        horizon_days,
-        segment_type,
-        segment_value
+    group by {{ keys | join(', ') }}
 
 ),
 
