@@ -232,6 +232,20 @@ def test_refund_pointing_at_no_line_is_refused(connector_copy: Path, tmp_path: P
     ) in done.stderr
 
 
+def test_load_creates_the_warehouse_folder(builds: dict, tmp_path: Path) -> None:
+    # a fresh clone has no warehouse/ folder: `make build SOURCE_SYSTEM=shopify_connector`
+    # must create it, as the contract loader does
+    from dtc_economics.load_shopify import load_shopify
+
+    database = tmp_path / "not" / "yet" / "dtc.duckdb"
+    counts = load_shopify(builds["connector_dir"], database, "shop")
+    assert database.exists()
+    con = duckdb.connect(str(database), read_only=True)
+    orders = con.execute('select count(*) from shop."order"').fetchone()[0]
+    con.close()
+    assert orders == counts["order"] > 0
+
+
 def test_converter_is_deterministic(builds: dict, tmp_path: Path) -> None:
     out = tmp_path / "again"
     convert(out, tmp_path)

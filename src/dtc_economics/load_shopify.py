@@ -292,6 +292,7 @@ def load_shopify(raw_dir: Path, database: Path, schema: str = "shopify") -> dict
     if problems:
         raise ShopifyLoadRefused(problems)
     counts: dict[str, int] = {}
+    Path(database).parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no warehouse/
     con.execute(f"attach {_lit(str(database))} as wh")
     con.execute("begin transaction")
     con.execute(f"create schema if not exists wh.{_q(schema)}")
