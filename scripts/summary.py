@@ -197,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:<30} {month:>7}  {formatted(value, unit):<12} {note}".rstrip())
     margins = margin_numbers(args.database)
     if margins is None:
-        print("\nMargins: n/a (no month with known product costs; see docs for unit_cost)")
+        print(
+            "\nMargins: n/a (no month whose costs cover var min_cost_coverage of net revenue: "
+            "unit_cost and shipping_cost, docs/raw_contract.md)"
+        )
     else:
         month, numbers = margins
         print(f"\nMargins ({month}, latest complete month with known costs; EUR excl. VAT):")
