@@ -8,11 +8,13 @@ with
 
 spend as (
 
+    -- the loaded-CAC hub's cells: spend per month x channel and channel 'all', null
+    -- outside the spend export, 0 inside it for a cell without spend
     select
-        spend_month,
+        month,
         channel,
-        spend_shop_currency
-    from {{ ref('int_marketing_spend_attributed') }}
+        spend
+    from {{ ref('int_marketing_spend_loaded') }}
 
 ),
 
@@ -74,47 +76,20 @@ as_of as (
 
 ),
 
-spend_per_channel as (
-
-    select
-        spend_month as month,
-        channel,
-        sum(spend_shop_currency) as spend
-    from spend
-    group by spend_month, channel
-
-),
-
-spend_with_total as (
-
-    select
-        month,
-        channel,
-        spend
-    from spend_per_channel
-    union all
-    select
-        month,
-        'all' as channel,
-        sum(spend) as spend
-    from spend_per_channel
-    group by month
-
-),
-
 spend_coverage as (
 
     -- months the spend export covers: outside them spend is unknown (null), not zero
     select
         min(month) as first_spend_month,
         max(month) as last_spend_month
-    from spend_per_channel
+    from spend
+    where spend is not null
 
 ),
 
 months as (
 
-    select month from spend_per_channel
+    select month from spend
     union
     select month from booked
     union
@@ -124,7 +99,7 @@ months as (
 
 channels as (
 
-    select channel from spend_with_total
+    select channel from spend
     union
     select channel from booked
     union
@@ -152,7 +127,7 @@ cells as (
         case
             when months.month between spend_coverage.first_spend_month
                 and spend_coverage.last_spend_month
-                then coalesce(spend_with_total.spend, 0)
+                then coalesce(spend.spend, 0)
         end as spend,
         coalesce(cohorts.new_customers, 0) as new_customers,
         coalesce(unknown_channel_customers.month_new_customers, 0) as month_new_customers,
@@ -172,10 +147,10 @@ cells as (
     cross join channels
     cross join spend_coverage
     cross join as_of
-    left join spend_with_total
+    left join spend
         on
-            months.month = spend_with_total.month
-            and channels.channel = spend_with_total.channel
+            months.month = spend.month
+            and channels.channel = spend.channel
     left join cohorts
         on
             months.month = cohorts.cohort_month
