@@ -40,7 +40,7 @@ activity_months as (
 
 ),
 
-cohort_channels as (
+new_customers_per_channel as (
 
     select
         cohort_month,
@@ -48,13 +48,12 @@ cohort_channels as (
         count(*) as new_customers
     from customers
     group by cohort_month, acquisition_channel
-    union all
-    select
-        cohort_month,
-        'all' as channel,
-        count(*) as new_customers
-    from customers
-    group by cohort_month
+
+),
+
+cohort_channels as (
+
+    {{ channel_total_unioned('new_customers_per_channel', ['cohort_month'], ['new_customers']) }}
 
 ),
 
@@ -74,20 +73,9 @@ revenue_per_channel as (
 
 revenue_with_total as (
 
-    select
-        cohort_month,
-        channel,
-        activity_month,
-        net_revenue
-    from revenue_per_channel
-    union all
-    select
-        cohort_month,
-        'all' as channel,
-        activity_month,
-        sum(net_revenue) as net_revenue
-    from revenue_per_channel
-    group by cohort_month, activity_month
+    {{ channel_total_unioned('revenue_per_channel', ['cohort_month', 'activity_month'], [
+        'net_revenue',
+    ]) }}
 
 ),
 

@@ -76,22 +76,7 @@ customers_per_channel as (
 
 customers_with_total as (
 
-    select
-        cohort_month,
-        {%- for measure in measures %}
-            {{ measure }},
-        {%- endfor %}
-        channel
-    from customers_per_channel
-    union all
-    select
-        cohort_month,
-        {%- for measure in measures %}
-            sum({{ measure }}) as {{ measure }},
-        {%- endfor %}
-        'all' as channel
-    from customers_per_channel
-    group by cohort_month
+    {{ channel_total_unioned('customers_per_channel', ['cohort_month'], measures) }}
 
 ),
 
@@ -112,20 +97,9 @@ margin_per_activity_month as (
 
 margin_with_total as (
 
-    select
-        cohort_month,
-        channel,
-        activity_month,
-        contribution_margin
-    from margin_per_activity_month
-    union all
-    select
-        cohort_month,
-        'all' as channel,
-        activity_month,
-        sum(contribution_margin) as contribution_margin
-    from margin_per_activity_month
-    group by cohort_month, activity_month
+    {{ channel_total_unioned(
+        'margin_per_activity_month', ['cohort_month', 'activity_month'], ['contribution_margin']
+    ) }}
 
 ),
 

@@ -69,28 +69,14 @@ per_channel as (
 
 with_total as (
 
-    select
-        cohort_month,
-        channel,
-        new_customers,
-        first_order_net_revenue,
-        net_revenue_182d,
-        net_revenue_365d,
-        repeat_customers_182d,
-        repeat_customers_365d
-    from per_channel
-    union all
-    select
-        cohort_month,
-        'all' as channel,
-        sum(new_customers) as new_customers,
-        sum(first_order_net_revenue) as first_order_net_revenue,
-        sum(net_revenue_182d) as net_revenue_182d,
-        sum(net_revenue_365d) as net_revenue_365d,
-        sum(repeat_customers_182d) as repeat_customers_182d,
-        sum(repeat_customers_365d) as repeat_customers_365d
-    from per_channel
-    group by cohort_month
+    {{ channel_total_unioned('per_channel', ['cohort_month'], [
+        'new_customers',
+        'first_order_net_revenue',
+        'net_revenue_182d',
+        'net_revenue_365d',
+        'repeat_customers_182d',
+        'repeat_customers_365d',
+    ]) }}
 
 ),
 
