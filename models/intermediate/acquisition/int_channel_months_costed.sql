@@ -10,11 +10,13 @@ with
 spend as (
 
     -- the loaded-CAC hub's cells: spend per month x channel and channel 'all', null
-    -- outside the spend export, 0 inside it for a cell without spend
+    -- outside the spend export, 0 inside it for a cell without spend; fully loaded spend
     select
         month,
         channel,
-        spend
+        spend,
+        spend_fully_loaded,
+        cac_fully_loaded
     from {{ ref('int_marketing_spend_loaded') }}
 
 ),
@@ -39,7 +41,10 @@ cohorts as (
         new_customers,
         first_order_net_revenue,
         net_revenue_182d,
-        net_revenue_365d
+        net_revenue_365d,
+        margin_ltv_182d,
+        margin_ltv_365d,
+        cost_coverage
     from {{ ref('int_cohort_channels_valued') }}
 
 ),
@@ -51,22 +56,9 @@ cohort_months as (
         channel,
         months_since_acquisition,
         cumulative_net_revenue,
+        cumulative_contribution_margin,
         is_month_complete
     from {{ ref('int_cohort_channel_months_cumulated') }}
-
-),
-
-margins as (
-
-    select
-        month,
-        channel,
-        cac_fully_loaded,
-        margin_ltv_182d,
-        margin_ltv_365d,
-        margin_payback_months,
-        cost_coverage
-    from {{ ref('int_cohort_channels_margined') }}
 
 ),
 
@@ -130,6 +122,8 @@ cells as (
                 and spend_coverage.last_spend_month
                 then coalesce(spend.spend, 0)
         end as spend,
+        spend.spend_fully_loaded,
+        spend.cac_fully_loaded,
         coalesce(cohorts.new_customers, 0) as new_customers,
         coalesce(unknown_channel_customers.month_new_customers, 0) as month_new_customers,
         coalesce(unknown_channel_customers.unknown_channel_new_customers, 0)
@@ -142,7 +136,9 @@ cells as (
             {{ dbt.dateadd('day', n - 1, dbt.last_day('months.month', 'month')) }}
             <= as_of.as_of_date as is_ltv_{{ n }}d_mature,
             cohorts.net_revenue_{{ n }}d,
+            cohorts.margin_ltv_{{ n }}d,
         {%- endfor %}
+        cohorts.cost_coverage,
         as_of.as_of_date
     from months
     cross join channels
@@ -171,6 +167,8 @@ cells_costed as (
         month,
         channel,
         spend,
+        spend_fully_loaded,
+        cac_fully_loaded,
         new_customers,
         {{ safe_divide('spend', 'new_customers') }} as cac,
         month_new_customers,
@@ -189,7 +187,9 @@ cells_costed as (
                 when is_ltv_{{ n }}d_mature
                     then {{ safe_divide('net_revenue_' ~ n ~ 'd', 'new_customers') }}
             end as ltv_{{ n }}d,
+            margin_ltv_{{ n }}d,
         {%- endfor %}
+        cost_coverage,
         as_of_date
     from cells
 
@@ -198,7 +198,8 @@ cells_costed as (
 payback as (
 
     -- first complete month since acquisition in which the cohort's cumulative net revenue
-    -- reaches its spend, i.e. cumulative net revenue per new customer reaches CAC
+    -- reaches its spend, i.e. cumulative net revenue per new customer reaches CAC; margin
+    -- payback: the same for the cumulative CM2 against the fully loaded spend
     select
         cells_costed.month,
         cells_costed.channel,
@@ -211,6 +212,15 @@ payback as (
                     then cohort_months.months_since_acquisition
             end
         ) as payback_months,
+        min(
+            case
+                when
+                    cohort_months.is_month_complete
+                    and cohort_months.cumulative_contribution_margin
+                    >= cells_costed.spend_fully_loaded
+                    then cohort_months.months_since_acquisition
+            end
+        ) as margin_payback_months,
         sum(case when cohort_months.is_month_complete then 1 else 0 end)
             as payback_months_observed
     from cells_costed
@@ -281,27 +291,30 @@ final as (
         cells_costed.as_of_date,
         {{ is_below_min_sample('cells_costed.new_customers') }} as is_below_min_sample,
 
-        -- margin economics (issue 15, int_cohort_channels_margined)
-        margins.cac_fully_loaded,
-        margins.margin_ltv_182d,
-        margins.margin_ltv_365d,
+        -- margin economics (issue 15, doc blocks in _margin__docs.md)
+        cast(cells_costed.cac_fully_loaded as {{ type_double() }}) as cac_fully_loaded,
+        cells_costed.margin_ltv_182d,
+        cells_costed.margin_ltv_365d,
         cast(
             case
-                when margins.cac_fully_loaded > 0
-                    then margins.margin_ltv_365d / margins.cac_fully_loaded
+                when cells_costed.cac_fully_loaded > 0
+                    then cells_costed.margin_ltv_365d / cells_costed.cac_fully_loaded
             end as {{ type_double() }}
         ) as margin_ltv_to_cac_365d,
-        margins.margin_payback_months,
-        margins.cost_coverage
+        cast(
+            case
+                when
+                    cells_costed.cac_fully_loaded > 0
+                    and cells_costed.cost_coverage >= {{ var('min_cost_coverage') }}
+                    then payback.margin_payback_months
+            end as {{ dbt.type_int() }}
+        ) as margin_payback_months,
+        cells_costed.cost_coverage
     from cells_costed
     left join payback
         on
             cells_costed.month = payback.month
             and cells_costed.channel = payback.channel
-    left join margins
-        on
-            cells_costed.month = margins.month
-            and cells_costed.channel = margins.channel
 
 )
 
