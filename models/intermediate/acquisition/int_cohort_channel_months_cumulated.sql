@@ -131,20 +131,15 @@ final as (
         grid_valued.activity_month,
         cast(grid_valued.new_customers as {{ dbt.type_int() }}) as new_customers,
         cast(grid_valued.net_revenue as {{ type_money() }}) as net_revenue,
-        cast(
-            sum(grid_valued.net_revenue) over (
-                partition by grid_valued.cohort_month, grid_valued.channel
-                order by grid_valued.activity_month
-                rows between unbounded preceding and current row
-            ) as {{ type_money() }}
-        ) as cumulative_net_revenue,
-        cast(
-            sum(grid_valued.contribution_margin) over (
-                partition by grid_valued.cohort_month, grid_valued.channel
-                order by grid_valued.activity_month
-                rows between unbounded preceding and current row
-            ) as {{ type_money() }}
-        ) as cumulative_contribution_margin,
+        {%- for measure in ['net_revenue', 'contribution_margin'] %}
+            cast(
+                sum(grid_valued.{{ measure }}) over (
+                    partition by grid_valued.cohort_month, grid_valued.channel
+                    order by grid_valued.activity_month
+                    rows between unbounded preceding and current row
+                ) as {{ type_money() }}
+            ) as cumulative_{{ measure }},
+        {%- endfor %}
         {{ dbt.last_day('grid_valued.activity_month', 'month') }} <= as_of.as_of_date
             as is_month_complete
     from grid_valued
