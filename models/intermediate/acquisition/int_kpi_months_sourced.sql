@@ -374,6 +374,7 @@ final as (
             ('churn_6m', '182d', 'cohort_182d.churn_182d is not null'),
             ('churn_12m', '365d', 'cohort_365d.churn_365d is not null'),
             ('inactive_rate_6m', '365d', 'inactivity_6m.inactive_6m_observed_customers > 0'),
+            ('inactive_rate_12m', '730d', 'inactivity_12m.inactive_12m_observed_customers > 0'),
         ] %}
             case
                 when {{ has_value }} then null
@@ -381,11 +382,6 @@ final as (
                 else 'no_new_customers'
             end as {{ kpi }}_null_reason,
         {%- endfor %}
-        case
-            when inactivity_12m.inactive_12m_observed_customers > 0 then null
-            when source_cohorts.cohort_month_730d is null then 'no_complete_cohort'
-            else 'no_new_customers'
-        end as inactive_rate_12m_null_reason,
 
         -- margins of the month's valid orders (issue 15), rates over the same orders
         cast(margins_covered.gross_margin as {{ type_money() }}) as gross_margin,
