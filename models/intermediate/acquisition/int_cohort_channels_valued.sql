@@ -8,7 +8,9 @@
 {%- set windows = [182, 365] %}
 {%- set min_coverage = var('min_cost_coverage') %}
 {#- the customer sums, summed per channel and summed again for channel 'all' -#}
-{%- set measures = ['new_customers', 'first_order_net_revenue', 'net_revenue', 'net_revenue_covered'] %}
+{%- set measures = [
+    'new_customers', 'first_order_net_revenue', 'net_revenue', 'net_revenue_covered'
+] %}
 {%- for n in windows %}
     {%- do measures.extend([
         'net_revenue_' ~ n ~ 'd',
@@ -98,15 +100,15 @@ with_total as (
 maturity as (
 
     select
+        {%- for n in windows %}
+            {{ dbt.dateadd('day', n - 1, dbt.last_day('with_total.cohort_month', 'month')) }}
+            <= as_of.as_of_date as is_{{ n }}d_mature,
+        {%- endfor %}
         {%- for measure in measures %}
             with_total.{{ measure }},
         {%- endfor %}
         with_total.cohort_month,
-        with_total.channel,
-        {%- for n in windows %}
-            {{ dbt.dateadd('day', n - 1, dbt.last_day('with_total.cohort_month', 'month')) }}
-            <= as_of.as_of_date as is_{{ n }}d_mature{{ ',' if not loop.last }}
-        {%- endfor %}
+        with_total.channel
     from with_total
     cross join as_of
 

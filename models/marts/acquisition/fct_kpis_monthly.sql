@@ -75,6 +75,6 @@ final as (
         cost_coverage
     from {{ ref('int_kpi_months_sourced') }}
 
-),
+)
 
 select * from final
