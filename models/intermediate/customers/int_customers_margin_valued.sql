@@ -150,8 +150,8 @@ customers_costed as (
         margins_per_customer.net_revenue_covered,
         margins_per_customer.contribution_margin_covered,
         {%- for n in windows %}
-            {{ dbt.datediff('first_orders.first_order_date', 'as_of.as_of_date', 'day') }}
-            >= {{ n - 1 }} as is_window_{{ n }}d_complete,
+            {{ window_is_complete('first_orders.first_order_date', n, 'as_of.as_of_date') }}
+                as is_window_{{ n }}d_complete,
             margins_per_customer.net_revenue_{{ n }}d,
             margins_per_customer.net_revenue_{{ n }}d_covered,
             margins_per_customer.contribution_margin_{{ n }}d_covered,

@@ -163,8 +163,8 @@ cells as (
         coalesce(booked.net_revenue, 0) as net_revenue,
         coalesce(cohorts.first_order_net_revenue, 0) as first_order_net_revenue,
         {%- for n in windows %}
-            {{ dbt.dateadd('day', n - 1, dbt.last_day('months.month', 'month')) }}
-            <= as_of.as_of_date as is_ltv_{{ n }}d_mature,
+            {{ month_window_is_complete('months.month', n, 'as_of.as_of_date') }}
+                as is_ltv_{{ n }}d_mature,
             cohorts.net_revenue_{{ n }}d,
         {%- endfor %}
         as_of.as_of_date
