@@ -231,36 +231,17 @@ cells_aggregated as (
 
 ),
 
-repeaters_ordered as (
-
-    -- customers with a second order, ordered by days to it within their cell
-    select
-        product_level,
-        product_key,
-        stratum_type,
-        stratum_value,
-        days_to_second_order,
-        row_number() over (
-            partition by {{ group_columns | join(', ') }}
-            order by days_to_second_order
-        ) as repeater_position,
-        count(*) over (partition by {{ group_columns | join(', ') }}) as repeaters
-    from customers_leveled
-    where days_to_second_order is not null
-
-),
-
 medians as (
 
-    -- the middle value (odd count) or the mean of the two middle values (even count)
+    -- observed median of days to second order over the cell's customers with one
     select
         product_level,
         product_key,
         stratum_type,
         stratum_value,
-        avg(cast(days_to_second_order as {{ type_double() }})) as median_days_to_second_order
-    from repeaters_ordered
-    where 2 * repeater_position between repeaters and repeaters + 2
+        {{ percentile_continuous('days_to_second_order', 0.5) }} as median_days_to_second_order
+    from customers_leveled
+    where days_to_second_order is not null
     group by
         product_level,
         product_key,
