@@ -242,14 +242,9 @@ final as (
                     then repayments.days_to_repay_cac
             end as {{ dbt.type_int() }}
         ) as days_to_repay_cac,
-        cast(
-            case
-                when customers_costed.acquisition_cac > 0
-                    then
-                        cast(customers_costed.contribution_margin as {{ type_double() }})
-                        / customers_costed.acquisition_cac
-            end as {{ type_double() }}
-        ) as cac_repayment_ratio
+        {{ safe_divide(
+            'customers_costed.contribution_margin', 'customers_costed.acquisition_cac'
+        ) }} as cac_repayment_ratio
     from customers_costed
     left join repayments
         on customers_costed.customer_id = repayments.customer_id

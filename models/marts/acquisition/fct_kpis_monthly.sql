@@ -189,18 +189,10 @@ cohort_rates as (
         {{ safe_divide('net_revenue_365d', 'new_customers') }} as ltv_365d,
         new_customers - repeat_customers_182d as churned_customers_182d,
         new_customers - repeat_customers_365d as churned_customers_365d,
-        case
-            when new_customers > 0
-                then
-                    cast(new_customers - repeat_customers_182d as {{ type_double() }})
-                    / new_customers
-        end as churn_182d,
-        case
-            when new_customers > 0
-                then
-                    cast(new_customers - repeat_customers_365d as {{ type_double() }})
-                    / new_customers
-        end as churn_365d
+        {{ safe_divide('new_customers - repeat_customers_182d', 'new_customers') }}
+            as churn_182d,
+        {{ safe_divide('new_customers - repeat_customers_365d', 'new_customers') }}
+            as churn_365d
     from cohorts
 
 ),

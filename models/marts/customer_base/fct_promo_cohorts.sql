@@ -269,12 +269,8 @@ final as (
         cast(second_order_customers as {{ dbt.type_int() }}) as second_order_customers,
         cast(full_price_second_order_customers as {{ dbt.type_int() }})
             as full_price_second_order_customers,
-        case
-            when second_order_customers > 0
-                then
-                    cast(full_price_second_order_customers as {{ type_double() }})
-                    / second_order_customers
-        end as full_price_second_order_share,
+        {{ safe_divide('full_price_second_order_customers', 'second_order_customers') }}
+            as full_price_second_order_share,
 
         -- LTV 365 (null unless every customer of the row had the full window)
         cast(window_365d_complete_customers as {{ dbt.type_int() }})
