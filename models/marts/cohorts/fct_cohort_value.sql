@@ -138,9 +138,10 @@ final as (
             ) as customers_{{ n }}d_observed,
             case
                 when cells_windowed.is_window_{{ n }}d_complete
-                    and cells_aggregated.customers_{{ n }}d_observed > 0
-                    then cast(cells_aggregated.repeaters_{{ n }}d as {{ type_double() }})
-                        / cells_aggregated.customers_{{ n }}d_observed
+                    then {{ safe_divide(
+                        'cells_aggregated.repeaters_' ~ n ~ 'd',
+                        'cells_aggregated.customers_' ~ n ~ 'd_observed'
+                    ) }}
             end as repeat_rate_{{ n }}d,
         {%- endfor %}
 
@@ -159,14 +160,13 @@ final as (
                         then cells_aggregated.net_revenue_{{ n }}d
                 end as {{ type_money() }}
             ) as net_revenue_{{ n }}d,
-            cast(
-                case
-                    when cells_windowed.is_window_{{ n }}d_complete
-                        and cells_aggregated.customers_{{ n }}d_observed > 0
-                        then cells_aggregated.net_revenue_{{ n }}d
-                            / cells_aggregated.customers_{{ n }}d_observed
-                end as {{ type_double() }}
-            ) as ltv_{{ n }}d,
+            case
+                when cells_windowed.is_window_{{ n }}d_complete
+                    then {{ safe_divide(
+                        'cells_aggregated.net_revenue_' ~ n ~ 'd',
+                        'cells_aggregated.customers_' ~ n ~ 'd_observed'
+                    ) }}
+            end as ltv_{{ n }}d,
         {%- endfor %}
 
         -- churn: no valid order in the 182 / 365 days after the first order
@@ -180,13 +180,11 @@ final as (
             ) as churned_customers_{{ label }},
             case
                 when cells_windowed.is_window_{{ n }}d_complete
-                    and cells_aggregated.customers_{{ n }}d_observed > 0
-                    then cast(
-                            cells_aggregated.customers_{{ n }}d_observed
-                            - cells_aggregated.repeaters_{{ n }}d
-                            as {{ type_double() }}
-                        )
-                        / cells_aggregated.customers_{{ n }}d_observed
+                    then {{ safe_divide(
+                        'cells_aggregated.customers_' ~ n ~ 'd_observed'
+                        ~ ' - cells_aggregated.repeaters_' ~ n ~ 'd',
+                        'cells_aggregated.customers_' ~ n ~ 'd_observed'
+                    ) }}
             end as churn_rate_{{ label }},
         {%- endfor %}
 
