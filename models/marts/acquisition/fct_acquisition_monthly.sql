@@ -304,7 +304,13 @@ final as (
         {{ safe_divide('margins.margin_ltv_365d', 'margins.cac_fully_loaded') }}
             as margin_ltv_to_cac_365d,
         margins.margin_payback_months,
-        margins.cost_coverage
+        margins.cost_coverage,
+
+        -- the window-complete flags under the conventions' name (is_ltv_<N>d_mature kept)
+        {%- for n in windows %}
+            cells_costed.is_ltv_{{ n }}d_mature as is_window_{{ n }}d_complete
+            {{- ',' if not loop.last }}
+        {%- endfor %}
     from cells_costed
     left join payback
         on
