@@ -130,22 +130,16 @@ final as (
             end as has_repeat_within_{{ n }}d,
         {%- endfor %}
         customers_observed.days_to_second_order,
-        case
-            when {{ window_is_complete(
-                'customers_observed.first_order_date',
-                inactivity_windows['6m'][1] + 1,
-                'customers_observed.as_of_date'
-            ) }}
-                then value_per_customer.orders_6m_after = 0
-        end as is_inactive_6m,
-        case
-            when {{ window_is_complete(
-                'customers_observed.first_order_date',
-                inactivity_windows['12m'][1] + 1,
-                'customers_observed.as_of_date'
-            ) }}
-                then value_per_customer.orders_12m_after = 0
-        end as is_inactive_12m
+        {%- for label, bounds in inactivity_windows.items() %}
+            case
+                when {{ window_is_complete(
+                    'customers_observed.first_order_date',
+                    bounds[1] + 1,
+                    'customers_observed.as_of_date'
+                ) }}
+                    then value_per_customer.orders_{{ label }}_after = 0
+            end as is_inactive_{{ label }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from customers_observed
     inner join value_per_customer
         on customers_observed.customer_id = value_per_customer.customer_id

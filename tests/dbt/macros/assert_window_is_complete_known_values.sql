@@ -69,20 +69,15 @@ flagged as (
         case_id,
         expected,
         case
-            when kind = 'customer' and days = 90
-                then {{ window_is_complete('start_date', 90, 'as_of_date') }}
-            when kind = 'customer' and days = 365
-                then {{ window_is_complete('start_date', 365, 'as_of_date') }}
-            when kind = 'customer' and days = 2
-                then {{ window_is_complete('start_date', 2, 'as_of_date') }}
-            when kind = 'customer' and days = 1
-                then {{ window_is_complete('start_date', 1, 'as_of_date') }}
-            when kind = 'month' and days = 182
-                then {{ month_window_is_complete('start_date', 182, 'as_of_date') }}
-            when kind = 'month' and days = 365
-                then {{ month_window_is_complete('start_date', 365, 'as_of_date') }}
-            when kind = 'month' and days = 1
-                then {{ month_window_is_complete('start_date', 1, 'as_of_date') }}
+            {%- for kind, days in [
+                ('customer', 90), ('customer', 365), ('customer', 2), ('customer', 1),
+                ('month', 182), ('month', 365), ('month', 1)
+            ] %}
+                when kind = '{{ kind }}' and days = {{ days }}
+                    then {{ window_is_complete('start_date', days, 'as_of_date')
+                        if kind == 'customer'
+                        else month_window_is_complete('start_date', days, 'as_of_date') }}
+            {%- endfor %}
         end as actual,
         -- the window length as a SQL expression (a column) instead of a number
         case
