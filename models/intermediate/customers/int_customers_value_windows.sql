@@ -129,7 +129,6 @@ final as (
                     then coalesce(customers_observed.days_to_second_order < {{ n }}, false)
             end as has_repeat_within_{{ n }}d,
         {%- endfor %}
-        customers_observed.days_to_second_order,
         {%- for label, bounds in inactivity_windows.items() %}
             case
                 when {{ window_is_complete(
@@ -138,8 +137,9 @@ final as (
                     'customers_observed.as_of_date'
                 ) }}
                     then value_per_customer.orders_{{ label }}_after = 0
-            end as is_inactive_{{ label }}{{ ',' if not loop.last }}
+            end as is_inactive_{{ label }},
         {%- endfor %}
+        customers_observed.days_to_second_order
     from customers_observed
     inner join value_per_customer
         on customers_observed.customer_id = value_per_customer.customer_id

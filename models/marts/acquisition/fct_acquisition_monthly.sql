@@ -307,10 +307,8 @@ final as (
         margins.cost_coverage,
 
         -- the window-complete flags under the conventions' name (is_ltv_<N>d_mature kept)
-        {%- for n in windows %}
-            cells_costed.is_ltv_{{ n }}d_mature as is_window_{{ n }}d_complete
-            {{- ',' if not loop.last }}
-        {%- endfor %}
+        cells_costed.is_ltv_182d_mature as is_window_182d_complete,
+        cells_costed.is_ltv_365d_mature as is_window_365d_complete
     from cells_costed
     left join payback
         on
