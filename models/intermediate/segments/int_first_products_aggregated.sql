@@ -269,8 +269,7 @@ final as (
         cells_aggregated.first_product_category,
         cast(cells_aggregated.first_products as {{ dbt.type_int() }}) as first_products,
         cast(cells_aggregated.customers as {{ dbt.type_int() }}) as customers,
-        cells_aggregated.customers < {{ var('first_product_min_customers') }}
-            as is_below_min_sample,
+        {{ is_below_min_sample('cells_aggregated.customers') }} as is_below_min_sample,
         {%- for n in windows %}
             {%- set successes = 'cells_aggregated.repeat_customers_' ~ n ~ 'd' %}
             {%- set trials = 'cells_aggregated.customers_complete_' ~ n ~ 'd' %}
