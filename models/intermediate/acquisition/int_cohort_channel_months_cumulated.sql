@@ -140,7 +140,7 @@ final as (
                 ) as {{ type_money() }}
             ) as cumulative_{{ measure }},
         {%- endfor %}
-        {{ dbt.last_day('grid_valued.activity_month', 'month') }} <= as_of.as_of_date
+        {{ month_window_is_complete('grid_valued.activity_month', 1, 'as_of.as_of_date') }}
             as is_month_complete
     from grid_valued
     cross join as_of

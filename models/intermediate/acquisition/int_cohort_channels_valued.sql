@@ -101,8 +101,8 @@ maturity as (
 
     select
         {%- for n in windows %}
-            {{ dbt.dateadd('day', n - 1, dbt.last_day('with_total.cohort_month', 'month')) }}
-            <= as_of.as_of_date as is_{{ n }}d_mature,
+            {{ month_window_is_complete('with_total.cohort_month', n, 'as_of.as_of_date') }}
+                as is_{{ n }}d_mature,
         {%- endfor %}
         {%- for measure in measures %}
             with_total.{{ measure }},

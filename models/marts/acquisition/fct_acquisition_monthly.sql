@@ -52,7 +52,11 @@ final as (
         margin_ltv_365d,
         margin_ltv_to_cac_365d,
         margin_payback_months,
-        cost_coverage
+        cost_coverage,
+
+        -- the window-complete flags under the conventions' name (is_ltv_<N>d_mature kept)
+        is_window_182d_complete,
+        is_window_365d_complete
     from {{ ref('int_channel_months_costed') }}
 
 )
