@@ -10,7 +10,7 @@
 ] %}
 with
 
-segment_months as (
+final as (
 
     select
         -- keys
@@ -26,7 +26,8 @@ segment_months as (
         {%- endfor %}
         orders,
 
-        -- month over month: previous month's value and % change
+        -- month over month: previous month's value and % change (null when the previous
+        -- month is 0 or missing, or this month is incomplete)
         {%- for metric in mom_metrics %}
             {{ metric }}_previous_month,
             {{ metric }}_mom_pct,
@@ -41,21 +42,14 @@ segment_months as (
 
         -- sign-ups of the month ('all' rows only)
         registered_customers,
-        registered_never_ordered
-    from {{ ref('int_segment_months_counted') }}
+        registered_never_ordered,
 
-),
-
-final as (
-
-    select
-        segment_months.*,
         -- the 12-month base under names that cannot be read as the lifecycle status
         -- (active_customers_12m / inactive_customers are the former names, kept)
-        segment_months.active_customers_12m as buyers_12m,
-        segment_months.inactive_customers as non_buyers_12m,
-        {{ is_below_min_sample('segment_months.customers_to_date') }} as is_below_min_sample
-    from segment_months
+        active_customers_12m as buyers_12m,
+        inactive_customers as non_buyers_12m,
+        {{ is_below_min_sample('customers_to_date') }} as is_below_min_sample
+    from {{ ref('int_segment_months_counted') }}
 
 )
 
