@@ -17,7 +17,11 @@
     'repeat_change': 'repeat_customers',
     'active_high_aov_change': 'active_high_aov_customers',
 } %}
-{%- set high_aov = 'average_order_value_to_date >= ' ~ var('health_aov_threshold') %}
+{#- what each buyer month carries into its segments' rows (not the customer id) #}
+{%- set carried = [
+    'month', 'orders', 'buyer_type', 'is_repeat_customer', 'is_high_aov',
+    'purchase_rhythm', 'next_buyer_month', 'active_until_month',
+] %}
 with
 
 months as (
@@ -39,7 +43,8 @@ customer_months as (
         net_revenue,
         buyer_type,
         is_repeat_customer,
-        average_order_value_to_date,
+        -- the state's average order value is at or above the health threshold
+        average_order_value_to_date >= {{ var('health_aov_threshold') }} as is_high_aov,
         purchase_rhythm,
         next_buyer_month,
         active_until_month
@@ -82,17 +87,21 @@ customer_months_segmented as (
     -- first-order segments are fixed per customer; the purchase rhythm is the customer's
     -- as of the end of each buyer month
     select
+        {%- for column in carried %}
+            customer_months.{{ column }},
+        {%- endfor %}
         customer_segments.segment_type,
-        customer_segments.segment_value,
-        customer_months.*
+        customer_segments.segment_value
     from customer_months
     inner join customer_segments
         on customer_months.customer_id = customer_segments.customer_id
     union all
     select
+        {%- for column in carried %}
+            {{ column }},
+        {%- endfor %}
         'purchase_rhythm' as segment_type,
-        purchase_rhythm as segment_value,
-        *
+        purchase_rhythm as segment_value
     from customer_months
 
 ),
@@ -109,10 +118,21 @@ buyers_counted as (
                 as {{ buyer_type }}_customers,
         {%- endfor %}
         sum(case when purchase_rhythm = 'twice_a_year' then 1 else 0 end) as twice_a_year_buyers,
-        sum(orders) as orders,
-        sum(net_revenue) as net_revenue
+        sum(orders) as orders
     from customer_months_segmented
     group by segment_type, segment_value, month
+
+),
+
+revenue_counted as (
+
+    -- net revenue of the month's buyers, on the 'all' rows only (read by fct_customer_health)
+    select
+        'all' as segment_type,
+        month,
+        sum(net_revenue) as net_revenue
+    from customer_months
+    group by month
 
 ),
 
@@ -128,7 +148,7 @@ status_changes as (
         1 as customers_change,
         1 as active_change,
         case when is_repeat_customer then 1 else 0 end as repeat_change,
-        case when {{ high_aov }} then 1 else 0 end as active_high_aov_change
+        case when is_high_aov then 1 else 0 end as active_high_aov_change
     from customer_months_segmented
     union all
     select
@@ -149,7 +169,7 @@ status_changes as (
         0 as customers_change,
         -1 as active_change,
         0 as repeat_change,
-        case when {{ high_aov }} then -1 else 0 end as active_high_aov_change
+        case when is_high_aov then -1 else 0 end as active_high_aov_change
     from customer_months_segmented
 
 ),
@@ -211,9 +231,13 @@ segment_months_counted as (
         segment_months.is_complete,
         segment_months.registered_customers,
         segment_months.registered_never_ordered,
-        {%- for metric in mom_metrics + ['orders', 'net_revenue'] %}
+        {%- for metric in mom_metrics + ['orders'] %}
             coalesce(buyers_counted.{{ metric }}, 0) as {{ metric }},
         {%- endfor %}
+        case
+            when segment_months.segment_type = 'all'
+                then coalesce(revenue_counted.net_revenue, 0)
+        end as net_revenue,
         {%- for change, stock in stocks.items() %}
             sum(coalesce(status_changes_per_month.{{ change }}, 0)) over (
                 partition by segment_months.segment_type, segment_months.segment_value
@@ -221,7 +245,12 @@ segment_months_counted as (
                 rows between unbounded preceding and current row
             ) as {{ stock }},
         {%- endfor %}
-        sum(coalesce(buyers_counted.net_revenue, 0)) over (
+        sum(
+            case
+                when segment_months.segment_type = 'all'
+                    then coalesce(revenue_counted.net_revenue, 0)
+            end
+        ) over (
             partition by segment_months.segment_type, segment_months.segment_value
             order by segment_months.month
             rows between unbounded preceding and current row
@@ -237,6 +266,10 @@ segment_months_counted as (
             segment_months.segment_type = buyers_counted.segment_type
             and segment_months.segment_value = buyers_counted.segment_value
             and segment_months.month = buyers_counted.month
+    left join revenue_counted
+        on
+            segment_months.segment_type = revenue_counted.segment_type
+            and segment_months.month = revenue_counted.month
     left join status_changes_per_month
         on
             segment_months.segment_type = status_changes_per_month.segment_type
