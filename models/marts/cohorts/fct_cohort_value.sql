@@ -94,20 +94,6 @@ second_order_survival as (
 
 ),
 
-cells_dated as (
-
-    select
-        cohort_month,
-        segment_type,
-        segment_value,
-        as_of_date,
-        cast(
-            {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'cohort_month')) }} as date
-        ) as cohort_month_end
-    from cells_aggregated
-
-),
-
 cells_windowed as (
 
     -- a window is complete for the cell when the cohort month's last day had it in full,
@@ -117,11 +103,11 @@ cells_windowed as (
         segment_type,
         segment_value,
         {%- for n in all_windows + [730] %}
-            cast({{ dbt.dateadd('day', n - 1, 'cohort_month_end') }} as date)
-            <= as_of_date as is_window_{{ n }}d_complete,
+            {{ month_window_is_complete('cohort_month', n, 'as_of_date') }}
+                as is_window_{{ n }}d_complete,
         {%- endfor %}
         as_of_date
-    from cells_dated
+    from cells_aggregated
 
 ),
 

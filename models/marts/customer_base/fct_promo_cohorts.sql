@@ -232,8 +232,8 @@ final as (
                 as window_{{ n }}d_complete_customers,
             cast(repeat_customers_{{ n }}d as {{ dbt.type_int() }}) as repeat_customers_{{ n }}d,
             case
-                when customers > 0 and window_{{ n }}d_complete_customers = customers
-                    then cast(repeat_customers_{{ n }}d as {{ type_double() }}) / customers
+                when window_{{ n }}d_complete_customers = customers
+                    then {{ safe_divide('repeat_customers_' ~ n ~ 'd', 'customers') }}
             end as repeat_rate_{{ n }}d,
         {%- endfor %}
 
@@ -248,12 +248,10 @@ final as (
         cast(window_365d_complete_customers as {{ dbt.type_int() }})
             as window_365d_complete_customers,
         cast(ltv_365d_net_revenue as {{ type_money() }}) as ltv_365d_net_revenue,
-        cast(
-            case
-                when customers > 0 and window_365d_complete_customers = customers
-                    then ltv_365d_net_revenue / customers
-            end as {{ type_double() }}
-        ) as ltv_365d,
+        case
+            when window_365d_complete_customers = customers
+                then {{ safe_divide('ltv_365d_net_revenue', 'customers') }}
+        end as ltv_365d,
         {{ is_below_min_sample('customers') }} as is_below_min_sample
     from year_groups_counted
 
