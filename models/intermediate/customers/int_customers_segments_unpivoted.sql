@@ -22,15 +22,9 @@ survival as (
     select
         customer_id,
         cohort_month,
-        acquisition_channel,
-        first_order_offer_type,
-        first_order_discount_band,
-        first_product_id,
-        first_product_category,
-        is_bfcm_acquired,
-        first_order_season,
-        first_order_purchase_type,
-        activation_speed,
+        {%- for column in segment_columns if column != 'is_subscriber' %}
+            {{ column }},
+        {%- endfor %}
         as_of_date,
         days_to_second_order,
         duration_days,
