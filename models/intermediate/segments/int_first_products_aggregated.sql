@@ -246,29 +246,27 @@ final as (
             as repeat_orders_with_first_product,
         {{ safe_divide('repeat_orders_with_first_product', 'repeat_orders') }}
             as same_product_repeat_order_share,
+        {#- margins (issue 15): null below var min_cost_coverage of the rows they sum #}
+        {%- for metric, margin, denominator, covered, revenue in [
+            (
+                'margin_ltv_365d', 'contribution_margin_365d_covered', 'customers_complete_365d',
+                'net_revenue_365d_covered', 'net_revenue_365d',
+            ),
+            (
+                'first_order_gross_margin_rate', 'first_order_gross_margin_covered',
+                'first_order_net_revenue_covered',
+                'first_order_net_revenue_covered', 'first_order_net_revenue',
+            ),
+        ] %}
+            cast(
+                case
+                    when {{ safe_divide(covered, revenue) }} >= {{ var('min_cost_coverage') }}
+                        then {{ safe_divide(margin, denominator) }}
+                end as {{ type_double() }}
+            ) as {{ metric }},
+        {%- endfor %}
         cast(avg_first_order_discount_depth as {{ type_double() }})
-            as avg_first_order_discount_depth,
-        -- margins (issue 15): null below var min_cost_coverage of the rows they sum
-        cast(
-            case
-                when
-                    {{ safe_divide('net_revenue_365d_covered', 'net_revenue_365d') }}
-                    >= {{ var('min_cost_coverage') }}
-                    then {{ safe_divide(
-                        'contribution_margin_365d_covered', 'customers_complete_365d'
-                    ) }}
-            end as {{ type_double() }}
-        ) as margin_ltv_365d,
-        cast(
-            case
-                when
-                    {{ safe_divide('first_order_net_revenue_covered', 'first_order_net_revenue') }}
-                    >= {{ var('min_cost_coverage') }}
-                    then {{ safe_divide(
-                        'first_order_gross_margin_covered', 'first_order_net_revenue_covered'
-                    ) }}
-            end as {{ type_double() }}
-        ) as first_order_gross_margin_rate
+            as avg_first_order_discount_depth
     from cells_aggregated
 
 )
