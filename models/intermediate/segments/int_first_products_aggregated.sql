@@ -6,8 +6,26 @@
 -- (any valid subscription order as of as_of_date, 'true' / 'false').
 -- Days to second order: observed median over repeaters, and Kaplan-Meier quartiles over all
 -- customers (no second order = right-censored at days_observed, i.e. at as_of_date).
+-- Each cell is aggregated straight from the one row per customer (one group by per
+-- product level x stratum type, unioned): the customers are never copied per cell.
 {%- set windows = [90, 180, 365] %}
-{%- set group_columns = ['product_level', 'product_key', 'stratum_type', 'stratum_value'] %}
+{%- set product_levels = [
+    ('product', 'first_product_id'),
+    ('category', 'first_product_category'),
+] %}
+{%- set stratum_types = [
+    ('all', none),
+    ('offer_type', 'first_order_offer_type'),
+    ('acquisition_channel', 'acquisition_channel'),
+    ('cohort_year', 'cohort_year'),
+    ('is_subscriber', 'is_subscriber'),
+] %}
+{%- set cell_axes = [] %}
+{%- for product_level, key_column in product_levels %}
+    {%- for stratum_type, stratum_column in stratum_types %}
+        {%- do cell_axes.append((product_level, key_column, stratum_type, stratum_column)) %}
+    {%- endfor %}
+{%- endfor %}
 with
 
 customers as (
@@ -131,148 +149,82 @@ customers_profiled as (
 
 ),
 
-stratum_types as (
+-- Kaplan-Meier quartiles of days to second order per cell (censoring-aware), one query per
+-- product level x stratum type, keyed by its own group columns
+{%- for product_level, key_column, stratum_type, stratum_column in cell_axes %}
+    {%- set cell_groups = [key_column] + ([stratum_column] if stratum_column else []) %}
 
-    select 'all' as stratum_type
-    union all
-    select 'offer_type' as stratum_type
-    union all
-    select 'acquisition_channel' as stratum_type
-    union all
-    select 'cohort_year' as stratum_type
-    union all
-    select 'is_subscriber' as stratum_type
+    survival_{{ product_level }}_{{ stratum_type }} as (
 
-),
+        {{ kaplan_meier_quantiles(
+            'customers_profiled', cell_groups, 'second_order_duration_days', 'is_second_order_event'
+        ) }}
 
-product_levels as (
-
-    select 'product' as product_level
-    union all
-    select 'category' as product_level
-
-),
-
-customers_leveled as (
-
-    -- each customer once per stratum type, under its first product and under its category
-    select
-        product_levels.product_level,
-        stratum_types.stratum_type,
-        customers_profiled.customer_id,
-        customers_profiled.first_product_id,
-        customers_profiled.first_product_category,
-        customers_profiled.first_order_discount_depth,
-        customers_profiled.days_to_second_order,
-        customers_profiled.second_order_duration_days,
-        customers_profiled.is_second_order_event,
-        customers_profiled.repeat_orders,
-        customers_profiled.repeat_orders_with_first_product,
-        {%- for n in windows %}
-            customers_profiled.has_repeat_within_{{ n }}d,
-        {%- endfor %}
-        customers_profiled.ltv_365d_excl_first_order,
-        customers_profiled.first_order_net_revenue_covered,
-        customers_profiled.first_order_gross_margin_covered,
-        customers_profiled.first_order_net_revenue,
-        customers_profiled.net_revenue_365d,
-        customers_profiled.net_revenue_365d_covered,
-        customers_profiled.contribution_margin_365d_covered,
-        case product_levels.product_level
-            when 'product' then customers_profiled.first_product_id
-            else customers_profiled.first_product_category
-        end as product_key,
-        case stratum_types.stratum_type
-            when 'offer_type' then customers_profiled.first_order_offer_type
-            when 'acquisition_channel' then customers_profiled.acquisition_channel
-            when 'cohort_year' then customers_profiled.cohort_year
-            when 'is_subscriber' then customers_profiled.is_subscriber
-            else 'all'
-        end as stratum_value
-    from customers_profiled
-    cross join stratum_types
-    cross join product_levels
-
-),
+    ),
+{%- endfor %}
 
 cells_aggregated as (
 
-    select
-        product_level,
-        product_key,
-        stratum_type,
-        stratum_value,
-        max(first_product_category) as first_product_category,
-        count(distinct first_product_id) as first_products,
-        count(*) as customers,
-        {%- for n in windows %}
-            count(has_repeat_within_{{ n }}d) as customers_complete_{{ n }}d,
-            sum(case when has_repeat_within_{{ n }}d then 1 else 0 end)
-                as repeat_customers_{{ n }}d,
-        {%- endfor %}
-        coalesce(sum(ltv_365d_excl_first_order), 0) as repeat_net_revenue_365d,
-        count(days_to_second_order) as repeat_customers,
-        sum(first_order_net_revenue) as first_order_net_revenue,
-        sum(first_order_net_revenue_covered) as first_order_net_revenue_covered,
-        sum(first_order_gross_margin_covered) as first_order_gross_margin_covered,
-        sum(net_revenue_365d) as net_revenue_365d,
-        sum(net_revenue_365d_covered) as net_revenue_365d_covered,
-        sum(contribution_margin_365d_covered) as contribution_margin_365d_covered,
-        sum(repeat_orders) as repeat_orders,
-        sum(repeat_orders_with_first_product) as repeat_orders_with_first_product,
-        -- averaged as exact decimals (depths have 6 decimals): the same bits on every build
-        avg(cast(first_order_discount_depth as decimal(18, 6))) as avg_first_order_discount_depth
-    from customers_leveled
-    group by
-        product_level,
-        product_key,
-        stratum_type,
-        stratum_value
-
-),
-
-medians as (
-
-    -- observed median of days to second order over the cell's customers with one
-    select
-        product_level,
-        product_key,
-        stratum_type,
-        stratum_value,
-        {{ percentile_continuous('days_to_second_order', 0.5) }} as median_days_to_second_order
-    from customers_leveled
-    where days_to_second_order is not null
-    group by
-        product_level,
-        product_key,
-        stratum_type,
-        stratum_value
-
-),
-
--- Kaplan-Meier quartiles of days to second order per cell (censoring-aware)
-second_order_survival as (
-
-    {{ kaplan_meier_quantiles(
-        'customers_leveled', group_columns, 'second_order_duration_days', 'is_second_order_event'
-    ) }}
+    {%- for product_level, key_column, stratum_type, stratum_column in cell_axes %}
+        {%- set cell_groups = [key_column] + ([stratum_column] if stratum_column else []) %}
+        {%- if not loop.first %}
+            union all
+        {%- endif %}
+        select
+            '{{ product_level }}' as product_level,
+            profiled.{{ key_column }} as product_key,
+            '{{ stratum_type }}' as stratum_type,
+            {{ 'profiled.' ~ stratum_column if stratum_column else "'all'" }} as stratum_value,
+            max(profiled.first_product_category) as first_product_category,
+            count(distinct profiled.first_product_id) as first_products,
+            count(*) as customers,
+            {%- for n in windows %}
+                count(profiled.has_repeat_within_{{ n }}d) as customers_complete_{{ n }}d,
+                sum(case when profiled.has_repeat_within_{{ n }}d then 1 else 0 end)
+                    as repeat_customers_{{ n }}d,
+            {%- endfor %}
+            coalesce(sum(profiled.ltv_365d_excl_first_order), 0) as repeat_net_revenue_365d,
+            count(profiled.days_to_second_order) as repeat_customers,
+            -- observed median over the repeaters (nulls ignored)
+            {{ percentile_continuous('profiled.days_to_second_order', 0.5) }}
+                as median_days_to_second_order,
+            -- the cell's one row of survival (a null key or stratum matches none)
+            max(survival.km_p25) as km_p25,
+            max(survival.km_median) as km_median,
+            max(survival.km_p75) as km_p75,
+            sum(profiled.first_order_net_revenue) as first_order_net_revenue,
+            sum(profiled.first_order_net_revenue_covered) as first_order_net_revenue_covered,
+            sum(profiled.first_order_gross_margin_covered) as first_order_gross_margin_covered,
+            sum(profiled.net_revenue_365d) as net_revenue_365d,
+            sum(profiled.net_revenue_365d_covered) as net_revenue_365d_covered,
+            sum(profiled.contribution_margin_365d_covered) as contribution_margin_365d_covered,
+            sum(profiled.repeat_orders) as repeat_orders,
+            sum(profiled.repeat_orders_with_first_product) as repeat_orders_with_first_product,
+            -- averaged as exact decimals (depths have 6 decimals): the same bits on every build
+            avg(cast(profiled.first_order_discount_depth as decimal(18, 6)))
+                as avg_first_order_discount_depth
+        from customers_profiled as profiled
+        left join survival_{{ product_level }}_{{ stratum_type }} as survival
+            using ({{ cell_groups | join(', ') }})
+        group by profiled.{{ cell_groups | join(', profiled.') }}
+    {%- endfor %}
 
 ),
 
 final as (
 
     select
-        cells_aggregated.product_level,
-        cells_aggregated.product_key,
-        cells_aggregated.stratum_type,
-        cells_aggregated.stratum_value,
-        cells_aggregated.first_product_category,
-        cast(cells_aggregated.first_products as {{ dbt.type_int() }}) as first_products,
-        cast(cells_aggregated.customers as {{ dbt.type_int() }}) as customers,
-        {{ is_below_min_sample('cells_aggregated.customers') }} as is_below_min_sample,
+        product_level,
+        product_key,
+        stratum_type,
+        stratum_value,
+        first_product_category,
+        cast(first_products as {{ dbt.type_int() }}) as first_products,
+        cast(customers as {{ dbt.type_int() }}) as customers,
+        {{ is_below_min_sample('customers') }} as is_below_min_sample,
         {%- for n in windows %}
-            {%- set successes = 'cells_aggregated.repeat_customers_' ~ n ~ 'd' %}
-            {%- set trials = 'cells_aggregated.customers_complete_' ~ n ~ 'd' %}
+            {%- set successes = 'repeat_customers_' ~ n ~ 'd' %}
+            {%- set trials = 'customers_complete_' ~ n ~ 'd' %}
             cast({{ trials }} as {{ dbt.type_int() }}) as customers_complete_{{ n }}d,
             cast({{ successes }} as {{ dbt.type_int() }}) as repeat_customers_{{ n }}d,
             {{ safe_divide(successes, trials) }} as repeat_rate_{{ n }}d,
@@ -281,65 +233,41 @@ final as (
             {{ wilson_interval_bound(successes, trials, var('wilson_z'), 'high') }}
                 as repeat_rate_{{ n }}d_ci_high,
         {%- endfor %}
-        cast(cells_aggregated.repeat_net_revenue_365d as {{ type_money() }})
-            as repeat_net_revenue_365d,
-        {{ safe_divide(
-            'cells_aggregated.repeat_net_revenue_365d', 'cells_aggregated.customers_complete_365d'
-        ) }} as ltv_365d_excl_first_order,
-        cast(cells_aggregated.repeat_customers as {{ dbt.type_int() }}) as repeat_customers,
-        medians.median_days_to_second_order,
-        cast(second_order_survival.km_p25 as {{ type_double() }}) as km_p25_days_to_second_order,
-        cast(second_order_survival.km_median as {{ type_double() }})
-            as km_median_days_to_second_order,
-        cast(second_order_survival.km_p75 as {{ type_double() }}) as km_p75_days_to_second_order,
-        cast(cells_aggregated.repeat_orders as {{ dbt.type_int() }}) as repeat_orders,
-        cast(cells_aggregated.repeat_orders_with_first_product as {{ dbt.type_int() }})
+        cast(repeat_net_revenue_365d as {{ type_money() }}) as repeat_net_revenue_365d,
+        {{ safe_divide('repeat_net_revenue_365d', 'customers_complete_365d') }}
+            as ltv_365d_excl_first_order,
+        cast(repeat_customers as {{ dbt.type_int() }}) as repeat_customers,
+        cast(median_days_to_second_order as {{ type_double() }}) as median_days_to_second_order,
+        cast(km_p25 as {{ type_double() }}) as km_p25_days_to_second_order,
+        cast(km_median as {{ type_double() }}) as km_median_days_to_second_order,
+        cast(km_p75 as {{ type_double() }}) as km_p75_days_to_second_order,
+        cast(repeat_orders as {{ dbt.type_int() }}) as repeat_orders,
+        cast(repeat_orders_with_first_product as {{ dbt.type_int() }})
             as repeat_orders_with_first_product,
-        {{ safe_divide(
-            'cells_aggregated.repeat_orders_with_first_product', 'cells_aggregated.repeat_orders'
-        ) }} as same_product_repeat_order_share,
-        cast(cells_aggregated.avg_first_order_discount_depth as {{ type_double() }})
-            as avg_first_order_discount_depth,
-        -- margins (issue 15): null below var min_cost_coverage of the rows they sum
-        cast(
-            case
-                when
-                    {{ safe_divide(
-                        'cells_aggregated.net_revenue_365d_covered',
-                        'cells_aggregated.net_revenue_365d'
-                    ) }} >= {{ var('min_cost_coverage') }}
-                    then {{ safe_divide(
-                        'cells_aggregated.contribution_margin_365d_covered',
-                        'cells_aggregated.customers_complete_365d'
-                    ) }}
-            end as {{ type_double() }}
-        ) as margin_ltv_365d,
-        cast(
-            case
-                when
-                    {{ safe_divide(
-                        'cells_aggregated.first_order_net_revenue_covered',
-                        'cells_aggregated.first_order_net_revenue'
-                    ) }} >= {{ var('min_cost_coverage') }}
-                    then {{ safe_divide(
-                        'cells_aggregated.first_order_gross_margin_covered',
-                        'cells_aggregated.first_order_net_revenue_covered'
-                    ) }}
-            end as {{ type_double() }}
-        ) as first_order_gross_margin_rate
+        {{ safe_divide('repeat_orders_with_first_product', 'repeat_orders') }}
+            as same_product_repeat_order_share,
+        {#- margins (issue 15): null below var min_cost_coverage of the rows they sum #}
+        {%- for metric, margin, denominator, covered, revenue in [
+            (
+                'margin_ltv_365d', 'contribution_margin_365d_covered', 'customers_complete_365d',
+                'net_revenue_365d_covered', 'net_revenue_365d',
+            ),
+            (
+                'first_order_gross_margin_rate', 'first_order_gross_margin_covered',
+                'first_order_net_revenue_covered',
+                'first_order_net_revenue_covered', 'first_order_net_revenue',
+            ),
+        ] %}
+            cast(
+                case
+                    when {{ safe_divide(covered, revenue) }} >= {{ var('min_cost_coverage') }}
+                        then {{ safe_divide(margin, denominator) }}
+                end as {{ type_double() }}
+            ) as {{ metric }},
+        {%- endfor %}
+        cast(avg_first_order_discount_depth as {{ type_double() }})
+            as avg_first_order_discount_depth
     from cells_aggregated
-    left join medians
-        on
-            cells_aggregated.product_level = medians.product_level
-            and cells_aggregated.product_key = medians.product_key
-            and cells_aggregated.stratum_type = medians.stratum_type
-            and cells_aggregated.stratum_value = medians.stratum_value
-    left join second_order_survival
-        on
-            cells_aggregated.product_level = second_order_survival.product_level
-            and cells_aggregated.product_key = second_order_survival.product_key
-            and cells_aggregated.stratum_type = second_order_survival.stratum_type
-            and cells_aggregated.stratum_value = second_order_survival.stratum_value
 
 )
 

@@ -5,7 +5,10 @@
 -- level, so a first key's cells add up to its repeaters in fct_first_product_performance.
 -- The second order's main product follows the first product's rule: the order's
 -- highest-value paid line (ties: product id, then line id).
-{%- set group_columns = ['product_level', 'first_key', 'second_key'] %}
+{%- set product_levels = [
+    ('product', 'first_product_id', 'second_product_id'),
+    ('category', 'first_product_category', 'second_product_category'),
+] %}
 with
 
 customers as (
@@ -83,124 +86,47 @@ repeaters as (
 
 ),
 
-product_levels as (
-
-    select 'product' as product_level
-    union all
-    select 'category' as product_level
-
-),
-
-repeaters_leveled as (
-
-    select
-        product_levels.product_level,
-        repeaters.customer_id,
-        repeaters.first_product_category,
-        repeaters.second_product_category,
-        repeaters.days_to_second_order,
-        case product_levels.product_level
-            when 'product' then repeaters.first_product_id
-            else repeaters.first_product_category
-        end as first_key,
-        case product_levels.product_level
-            when 'product' then repeaters.second_product_id
-            else repeaters.second_product_category
-        end as second_key
-    from repeaters
-    cross join product_levels
-
-),
-
+-- one group by per product level over the one row per repeater, unioned
 cells_aggregated as (
-
-    select
-        product_level,
-        first_key,
-        second_key,
-        max(first_product_category) as first_product_category,
-        max(second_product_category) as second_product_category,
-        count(*) as customers
-    from repeaters_leveled
-    group by product_level, first_key, second_key
-
-),
-
-first_keys_counted as (
-
-    select
-        product_level,
-        first_key,
-        count(*) as first_key_repeaters
-    from repeaters_leveled
-    group by product_level, first_key
-
-),
-
-repeaters_ordered as (
-
-    select
-        product_level,
-        first_key,
-        second_key,
-        days_to_second_order,
-        row_number() over (
-            partition by {{ group_columns | join(', ') }}
-            order by days_to_second_order
-        ) as repeater_position,
-        count(*) over (partition by {{ group_columns | join(', ') }}) as repeaters
-    from repeaters_leveled
-
-),
-
-medians as (
-
-    -- the middle value (odd count) or the mean of the two middle values (even count)
-    select
-        product_level,
-        first_key,
-        second_key,
-        avg(cast(days_to_second_order as {{ type_double() }})) as median_days_to_second_order
-    from repeaters_ordered
-    where 2 * repeater_position between repeaters and repeaters + 2
-    group by product_level, first_key, second_key
+    {%- for product_level, first_key, second_key in product_levels %}
+        {%- if not loop.first %}
+            union all
+        {%- endif %}
+        select
+            '{{ product_level }}' as product_level,
+            {{ first_key }} as first_key,
+            {{ second_key }} as second_key,
+            max(first_product_category) as first_product_category,
+            max(second_product_category) as second_product_category,
+            count(*) as customers,
+            -- the first key's repeaters: its cells' customers summed
+            sum(count(*)) over (partition by {{ first_key }}) as first_key_repeaters,
+            {{ percentile_continuous('days_to_second_order', 0.5) }}
+                as median_days_to_second_order
+        from repeaters
+        group by {{ first_key }}, {{ second_key }}
+    {%- endfor %}
 
 ),
 
 final as (
 
     select
-        cells_aggregated.product_level,
-        cells_aggregated.first_key,
-        cells_aggregated.second_key,
-        cells_aggregated.first_product_category,
-        cells_aggregated.second_product_category,
-        cast(cells_aggregated.customers as {{ dbt.type_int() }}) as customers,
-        cast(first_keys_counted.first_key_repeaters as {{ dbt.type_int() }})
-            as first_key_repeaters,
-        {{ safe_divide('cells_aggregated.customers', 'first_keys_counted.first_key_repeaters') }}
-            as share_of_repeaters,
-        {{ wilson_interval_bound(
-            'cells_aggregated.customers', 'first_keys_counted.first_key_repeaters',
-            var('wilson_z'), 'low'
-        ) }} as share_of_repeaters_ci_low,
-        {{ wilson_interval_bound(
-            'cells_aggregated.customers', 'first_keys_counted.first_key_repeaters',
-            var('wilson_z'), 'high'
-        ) }} as share_of_repeaters_ci_high,
-        {{ is_below_min_sample('first_keys_counted.first_key_repeaters') }}
-            as is_below_min_sample,
-        medians.median_days_to_second_order
+        product_level,
+        first_key,
+        second_key,
+        first_product_category,
+        second_product_category,
+        cast(customers as {{ dbt.type_int() }}) as customers,
+        cast(first_key_repeaters as {{ dbt.type_int() }}) as first_key_repeaters,
+        {{ safe_divide('customers', 'first_key_repeaters') }} as share_of_repeaters,
+        {{ wilson_interval_bound('customers', 'first_key_repeaters', var('wilson_z'), 'low') }}
+            as share_of_repeaters_ci_low,
+        {{ wilson_interval_bound('customers', 'first_key_repeaters', var('wilson_z'), 'high') }}
+            as share_of_repeaters_ci_high,
+        {{ is_below_min_sample('first_key_repeaters') }} as is_below_min_sample,
+        cast(median_days_to_second_order as {{ type_double() }}) as median_days_to_second_order
     from cells_aggregated
-    inner join first_keys_counted
-        on
-            cells_aggregated.product_level = first_keys_counted.product_level
-            and cells_aggregated.first_key = first_keys_counted.first_key
-    inner join medians
-        on
-            cells_aggregated.product_level = medians.product_level
-            and cells_aggregated.first_key = medians.first_key
-            and cells_aggregated.second_key = medians.second_key
 
 )
 

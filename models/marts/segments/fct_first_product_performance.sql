@@ -1,56 +1,23 @@
 -- grain: one row per first product x stratum_type x stratum_value ('all' / 'all' is the
--- headline row of each first product; offer_type, acquisition_channel and cohort_year split
--- the same customers within each stratum type).
+-- headline row of each first product; offer_type, acquisition_channel, cohort_year and
+-- is_subscriber split the same customers within each stratum type).
+-- The product level of int_first_products_aggregated, which also feeds
+-- fct_first_product_category_performance (the category level): every metric is computed
+-- there once; the two marts differ by the level they select, their key's name and the
+-- columns of that level (product name and margins here).
+{%- set windows = [90, 180, 365] %}
 with
 
 cells as (
 
-    select
-        product_key,
-        stratum_type,
-        stratum_value,
-        first_product_category,
-        customers,
-        is_below_min_sample,
-        customers_complete_90d,
-        repeat_customers_90d,
-        repeat_rate_90d,
-        repeat_rate_90d_ci_low,
-        repeat_rate_90d_ci_high,
-        customers_complete_180d,
-        repeat_customers_180d,
-        repeat_rate_180d,
-        repeat_rate_180d_ci_low,
-        repeat_rate_180d_ci_high,
-        customers_complete_365d,
-        repeat_customers_365d,
-        repeat_rate_365d,
-        repeat_rate_365d_ci_low,
-        repeat_rate_365d_ci_high,
-        repeat_net_revenue_365d,
-        ltv_365d_excl_first_order,
-        repeat_customers,
-        median_days_to_second_order,
-        km_p25_days_to_second_order,
-        km_median_days_to_second_order,
-        km_p75_days_to_second_order,
-        repeat_orders,
-        repeat_orders_with_first_product,
-        same_product_repeat_order_share,
-        avg_first_order_discount_depth,
-        margin_ltv_365d,
-        first_order_gross_margin_rate
-    from {{ ref('int_first_products_aggregated') }}
+    select * from {{ ref('int_first_products_aggregated') }}
     where product_level = 'product'
 
 ),
 
 products as (
 
-    select
-        product_id,
-        product_name
-    from {{ ref('stg_shop__products') }}
+    select * from {{ ref('stg_shop__products') }}
 
 ),
 
@@ -67,21 +34,13 @@ final as (
         -- customers, repeat within fixed windows, value
         cells.customers,
         cells.is_below_min_sample,
-        cells.customers_complete_90d,
-        cells.repeat_customers_90d,
-        cells.repeat_rate_90d,
-        cells.repeat_rate_90d_ci_low,
-        cells.repeat_rate_90d_ci_high,
-        cells.customers_complete_180d,
-        cells.repeat_customers_180d,
-        cells.repeat_rate_180d,
-        cells.repeat_rate_180d_ci_low,
-        cells.repeat_rate_180d_ci_high,
-        cells.customers_complete_365d,
-        cells.repeat_customers_365d,
-        cells.repeat_rate_365d,
-        cells.repeat_rate_365d_ci_low,
-        cells.repeat_rate_365d_ci_high,
+        {%- for n in windows %}
+            cells.customers_complete_{{ n }}d,
+            cells.repeat_customers_{{ n }}d,
+            cells.repeat_rate_{{ n }}d,
+            cells.repeat_rate_{{ n }}d_ci_low,
+            cells.repeat_rate_{{ n }}d_ci_high,
+        {%- endfor %}
         cells.repeat_net_revenue_365d,
         cells.ltv_365d_excl_first_order,
         cells.repeat_customers,

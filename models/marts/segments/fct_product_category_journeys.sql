@@ -6,17 +6,7 @@ with
 
 cells as (
 
-    select
-        first_key,
-        second_key,
-        customers,
-        first_key_repeaters,
-        share_of_repeaters,
-        share_of_repeaters_ci_low,
-        share_of_repeaters_ci_high,
-        is_below_min_sample,
-        median_days_to_second_order
-    from {{ ref('int_product_journeys_aggregated') }}
+    select * from {{ ref('int_product_journeys_aggregated') }}
     where product_level = 'category'
 
 ),

@@ -6,29 +6,14 @@ with
 
 cells as (
 
-    select
-        first_key,
-        second_key,
-        first_product_category,
-        second_product_category,
-        customers,
-        first_key_repeaters,
-        share_of_repeaters,
-        share_of_repeaters_ci_low,
-        share_of_repeaters_ci_high,
-        is_below_min_sample,
-        median_days_to_second_order
-    from {{ ref('int_product_journeys_aggregated') }}
+    select * from {{ ref('int_product_journeys_aggregated') }}
     where product_level = 'product'
 
 ),
 
 products as (
 
-    select
-        product_id,
-        product_name
-    from {{ ref('stg_shop__products') }}
+    select * from {{ ref('stg_shop__products') }}
 
 ),
 

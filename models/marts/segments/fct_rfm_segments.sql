@@ -2,6 +2,16 @@
 -- var rfm_snapshot_months months) x rfm_segment, every segment present (0 customers when
 -- empty). Movements compare each customer's segment with the previous snapshot's.
 {%- set segments = rfm_segment_names() %}
+{%- set from_columns = [] %}
+{%- for segment in segments %}
+    {%- do from_columns.append('customers_from_' ~ segment) %}
+{%- endfor %}
+{#- counts of customers who entered the segment, by where they come from -#}
+{%- set entered_columns = ['customers_stayed'] + from_columns + ['customers_new'] %}
+{#- the movement columns: null for the oldest snapshot, which has no previous one -#}
+{%- set movement_columns = [
+    'customers_previous_snapshot', 'customers_stayed', 'customers_moved_in', 'customers_moved_out',
+] + from_columns + ['customers_new'] %}
 with
 
 scores as (
@@ -51,41 +61,15 @@ segment_spine as (
 
 ),
 
-segments_aggregated as (
-
-    select
-        months_before_as_of,
-        rfm_segment,
-        count(*) as customers,
-        sum(order_count) as orders,
-        -- per-customer RFM values are doubles rounded to cents: summed as exact money
-        cast(sum(cast(net_revenue as {{ type_money() }})) as {{ type_money() }}) as net_revenue
-    from scores
-    group by
-        months_before_as_of,
-        rfm_segment
-
-),
-
-snapshots_aggregated as (
-
-    select
-        months_before_as_of,
-        count(*) as snapshot_customers,
-        cast(sum(cast(net_revenue as {{ type_money() }})) as {{ type_money() }})
-            as snapshot_net_revenue
-    from scores
-    group by months_before_as_of
-
-),
-
 customers_moved as (
 
     -- each customer's segment now and at the previous snapshot (null: not yet a customer)
     select
         current_scores.months_before_as_of,
         current_scores.rfm_segment,
-        previous_scores.rfm_segment as previous_rfm_segment
+        previous_scores.rfm_segment as previous_rfm_segment,
+        current_scores.order_count,
+        current_scores.net_revenue
     from scores as current_scores
     left join scores as previous_scores
         on
@@ -94,11 +78,16 @@ customers_moved as (
 
 ),
 
-movements_in as (
+segments_entered as (
 
+    -- the segment's customers and value at the snapshot, and where they come from
     select
         months_before_as_of,
         rfm_segment,
+        count(*) as customers,
+        sum(order_count) as orders,
+        -- per-customer RFM values are doubles rounded to cents: summed as exact money
+        cast(sum(cast(net_revenue as {{ type_money() }})) as {{ type_money() }}) as net_revenue,
         sum(case when previous_rfm_segment = rfm_segment then 1 else 0 end) as customers_stayed,
         {%- for segment in segments %}
             sum(case when previous_rfm_segment = '{{ segment }}' then 1 else 0 end)
@@ -112,28 +101,21 @@ movements_in as (
 
 ),
 
-movements_out as (
+segments_left as (
 
+    -- the segment's customers at the previous snapshot (a customer stays a customer, so
+    -- each of them is in this snapshot) and those of them now in another segment
     select
         months_before_as_of,
-        previous_rfm_segment,
-        count(*) as customers_moved_out
+        previous_rfm_segment as rfm_segment,
+        count(*) as customers_previous_snapshot,
+        sum(case when rfm_segment != previous_rfm_segment then 1 else 0 end)
+            as customers_moved_out
     from customers_moved
-    where previous_rfm_segment is not null and previous_rfm_segment != rfm_segment
+    where previous_rfm_segment is not null
     group by
         months_before_as_of,
         previous_rfm_segment
-
-),
-
-segments_previous as (
-
-    -- the segment's customers at the previous snapshot, keyed by the current snapshot
-    select
-        rfm_segment,
-        customers as customers_previous_snapshot,
-        months_before_as_of - 1 as months_before_as_of
-    from segments_aggregated
 
 ),
 
@@ -144,45 +126,37 @@ segments_measured as (
         segment_spine.snapshot_date,
         segment_spine.months_before_as_of,
         segment_spine.rfm_segment,
-        snapshots_aggregated.snapshot_customers,
-        snapshots_aggregated.snapshot_net_revenue,
-        coalesce(segments_aggregated.customers, 0) as customers,
-        coalesce(segments_aggregated.orders, 0) as orders,
-        cast(coalesce(segments_aggregated.net_revenue, 0) as {{ type_money() }}) as net_revenue,
-        coalesce(segments_previous.customers_previous_snapshot, 0)
-            as customers_previous_snapshot,
-        coalesce(movements_in.customers_stayed, 0) as customers_stayed,
-        {%- for segment in segments %}
-            coalesce(movements_in.customers_from_{{ segment }}, 0)
-                as customers_from_{{ segment }},
+        coalesce(segments_entered.customers, 0) as customers,
+        sum(coalesce(segments_entered.customers, 0))
+            over (partition by segment_spine.months_before_as_of)
+            as snapshot_customers,
+        coalesce(segments_entered.orders, 0) as orders,
+        cast(coalesce(segments_entered.net_revenue, 0) as {{ type_money() }}) as net_revenue,
+        cast(
+            sum(coalesce(segments_entered.net_revenue, 0))
+                over (partition by segment_spine.months_before_as_of)
+            as {{ type_money() }}
+        ) as snapshot_net_revenue,
+        coalesce(segments_left.customers_previous_snapshot, 0) as customers_previous_snapshot,
+        coalesce(segments_left.customers_moved_out, 0) as customers_moved_out,
+        {%- for column in entered_columns %}
+            coalesce(segments_entered.{{ column }}, 0) as {{ column }},
         {%- endfor %}
-        coalesce(movements_in.customers_new, 0) as customers_new,
-        coalesce(movements_out.customers_moved_out, 0) as customers_moved_out,
         -- from another segment: neither stayed nor new
-        coalesce(segments_aggregated.customers, 0)
-        - coalesce(movements_in.customers_stayed, 0)
-        - coalesce(movements_in.customers_new, 0) as customers_moved_in,
+        coalesce(segments_entered.customers, 0)
+        - coalesce(segments_entered.customers_stayed, 0)
+        - coalesce(segments_entered.customers_new, 0) as customers_moved_in,
         -- the oldest snapshot has no previous one to move from
         segment_spine.months_before_as_of < {{ var('rfm_snapshot_months') }} as has_previous
     from segment_spine
-    inner join snapshots_aggregated
-        on segment_spine.months_before_as_of = snapshots_aggregated.months_before_as_of
-    left join segments_aggregated
+    left join segments_entered
         on
-            segment_spine.months_before_as_of = segments_aggregated.months_before_as_of
-            and segment_spine.rfm_segment = segments_aggregated.rfm_segment
-    left join segments_previous
+            segment_spine.months_before_as_of = segments_entered.months_before_as_of
+            and segment_spine.rfm_segment = segments_entered.rfm_segment
+    left join segments_left
         on
-            segment_spine.months_before_as_of = segments_previous.months_before_as_of
-            and segment_spine.rfm_segment = segments_previous.rfm_segment
-    left join movements_in
-        on
-            segment_spine.months_before_as_of = movements_in.months_before_as_of
-            and segment_spine.rfm_segment = movements_in.rfm_segment
-    left join movements_out
-        on
-            segment_spine.months_before_as_of = movements_out.months_before_as_of
-            and segment_spine.rfm_segment = movements_out.previous_rfm_segment
+            segment_spine.months_before_as_of = segments_left.months_before_as_of
+            and segment_spine.rfm_segment = segments_left.rfm_segment
 
 ),
 
@@ -208,28 +182,11 @@ final as (
         {{ safe_divide('net_revenue', 'orders') }} as avg_order_value,
 
         -- movement since the previous snapshot (null for the oldest snapshot)
-        case
-            when has_previous
-                then cast(customers_previous_snapshot as {{ dbt.type_int() }})
-        end as customers_previous_snapshot,
-        case
-            when has_previous then cast(customers_stayed as {{ dbt.type_int() }})
-        end as customers_stayed,
-        case
-            when has_previous then cast(customers_moved_in as {{ dbt.type_int() }})
-        end as customers_moved_in,
-        case
-            when has_previous then cast(customers_moved_out as {{ dbt.type_int() }})
-        end as customers_moved_out,
-        {%- for segment in segments %}
+        {%- for column in movement_columns %}
             case
-                when has_previous
-                    then cast(customers_from_{{ segment }} as {{ dbt.type_int() }})
-            end as customers_from_{{ segment }},
+                when has_previous then cast({{ column }} as {{ dbt.type_int() }})
+            end as {{ column }},
         {%- endfor %}
-        case
-            when has_previous then cast(customers_new as {{ dbt.type_int() }})
-        end as customers_new,
         {{ is_below_min_sample('customers') }} as is_below_min_sample
     from segments_measured
 
