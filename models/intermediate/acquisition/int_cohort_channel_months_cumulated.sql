@@ -142,7 +142,7 @@ final as (
                 rows between unbounded preceding and current row
             ) as {{ type_money() }}
         ) as cumulative_net_revenue,
-        {{ dbt.last_day('grid_valued.activity_month', 'month') }} <= as_of.as_of_date
+        {{ month_window_is_complete('grid_valued.activity_month', 1, 'as_of.as_of_date') }}
             as is_month_complete
     from grid_valued
     cross join as_of

@@ -161,7 +161,7 @@ payback as (
             and margin_cumulated.channel = acquisition_costs.channel
     cross join as_of
     where
-        {{ dbt.last_day('margin_cumulated.activity_month', 'month') }} <= as_of.as_of_date
+        {{ month_window_is_complete('margin_cumulated.activity_month', 1, 'as_of.as_of_date') }}
         and margin_cumulated.cumulative_contribution_margin
         >= acquisition_costs.spend_fully_loaded
     group by margin_cumulated.cohort_month, margin_cumulated.channel
@@ -179,8 +179,8 @@ cells as (
             'customers_with_total.net_revenue_covered', 'customers_with_total.net_revenue'
         ) }} as cost_coverage,
         {%- for n in windows %}
-            {{ dbt.dateadd('day', n - 1, dbt.last_day('acquisition_costs.month', 'month')) }}
-            <= as_of.as_of_date as is_{{ n }}d_mature,
+            {{ month_window_is_complete('acquisition_costs.month', n, 'as_of.as_of_date') }}
+                as is_{{ n }}d_mature,
             {{ safe_divide(
                 'customers_with_total.net_revenue_' ~ n ~ 'd_covered',
                 'customers_with_total.net_revenue_' ~ n ~ 'd'

@@ -105,10 +105,10 @@ maturity as (
         with_total.net_revenue_365d,
         with_total.repeat_customers_182d,
         with_total.repeat_customers_365d,
-        {{ dbt.dateadd('day', 181, dbt.last_day('with_total.cohort_month', 'month')) }}
-        <= as_of.as_of_date as is_182d_mature,
-        {{ dbt.dateadd('day', 364, dbt.last_day('with_total.cohort_month', 'month')) }}
-        <= as_of.as_of_date as is_365d_mature
+        {{ month_window_is_complete('with_total.cohort_month', 182, 'as_of.as_of_date') }}
+            as is_182d_mature,
+        {{ month_window_is_complete('with_total.cohort_month', 365, 'as_of.as_of_date') }}
+            as is_365d_mature
     from with_total
     cross join as_of
 

@@ -163,8 +163,8 @@ cells as (
         coalesce(booked.net_revenue, 0) as net_revenue,
         coalesce(cohorts.first_order_net_revenue, 0) as first_order_net_revenue,
         {%- for n in windows %}
-            {{ dbt.dateadd('day', n - 1, dbt.last_day('months.month', 'month')) }}
-            <= as_of.as_of_date as is_ltv_{{ n }}d_mature,
+            {{ month_window_is_complete('months.month', n, 'as_of.as_of_date') }}
+                as is_ltv_{{ n }}d_mature,
             cohorts.net_revenue_{{ n }}d,
         {%- endfor %}
         as_of.as_of_date
@@ -260,14 +260,9 @@ final as (
         cast(cells_costed.month_new_customers as {{ dbt.type_int() }}) as month_new_customers,
         cast(cells_costed.unknown_channel_new_customers as {{ dbt.type_int() }})
             as unknown_channel_new_customers,
-        cast(
-            case
-                when cells_costed.month_new_customers > 0
-                    then
-                        cast(cells_costed.unknown_channel_new_customers as {{ type_double() }})
-                        / cells_costed.month_new_customers
-            end as {{ type_double() }}
-        ) as unknown_channel_share,
+        {{ safe_divide(
+            'cells_costed.unknown_channel_new_customers', 'cells_costed.month_new_customers'
+        ) }} as unknown_channel_share,
 
         -- revenue of the month, finance view, and marketing efficiency
         cast(cells_costed.net_sales_before_returns as {{ type_money() }})
@@ -291,11 +286,8 @@ final as (
             cast(cells_costed.cohort_net_revenue_{{ n }}d as {{ type_money() }})
                 as cohort_net_revenue_{{ n }}d,
             cast(cells_costed.ltv_{{ n }}d as {{ type_double() }}) as ltv_{{ n }}d,
-            cast(
-                case
-                    when cells_costed.cac > 0 then cells_costed.ltv_{{ n }}d / cells_costed.cac
-                end as {{ type_double() }}
-            ) as ltv_to_cac_{{ n }}d,
+            {{ safe_divide('cells_costed.ltv_' ~ n ~ 'd', 'cells_costed.cac') }}
+                as ltv_to_cac_{{ n }}d,
         {%- endfor %}
 
         -- payback
@@ -309,14 +301,14 @@ final as (
         margins.cac_fully_loaded,
         margins.margin_ltv_182d,
         margins.margin_ltv_365d,
-        cast(
-            case
-                when margins.cac_fully_loaded > 0
-                    then margins.margin_ltv_365d / margins.cac_fully_loaded
-            end as {{ type_double() }}
-        ) as margin_ltv_to_cac_365d,
+        {{ safe_divide('margins.margin_ltv_365d', 'margins.cac_fully_loaded') }}
+            as margin_ltv_to_cac_365d,
         margins.margin_payback_months,
-        margins.cost_coverage
+        margins.cost_coverage,
+
+        -- the window-complete flags under the conventions' name (is_ltv_<N>d_mature kept)
+        cells_costed.is_ltv_182d_mature as is_window_182d_complete,
+        cells_costed.is_ltv_365d_mature as is_window_365d_complete
     from cells_costed
     left join payback
         on

@@ -87,11 +87,11 @@ months_bounded as (
     select
         acquisition.month,
         case
-            when {{ dbt.last_day('acquisition.month', 'month') }} <= as_of.as_of_date
+            when {{ month_window_is_complete('acquisition.month', 1, 'as_of.as_of_date') }}
                 then {{ dbt.last_day('acquisition.month', 'month') }}
             else as_of.as_of_date
         end as observed_until,
-        {{ dbt.last_day('acquisition.month', 'month') }} <= as_of.as_of_date
+        {{ month_window_is_complete('acquisition.month', 1, 'as_of.as_of_date') }}
             as is_month_complete,
         as_of.as_of_date
     from acquisition
@@ -99,71 +99,28 @@ months_bounded as (
 
 ),
 
-cohorts_dated as (
-
-    -- the day from which every customer of the cohort has a complete window
-    select
-        cohort_month,
-        {{ dbt.dateadd('day', 181, dbt.last_day('cohort_month', 'month')) }}
-            as complete_182d_on,
-        {{ dbt.dateadd('day', 364, dbt.last_day('cohort_month', 'month')) }}
-            as complete_365d_on,
-        {{ dbt.dateadd('day', 729, dbt.last_day('cohort_month', 'month')) }}
-            as complete_730d_on,
-        {{ dbt.dateadd('day', second_order_window - 1, dbt.last_day('cohort_month', 'month')) }}
-            as complete_second_order_window_on
-    from cohorts
-
-),
-
 source_cohorts as (
 
+    -- per month, the most recent cohort whose window is complete for every customer it can
+    -- hold by the day the month's row looks at (last day of the cohort month + N - 1)
+    {%- set cohort_windows = [
+        ('182d', 182), ('365d', 365), ('730d', 730), ('second_order', second_order_window)
+    ] %}
     select
-        months_bounded.month,
-        max(
-            case
-                when cohorts_dated.complete_182d_on <= months_bounded.observed_until
-                    then cohorts_dated.cohort_month
-            end
-        ) as cohort_month_182d,
-        max(
-            case
-                when cohorts_dated.complete_365d_on <= months_bounded.observed_until
-                    then cohorts_dated.cohort_month
-            end
-        ) as cohort_month_365d,
-        max(
-            case
-                when cohorts_dated.complete_730d_on <= months_bounded.observed_until
-                    then cohorts_dated.cohort_month
-            end
-        ) as cohort_month_730d,
-        max(
-            case
-                when
-                    cohorts_dated.complete_second_order_window_on
-                    <= months_bounded.observed_until
-                    then cohorts_dated.cohort_month
-            end
-        ) as cohort_month_second_order
+        {%- for suffix, days in cohort_windows %}
+            max(
+                case
+                    when {{ month_window_is_complete(
+                        'cohorts.cohort_month', days, 'months_bounded.observed_until'
+                    ) }}
+                        then cohorts.cohort_month
+                end
+            ) as cohort_month_{{ suffix }},
+        {%- endfor %}
+        months_bounded.month
     from months_bounded
-    cross join cohorts_dated
+    cross join cohorts
     group by months_bounded.month
-
-),
-
-repeaters_ranked as (
-
-    select
-        cohort_month,
-        days_to_second_order,
-        row_number() over (
-            partition by cohort_month
-            order by days_to_second_order
-        ) as repeater_position,
-        count(*) over (partition by cohort_month) as repeaters
-    from customers
-    where days_to_second_order < {{ second_order_window }}
 
 ),
 
@@ -192,13 +149,13 @@ kaplan_meier_per_cohort as (
 
 median_per_cohort as (
 
-    -- portable median: the middle value (odd count) or the mean of the two middle values
+    -- observed median of the cohort's customers with a second order inside the window
     select
         cohort_month,
-        avg(cast(days_to_second_order as {{ type_double() }})) as median_days_to_second_order,
-        max(repeaters) as repeaters
-    from repeaters_ranked
-    where 2 * repeater_position between repeaters and repeaters + 2
+        {{ percentile_continuous('days_to_second_order', 0.5) }} as median_days_to_second_order,
+        count(*) as repeaters
+    from customers
+    where days_to_second_order < {{ second_order_window }}
     group by cohort_month
 
 ),
@@ -232,18 +189,10 @@ cohort_rates as (
         {{ safe_divide('net_revenue_365d', 'new_customers') }} as ltv_365d,
         new_customers - repeat_customers_182d as churned_customers_182d,
         new_customers - repeat_customers_365d as churned_customers_365d,
-        case
-            when new_customers > 0
-                then
-                    cast(new_customers - repeat_customers_182d as {{ type_double() }})
-                    / new_customers
-        end as churn_182d,
-        case
-            when new_customers > 0
-                then
-                    cast(new_customers - repeat_customers_365d as {{ type_double() }})
-                    / new_customers
-        end as churn_365d
+        {{ safe_divide('new_customers - repeat_customers_182d', 'new_customers') }}
+            as churn_182d,
+        {{ safe_divide('new_customers - repeat_customers_365d', 'new_customers') }}
+            as churn_365d
     from cohorts
 
 ),

@@ -132,7 +132,9 @@ cohort_months_accumulated as (
         cohort_months_dated.calendar_month_end,
         cohort_months_dated.as_of_date,
         cohort_months_dated.cohort_size,
-        cohort_months_dated.calendar_month_end <= cohort_months_dated.as_of_date as is_complete,
+        {{ month_window_is_complete(
+            'cohort_months_dated.calendar_month', 1, 'cohort_months_dated.as_of_date'
+        ) }} as is_complete,
         coalesce(activity_per_cohort_month.active_customers, 0) as active_customers,
         coalesce(activity_per_cohort_month.order_count, 0) as order_count,
         coalesce(activity_per_cohort_month.second_order_customers, 0) as second_order_customers,

@@ -94,20 +94,6 @@ second_order_survival as (
 
 ),
 
-cells_dated as (
-
-    select
-        cohort_month,
-        segment_type,
-        segment_value,
-        as_of_date,
-        cast(
-            {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'cohort_month')) }} as date
-        ) as cohort_month_end
-    from cells_aggregated
-
-),
-
 cells_windowed as (
 
     -- a window is complete for the cell when the cohort month's last day had it in full,
@@ -117,11 +103,11 @@ cells_windowed as (
         segment_type,
         segment_value,
         {%- for n in all_windows + [730] %}
-            cast({{ dbt.dateadd('day', n - 1, 'cohort_month_end') }} as date)
-            <= as_of_date as is_window_{{ n }}d_complete,
+            {{ month_window_is_complete('cohort_month', n, 'as_of_date') }}
+                as is_window_{{ n }}d_complete,
         {%- endfor %}
         as_of_date
-    from cells_dated
+    from cells_aggregated
 
 ),
 
@@ -152,9 +138,10 @@ final as (
             ) as customers_{{ n }}d_observed,
             case
                 when cells_windowed.is_window_{{ n }}d_complete
-                    and cells_aggregated.customers_{{ n }}d_observed > 0
-                    then cast(cells_aggregated.repeaters_{{ n }}d as {{ type_double() }})
-                        / cells_aggregated.customers_{{ n }}d_observed
+                    then {{ safe_divide(
+                        'cells_aggregated.repeaters_' ~ n ~ 'd',
+                        'cells_aggregated.customers_' ~ n ~ 'd_observed'
+                    ) }}
             end as repeat_rate_{{ n }}d,
         {%- endfor %}
 
@@ -173,14 +160,13 @@ final as (
                         then cells_aggregated.net_revenue_{{ n }}d
                 end as {{ type_money() }}
             ) as net_revenue_{{ n }}d,
-            cast(
-                case
-                    when cells_windowed.is_window_{{ n }}d_complete
-                        and cells_aggregated.customers_{{ n }}d_observed > 0
-                        then cells_aggregated.net_revenue_{{ n }}d
-                            / cells_aggregated.customers_{{ n }}d_observed
-                end as {{ type_double() }}
-            ) as ltv_{{ n }}d,
+            case
+                when cells_windowed.is_window_{{ n }}d_complete
+                    then {{ safe_divide(
+                        'cells_aggregated.net_revenue_' ~ n ~ 'd',
+                        'cells_aggregated.customers_' ~ n ~ 'd_observed'
+                    ) }}
+            end as ltv_{{ n }}d,
         {%- endfor %}
 
         -- churn: no valid order in the 182 / 365 days after the first order
@@ -194,13 +180,11 @@ final as (
             ) as churned_customers_{{ label }},
             case
                 when cells_windowed.is_window_{{ n }}d_complete
-                    and cells_aggregated.customers_{{ n }}d_observed > 0
-                    then cast(
-                            cells_aggregated.customers_{{ n }}d_observed
-                            - cells_aggregated.repeaters_{{ n }}d
-                            as {{ type_double() }}
-                        )
-                        / cells_aggregated.customers_{{ n }}d_observed
+                    then {{ safe_divide(
+                        'cells_aggregated.customers_' ~ n ~ 'd_observed'
+                        ~ ' - cells_aggregated.repeaters_' ~ n ~ 'd',
+                        'cells_aggregated.customers_' ~ n ~ 'd_observed'
+                    ) }}
             end as churn_rate_{{ label }},
         {%- endfor %}
 

@@ -133,17 +133,15 @@ cohort_months_accumulated as (
         cohort_months_spined.months_since_first_subscription,
         cohort_months_spined.subscribers,
         cohort_months_spined.as_of_date,
-        cast(
-            {{ dbt.dateadd(
-                'day',
-                -1,
-                dbt.dateadd(
-                    'month',
-                    'cohort_months_spined.months_since_first_subscription + 1',
-                    'cohort_months_spined.subscription_cohort_month'
-                )
-            ) }} as date
-        ) <= cohort_months_spined.as_of_date as is_complete,
+        {{ month_window_is_complete(
+            dbt.dateadd(
+                'month',
+                'cohort_months_spined.months_since_first_subscription',
+                'cohort_months_spined.subscription_cohort_month'
+            ),
+            1,
+            'cohort_months_spined.as_of_date'
+        ) }} as is_complete,
         coalesce(activity_per_cohort_month.active_customers, 0) as active_customers,
         coalesce(activity_per_cohort_month.subscription_active_customers, 0)
             as subscription_active_customers,

@@ -312,10 +312,10 @@ final as (
             cast({{ metric }}_previous_month as {{ dbt.type_int() }})
                 as {{ metric }}_previous_month,
             case
-                when is_complete and {{ metric }}_previous_month > 0
-                    then
-                        cast({{ metric }} - {{ metric }}_previous_month as {{ type_double() }})
-                        / {{ metric }}_previous_month
+                when is_complete
+                    then {{ safe_divide(
+                        metric ~ ' - ' ~ metric ~ '_previous_month', metric ~ '_previous_month'
+                    ) }}
             end as {{ metric }}_mom_pct,
         {%- endfor %}
 

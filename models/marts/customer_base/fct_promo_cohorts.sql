@@ -260,8 +260,8 @@ final as (
                 as window_{{ n }}d_complete_customers,
             cast(repeat_customers_{{ n }}d as {{ dbt.type_int() }}) as repeat_customers_{{ n }}d,
             case
-                when customers > 0 and window_{{ n }}d_complete_customers = customers
-                    then cast(repeat_customers_{{ n }}d as {{ type_double() }}) / customers
+                when window_{{ n }}d_complete_customers = customers
+                    then {{ safe_divide('repeat_customers_' ~ n ~ 'd', 'customers') }}
             end as repeat_rate_{{ n }}d,
         {%- endfor %}
 
@@ -269,23 +269,17 @@ final as (
         cast(second_order_customers as {{ dbt.type_int() }}) as second_order_customers,
         cast(full_price_second_order_customers as {{ dbt.type_int() }})
             as full_price_second_order_customers,
-        case
-            when second_order_customers > 0
-                then
-                    cast(full_price_second_order_customers as {{ type_double() }})
-                    / second_order_customers
-        end as full_price_second_order_share,
+        {{ safe_divide('full_price_second_order_customers', 'second_order_customers') }}
+            as full_price_second_order_share,
 
         -- LTV 365 (null unless every customer of the row had the full window)
         cast(window_365d_complete_customers as {{ dbt.type_int() }})
             as window_365d_complete_customers,
         cast(ltv_365d_net_revenue as {{ type_money() }}) as ltv_365d_net_revenue,
-        cast(
-            case
-                when customers > 0 and window_365d_complete_customers = customers
-                    then ltv_365d_net_revenue / customers
-            end as {{ type_double() }}
-        ) as ltv_365d,
+        case
+            when window_365d_complete_customers = customers
+                then {{ safe_divide('ltv_365d_net_revenue', 'customers') }}
+        end as ltv_365d,
         {{ is_below_min_sample('customers') }} as is_below_min_sample
     from year_groups_counted
 
