@@ -163,6 +163,40 @@ def _weights(weights: npt.ArrayLike | None, n: int) -> np.ndarray:
     return w
 
 
+_KEY_BITS = 21  # up to three columns of whole numbers below 2**21 pack into one int64
+
+
+def _packed_key(cols: list[np.ndarray]) -> np.ndarray | None:
+    """One int64 per row whose order is the lexicographic order of the columns, when every
+    column holds whole numbers in [0, 2**21) (at most three columns); else None."""
+    if not 1 <= len(cols) <= 3:
+        return None
+    key = np.zeros(cols[0].shape[0], dtype=np.int64)
+    for c in cols:
+        if c.size and (c.min() < 0 or c.max() >= 2**_KEY_BITS or np.any(c != np.floor(c))):
+            return None
+        key = (key << _KEY_BITS) | c.astype(np.int64)
+    return key
+
+
+def distinct_rows(*columns: npt.ArrayLike) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """The distinct rows of the given columns and, per input row, the position of its row
+    among them: ``[d[inverse] for d in distinct]`` gives the columns back. Functions of a
+    row evaluated once per distinct row and gathered with ``inverse`` equal the same
+    function evaluated on every row, bit for bit."""
+    cols = [np.asarray(c, dtype=float).ravel() for c in columns]
+    key = _packed_key(cols)
+    if key is None:
+        frame = pd.DataFrame({i: c for i, c in enumerate(cols)})
+        inverse = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup()
+        inverse = inverse.to_numpy()
+    else:
+        inverse, _ = pd.factorize(key)
+    first = np.full(int(inverse.max()) + 1 if inverse.size else 0, -1, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(inverse.size - 1, -1, -1)
+    return tuple(c[first] for c in cols), inverse
+
+
 def aggregate_rows(
     *columns: npt.ArrayLike, weights: npt.ArrayLike | None = None
 ) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
@@ -181,6 +215,11 @@ def aggregate_rows(
     w = w[keep]
     if w.size == 0:
         return tuple(np.empty(0) for _ in cols), np.empty(0)
+    key = _packed_key(cols)
+    if key is not None:
+        # whole numbers (days, counts): one integer key orders rows like the columns do
+        first, inverse = np.unique(key, return_index=True, return_inverse=True)[1:]
+        return tuple(c[first] for c in cols), np.bincount(inverse, weights=w)
     order = np.lexsort(cols[::-1])
     cols = [c[order] for c in cols]
     w = w[order]
@@ -260,6 +299,98 @@ def _bgnbd_ll_terms(
     ] - w4 / bx1
     grad = np.column_stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
     return ll, grad
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Dot product of two vectors without BLAS: OpenBLAS spreads a long dot product over
+    its threads, which costs more CPU than it saves (and wall time on a busy machine)."""
+    return float(np.einsum("i,i->", a, b))
+
+
+class _BGNBDObjective:
+    """Weighted mean negative BG/NBD log-likelihood (eq. 6) and its gradient w.r.t. the
+    log-parameters, on aggregated rows (x, t_x, T) with weights.
+
+    The same function as :func:`_bgnbd_ll_terms` summed with the weights, arranged so that
+    one evaluation costs a few vector operations over the repeat buyers' distinct rows:
+    terms that depend on x, on T or on t_x alone are evaluated on their distinct values
+    and gathered, and the customers without a repeat purchase (x = 0, t_x = 0: their
+    likelihood is a function of T alone) enter through weight totals per distinct T.
+    """
+
+    def __init__(self, x: np.ndarray, tx: np.ndarray, t_age: np.ndarray, w: np.ndarray) -> None:
+        self.total_w = float(w.sum())
+        pos = x > 0
+        self.u_t, t_inv = np.unique(t_age, return_inverse=True)
+        # x = 0: weight per distinct T
+        self.w_t0 = np.bincount(t_inv[~pos], weights=w[~pos], minlength=self.u_t.size)
+        self.w0 = float(w[~pos].sum())
+        # x > 0: one entry per distinct (x, t_x, T) row
+        self.x = x[pos]
+        self.w = w[pos]
+        self.t_inv = t_inv[pos]
+        self.u_tx, self.tx_inv = np.unique(tx[pos], return_inverse=True)
+        self.u_x, self.x_inv = np.unique(self.x, return_inverse=True)
+        self.w_x = np.bincount(self.x_inv, weights=self.w, minlength=self.u_x.size)
+        self.w_pos = float(self.w.sum())
+        self.w_pos_x = self.w * self.x
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        r, alpha, a, b = np.exp(theta)
+        u_x, x, w = self.u_x, self.x, self.w
+        log_alpha = np.log(alpha)
+        log_at_u = np.log(alpha + self.u_t)
+        log_atx_u = np.log(alpha + self.u_tx)
+        log_at = log_at_u[self.t_inv]
+        log_atx = log_atx_u[self.tx_inv]
+        rx = r + x
+        # x-only terms (a1 + a2 of eq. 6) on the distinct x values, x = 0 included
+        gl_ab, gl_b, gl_r = special.gammaln(a + b), special.gammaln(b), special.gammaln(r)
+        x_terms = (
+            special.gammaln(r + u_x)
+            - gl_r
+            + special.gammaln(b + u_x)
+            - special.gammaln(a + b + u_x)
+            + gl_ab
+            - gl_b
+        )
+        a3 = -rx * log_at
+        log_bx1_u = np.log(b + u_x - 1.0)
+        a4 = (np.log(a) - log_bx1_u)[self.x_inv] - rx * log_atx
+        l34 = np.logaddexp(a3, a4)
+        ll = (
+            _dot(self.w_x, x_terms)
+            + _dot(w, l34)
+            + self.total_w * r * log_alpha
+            - r * _dot(self.w_t0, log_at_u)  # x = 0: a1 + a2 = r log(alpha) - r log(alpha + T)
+        )
+        d = a4 - a3
+        w4 = w * special.expit(d)  # weight x posterior of "dropped out after the last purchase"
+        w3 = w * special.expit(-d)
+        inv_at_u = 1.0 / (alpha + self.u_t)
+        inv_atx_u = 1.0 / (alpha + self.u_tx)
+        dg_ab = special.digamma(a + b)
+        dg_abx = special.digamma(a + b + u_x)
+        d_r = (
+            _dot(self.w_x, special.digamma(r + u_x) - special.digamma(r))
+            + self.total_w * log_alpha
+            - _dot(w3, log_at)
+            - _dot(w4, log_atx)
+            - _dot(self.w_t0, log_at_u)
+        )
+        d_alpha = (
+            self.total_w * r / alpha
+            - _dot((w3 * rx), inv_at_u[self.t_inv])
+            - _dot((w4 * rx), inv_atx_u[self.tx_inv])
+            - r * _dot(self.w_t0, inv_at_u)
+        )
+        sum_w4 = float(np.add.reduce(w4))
+        d_a = _dot(self.w_x, dg_ab - dg_abx) + sum_w4 / a
+        d_b = _dot(self.w_x, dg_ab + special.digamma(b + u_x) - special.digamma(b) - dg_abx) - _dot(
+            w4, (1.0 / (b + u_x - 1.0))[self.x_inv]
+        )
+        grad = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
+        return -float(ll) / self.total_w, -grad / self.total_w
 
 
 def bgnbd_log_likelihood(
@@ -347,6 +478,7 @@ def fit_bgnbd(
     weights: npt.ArrayLike | None = None,
     *,
     method: str = "L-BFGS-B",
+    start: BGNBDParams | None = None,
 ) -> BGNBDFit:
     """Maximum-likelihood BG/NBD fit on per-customer (x, t_x, T) with optional weights.
 
@@ -354,6 +486,10 @@ def fit_bgnbd(
     rows are aggregated internally either way. The time axis is rescaled to mean T = 1
     for the search and ``alpha`` is reported in the data's unit; the log-likelihood is
     reported on the original scale, so it is comparable with published values.
+
+    ``start`` (optional): parameters to start the search from (a warm start, e.g. the fit
+    of a neighbouring date on nearly the same customers); by default a fixed start derived
+    from the data. Either way the search runs to the same convergence criteria.
     """
     x, tx, t_age = _check_bgnbd_data(frequency, recency, T)
     (ux, utx, ut), w = aggregate_rows(x, tx, t_age, weights=weights)
@@ -366,16 +502,14 @@ def fit_bgnbd(
     if scale <= 0:
         raise ValueError("all customers have T = 0: no observation window")
     stx, st = utx / scale, ut / scale
-    x_index = np.unique(ux, return_inverse=True)
-
-    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, grad = _bgnbd_ll_terms(theta, ux, stx, st, with_grad=True, x_index=x_index)
-        assert grad is not None
-        return -float(w @ ll) / total_w, -(w @ grad) / total_w
-
-    # Start: r = 1 with a mean rate matching repeat purchases per unit of age, a = 1, b = 1
-    rate = max(float(w @ ux) / float(w @ st), 1e-3)
-    theta0 = np.log([1.0, 1.0 / rate, 1.0, 1.0])
+    objective = _BGNBDObjective(ux, stx, st, w)
+    if start is None:
+        # r = 1 with a mean rate matching repeat purchases per unit of age, a = 1, b = 1
+        rate = max(float(w @ ux) / float(w @ st), 1e-3)
+        theta0 = np.log([1.0, 1.0 / rate, 1.0, 1.0])
+    else:
+        theta0 = np.log([start.r, start.alpha / scale, start.a, start.b])
+        theta0 = np.clip(theta0, _LOG_LOWER, _LOG_UPPER)
     res = _minimise(objective, theta0, method)
     theta = np.asarray(res.x, dtype=float)
     r, alpha_s, a, b = np.exp(theta)
@@ -587,6 +721,49 @@ def _gg_ll_terms(
     return ll, np.column_stack([d_p * p, d_q * q, d_g * g])
 
 
+class _GammaGammaObjective:
+    """Weighted mean negative Gamma-Gamma log-likelihood and its gradient w.r.t. the
+    log-parameters on rows (x >= 1, m > 0) with weights: the same function as
+    :func:`_gg_ll_terms` summed with the weights, with the terms that do not depend on the
+    parameters summed once and the x-only terms evaluated on the distinct x values, so an
+    evaluation costs one logarithm and one division per row."""
+
+    def __init__(self, x: np.ndarray, m: np.ndarray, w: np.ndarray) -> None:
+        self.total_w = float(w.sum())
+        self.u_x, x_inv = np.unique(x, return_inverse=True)
+        self.w_x = np.bincount(x_inv, weights=w, minlength=self.u_x.size)
+        self.z = m * x  # repeat value total (scaled)
+        self.w = w
+        self.wx = w * x
+        log_m = np.log(m)
+        self.sum_w_log_m = _dot(w, log_m)
+        self.sum_wx_log_mx = _dot(self.wx, (log_m + np.log(x)))
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        p, q, g = np.exp(theta)
+        pux = p * self.u_x
+        log_g = np.log(g)
+        log_gz = np.log(g + self.z)
+        s_w_l = _dot(self.w, log_gz)
+        s_wx_l = _dot(self.wx, log_gz)
+        ll = (
+            _dot(self.w_x, special.gammaln(pux + q) - special.gammaln(pux))
+            - self.total_w * special.gammaln(q)
+            + self.total_w * q * log_g
+            + p * self.sum_wx_log_mx
+            - self.sum_w_log_m
+            - p * s_wx_l
+            - q * s_w_l
+        )
+        dg = special.digamma(pux + q)
+        d_p = _dot(self.u_x * self.w_x, dg - special.digamma(pux)) + self.sum_wx_log_mx - s_wx_l
+        d_q = _dot(self.w_x, dg) - self.total_w * special.digamma(q) + self.total_w * log_g - s_w_l
+        inv_gz = 1.0 / (g + self.z)
+        d_g = self.total_w * q / g - p * _dot(self.wx, inv_gz) - q * _dot(self.w, inv_gz)
+        grad = np.array([d_p * p, d_q * q, d_g * g])
+        return -float(ll) / self.total_w, -grad / self.total_w
+
+
 def _repeat_value_rows(
     frequency: npt.ArrayLike,
     monetary_value: npt.ArrayLike,
@@ -622,12 +799,14 @@ def fit_gamma_gamma(
     weights: npt.ArrayLike | None = None,
     *,
     method: str = "L-BFGS-B",
+    start: GammaGammaParams | None = None,
 ) -> GammaGammaFit:
     """Maximum-likelihood Gamma-Gamma fit on (x, mean repeat value m) with weights.
 
     Only repeat customers are informative: rows with frequency 0 are ignored, and repeat
     customers with monetary_value <= 0 or NaN (e.g. refunds exceeding repeat spend) are
     dropped and counted in ``n_excluded``. Money is rescaled to mean 1 for the search.
+    ``start``: optional parameters to start the search from (as in :func:`fit_bgnbd`).
     """
     x, m, w, excluded = _repeat_value_rows(frequency, monetary_value, weights)
     (ux, um), uw = aggregate_rows(x, m, weights=w)
@@ -636,13 +815,12 @@ def fit_gamma_gamma(
     total_w = float(uw.sum())
     scale = float(uw @ um) / total_w
     sm = um / scale
-
-    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, grad = _gg_ll_terms(theta, ux, sm, with_grad=True)
-        assert grad is not None
-        return -float(uw @ ll) / total_w, -(uw @ grad) / total_w
-
-    theta0 = np.log([1.0, 2.0, 1.0])  # population mean p*gamma/(q-1) = 1 = observed mean
+    objective = _GammaGammaObjective(ux, sm, uw)
+    if start is None:
+        theta0 = np.log([1.0, 2.0, 1.0])  # population mean p*gamma/(q-1) = 1 = observed mean
+    else:
+        theta0 = np.log([start.p, start.q, start.gamma / scale])
+        theta0 = np.clip(theta0, _LOG_LOWER, _LOG_UPPER)
     res = _minimise(objective, theta0, method)
     theta = np.asarray(res.x, dtype=float)
     p, q, g = np.exp(theta)

@@ -10,13 +10,41 @@
 {{ config(enabled=(target.type == 'duckdb')) }}
 with
 
-purchase_days as (
+purchase_days_sequenced as (
 
     select
         customer_id,
         purchase_date,
+        purchase_day_number,
         net_revenue
     from {{ ref('int_purchase_days_sequenced') }}
+
+),
+
+first_days as (
+
+    -- one row per customer: its first purchase day, and an integer key in customer id
+    -- order (the fits group and align on it; the scopes below group on it, not on the
+    -- text id)
+    select
+        customer_id,
+        purchase_date as first_purchase_date,
+        net_revenue as first_day_net_revenue,
+        row_number() over (order by customer_id) as customer_key
+    from purchase_days_sequenced
+    where purchase_day_number = 1
+
+),
+
+purchase_days as (
+
+    select
+        first_days.customer_key,
+        purchase_days_sequenced.purchase_date,
+        purchase_days_sequenced.net_revenue
+    from purchase_days_sequenced
+    inner join first_days
+        on purchase_days_sequenced.customer_id = first_days.customer_id
 
 ),
 
@@ -78,23 +106,13 @@ fit_scopes as (
 
 ),
 
-customer_keys as (
-
-    -- an integer key in customer id order (the fits group and align on it)
-    select
-        customer_id,
-        row_number() over (order by customer_id) as customer_key
-    from (select distinct customer_id from purchase_days) as customers
-
-),
-
 days_scoped as (
 
     select
         fit_scopes.fit_scope,
         fit_scopes.fit_end_date,
         fit_scopes.actual_end_date,
-        purchase_days.customer_id,
+        purchase_days.customer_key,
         purchase_days.purchase_date,
         purchase_days.net_revenue,
         purchase_days.purchase_date <= fit_scopes.fit_end_date as is_in_fit
@@ -110,7 +128,7 @@ customers_summarised as (
         fit_scope,
         fit_end_date,
         actual_end_date,
-        customer_id,
+        customer_key,
         sum(case when is_in_fit then 1 else 0 end) - 1 as frequency,
         min(case when is_in_fit then purchase_date end) as first_purchase_date,
         max(case when is_in_fit then purchase_date end) as last_purchase_date,
@@ -118,7 +136,7 @@ customers_summarised as (
         sum(case when is_in_fit then 0 else 1 end) as actual_purchase_days,
         sum(case when is_in_fit then 0 else net_revenue end) as actual_net_revenue
     from days_scoped
-    group by fit_scope, fit_end_date, actual_end_date, customer_id
+    group by fit_scope, fit_end_date, actual_end_date, customer_key
     -- customers whose first purchase is after the fit end are not in the scope
     having min(case when is_in_fit then purchase_date end) is not null
 
@@ -129,8 +147,8 @@ final as (
     select
         customers_summarised.fit_scope,
         customers_summarised.fit_end_date,
-        customers_summarised.customer_id,
-        cast(customer_keys.customer_key as {{ dbt.type_int() }}) as customer_key,
+        first_days.customer_id,
+        cast(customers_summarised.customer_key as {{ dbt.type_int() }}) as customer_key,
         cast(customers_summarised.frequency as {{ dbt.type_int() }}) as frequency,
         cast(
             {{ dbt.datediff(
@@ -147,9 +165,10 @@ final as (
             ) }} as {{ dbt.type_int() }}
         ) as t_days,
         customers_summarised.first_purchase_date,
-        first_days.net_revenue as first_day_net_revenue,
+        first_days.first_day_net_revenue,
         -- total less the first day, as btyd.summarise_orders computes it
-        customers_summarised.net_revenue - first_days.net_revenue as repeat_net_revenue,
+        customers_summarised.net_revenue - first_days.first_day_net_revenue
+            as repeat_net_revenue,
         customers_summarised.actual_end_date,
         cast(
             {{ dbt.datediff(
@@ -162,12 +181,10 @@ final as (
             as actual_purchase_days,
         customers_summarised.actual_net_revenue
     from customers_summarised
-    inner join customer_keys
-        on customers_summarised.customer_id = customer_keys.customer_id
-    inner join purchase_days as first_days
-        on
-            customers_summarised.customer_id = first_days.customer_id
-            and customers_summarised.first_purchase_date = first_days.purchase_date
+    -- a customer in a scope bought by its fit end, so its first purchase day in the scope
+    -- is its first purchase day
+    inner join first_days
+        on customers_summarised.customer_key = first_days.customer_key
 
 )
 

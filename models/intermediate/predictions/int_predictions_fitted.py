@@ -48,11 +48,14 @@ def model(dbt: Any, session: Any) -> pa.Table:
     month_ends = summary.filter("fit_scope = 'month_end'").select("fit_end_date").distinct()
     scopes += [("month_end", end) for (end,) in sorted(month_ends.fetchall())]
     columns = ", ".join(SUMMARY_COLUMNS)
+    # every scope of a date has the same inputs: read one scope's rows (no distinct)
+    scope_of = {end: scope for scope, end in reversed(scopes)}
 
     def summary_for(end: dt.date) -> pd.DataFrame:
-        # one fit end's rows (every scope of a date has the same inputs), numeric keys only
-        rows = summary.filter(f"fit_end_date = date '{end.isoformat()}'").select(columns)
-        rows = rows.distinct().df()
-        return summary_from_rows(rows)
+        # one fit end's rows, numeric keys only
+        rows = summary.filter(
+            f"fit_scope = '{scope_of[end]}' and fit_end_date = date '{end.isoformat()}'"
+        )
+        return summary_from_rows(rows.select(columns).df())
 
     return fits_table(scopes, summary_for, settings)
