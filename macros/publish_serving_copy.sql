@@ -10,16 +10,24 @@
 {% macro duckdb__publish_serving_copy(results) -%}
     {#- After `dbt build` / `dbt run`: copy marts + seeds into the serving file
         (env DTC_SERVING_PATH, default warehouse/serving.duckdb) through the dtc_publish
-        function of dtc_economics.dbt_plugin; skipped when any node failed. -#}
+        function of dtc_economics.dbt_plugin; skipped when any node failed, and when the var
+        publish_serving_copy is false (`make bench` times `scripts/publish.py` on its own). -#}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
         {%- set out = env_var('DTC_SERVING_PATH', 'warehouse/serving.duckdb') -%}
+        {%- set enabled = var('publish_serving_copy', true) -%}
+        {%- if enabled is string -%}
+            {%- set enabled = enabled | lower not in ('false', '0', 'no', 'off', '') -%}
+        {%- endif -%}
         {%- set failed = [] -%}
         {%- for result in results -%}
             {%- if result.status in ('error', 'fail', 'runtime error', 'skipped') -%}
                 {%- do failed.append(result.node.name) -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- if failed -%}
+        {%- if not enabled -%}
+            {{ print("publish: skipped, var publish_serving_copy is false; the serving copy "
+                ~ out ~ " is unchanged: run `make publish`") }}
+        {%- elif failed -%}
             {{ print("publish: skipped, " ~ failed | length ~ " node(s) failed or were skipped (first: "
                 ~ failed[0] ~ "); the serving copy " ~ out ~ " is unchanged") }}
         {%- elif run_query(

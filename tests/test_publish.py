@@ -435,3 +435,26 @@ def test_a_failed_dbt_run_leaves_the_serving_copy_as_it_was(
     assert done.returncode != 0
     assert "publish: skipped" in done.stdout and str(serving) in done.stdout, done.stdout
     assert digest(serving) == before
+
+
+def test_the_var_publish_serving_copy_false_skips_the_copy(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    """`make bench` runs the build's `dbt run` with publish_serving_copy: false and times
+    scripts/publish.py on its own: the hook then says why it skipped and leaves the serving
+    file byte for byte as it was, although every node succeeded."""
+    copy = tmp_path / "wh.duckdb"
+    shutil.copyfile(fixture_warehouse, copy)
+    serving = tmp_path / "serving.duckdb"
+    publish.publish(copy, serving)
+    before = digest(serving)
+    done = _dbt(
+        ["run", "--quiet", "-s", "stg_shop__products", "--vars", "{publish_serving_copy: false}"],
+        copy,
+        serving,
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "publish: skipped, var publish_serving_copy is false" in done.stdout, done.stdout
+    assert str(serving) in done.stdout
+    assert digest(serving) == before
