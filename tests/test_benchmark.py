@@ -194,7 +194,8 @@ def test_quick_pieces_on_a_tiny_store(tmp_path):
     assert (settings.out / "results.md").read_text(encoding="utf-8").startswith("# Benchmark")
 
     scale = written["scales"][0]
-    for step in ("generate", "load", "seed", "dbt_run", "dbt_test", "build", "floor", "peer"):
+    steps = ("generate", "load", "seed", "dbt_run", "dbt_test", "build", "publish", "floor", "peer")
+    for step in steps:
         assert scale["steps"][step]["seconds"] > 0, step
         assert scale["steps"][step]["peak_mb"] > 0, step
     assert scale["rows"]["orders"] > 2_000
@@ -214,7 +215,7 @@ def test_quick_pieces_on_a_tiny_store(tmp_path):
     assert reference["equal"], reference
     assert all(o["rows_reference"] > 0 for o in reference["outputs"].values())
     # every timed unit was judged for load, and the loads are recorded beside the figures
-    assert set(written["scales"][0]["units"]) == {"build", "reference", "peer"}
+    assert set(written["scales"][0]["units"]) == {"build", "publish", "reference", "peer"}
     run = written["scales"][0]["runs_detail"][0]
     assert isinstance(run["busy"], bool)
     assert run["steps"]["dbt_run"]["load_before"] >= 0
@@ -248,7 +249,7 @@ def test_busy_rule_compares_other_load_with_the_cores_left():
 
 def _run(seconds: float, busy: bool) -> benchmark.Run:
     run = benchmark.Run()
-    for name in ("dbt_run", "dbt_test", "reference", "peer"):
+    for name in ("dbt_run", "dbt_test", "publish", "reference", "peer"):
         run.steps[name] = {"seconds": seconds, "cpu_seconds": seconds, "peak_mb": 100.0,
                            "load_before": 0.1, "load_after": 1.0}  # fmt: skip
     for unit in benchmark.UNITS:
@@ -294,3 +295,90 @@ def test_busy_runs_stay_out_of_the_published_table(tmp_path):
     assert "Not published (every run busy): 100k" in text
     target = {t["target"]: t for t in doc["targets"]}["full dbt build (run + test) seconds"]
     assert target["measured"] is None and target["busy"] is True
+
+
+def test_publish_is_timed_beside_the_build_not_inside_it(tmp_path):
+    """results.md shows the serving copy as its own unit next to the build (wall, CPU s,
+    peak MB, load), and the build figure is dbt run + dbt test only."""
+    run = benchmark.Run()
+    figures = {"dbt_run": (30.0, 50.0), "dbt_test": (10.0, 15.0), "publish": (7.0, 3.0),
+               "reference": (5.0, 9.0)}  # fmt: skip
+    for name, (seconds, cpu) in figures.items():
+        run.steps[name] = {"seconds": seconds, "cpu_seconds": cpu, "peak_mb": 512.0,
+                           "load_before": 0.25, "load_after": 0.75}  # fmt: skip
+    run.steps["publish"]["peak_mb"] = 321.0
+    for unit in ("build", "publish", "reference"):
+        run.units[unit] = {"load_before": 0.25, "load_after": 0.75, "own_load": 1.0,
+                           "other_load": 0.25, "busy": False}  # fmt: skip
+    rows = {t: 1 for t in benchmark.RAW_TABLES}
+    scale = benchmark.summarise_scale(10_000, rows, {}, [run], None, [])
+    assert scale["steps"]["build"]["seconds"] == 40.0  # 30 + 10: the publish's 7 s left out
+    assert scale["steps"]["build"]["cpu_seconds"] == 65.0
+    assert scale["steps"]["publish"]["seconds"] == 7.0
+    assert scale["cpu_ratios"]["build_over_reference"] == 65.0 / 9.0
+    assert "publish" in scale["units"]
+    doc = {
+        "version": benchmark.RESULTS_VERSION, "started_at": "t0", "finished_at": "t1",
+        "runs": 1, "memory_limit": "1GB", "scales": [scale],
+        "machine": {"cpu_count": 2, "cpu_model": "x", "memory_gb": 1, "duckdb": "1",
+                    "dbt_core": "1", "dbt_duckdb": "1", "git_commit": "abc"},
+        "targets": benchmark.targets([scale]),
+    }  # fmt: skip
+    assert benchmark.schema_problems(doc) == []
+    text = benchmark.markdown(doc)
+    header = next(line for line in text.splitlines() if line.startswith("| customers | quiet"))
+    row = next(line for line in text.splitlines() if line.startswith("| 10,000 | 1 of 1 "))
+    cells = dict(
+        zip(
+            [c.strip() for c in header.strip("|").split("|")],
+            [c.strip() for c in row.strip("|").split("|")],
+            strict=True,
+        )
+    )
+    assert cells["build s"] == "40.0" and cells["build cpu s"] == "65.0"
+    assert cells["publish s"] == "7.0" and cells["publish cpu s"] == "3.0"
+    assert cells["publish peak MB"] == "321" and cells["publish load"] == "0.25 -> 0.75"
+    assert cells["reference s"] == "5.0" and cells["peer s"] == ""  # peer not measured
+    assert cells["build cpu / reference cpu"] == "7.22"
+    target = {t["target"]: t for t in doc["targets"]}["full dbt build (run + test) seconds"]
+    assert target["measured"] == 40.0
+
+
+def test_the_build_runs_without_the_serving_copy_then_publishes_it(tmp_path, monkeypatch):
+    """The commands of one run (nothing executed): `dbt run` of the build and of the
+    incremental run pass publish_serving_copy: false; publish follows dbt test and copies
+    the bench warehouse into the bench serving file."""
+    settings = benchmark.Settings(
+        scales=[1_000], runs=1, out=tmp_path / "out", work_dir=tmp_path / "work",
+        memory_limit="1GB", peer=False, floor=False, reference=False, report=False,
+    )  # fmt: skip
+    scale = benchmark.Scale(settings, 1_000)
+    commands: list[tuple[str, list[str]]] = []
+
+    def step(name, cmd, run):
+        commands.append((name, list(cmd)))
+        if run is not None:
+            run.steps[name] = {"seconds": 1.0, "cpu_seconds": 1.0, "peak_mb": 1.0,
+                               "load_before": 0.0, "load_after": 0.0}  # fmt: skip
+
+    monkeypatch.setattr(scale, "step", step)
+    scale.target.mkdir(parents=True)
+    (scale.target / "run_results.json").write_text(
+        json.dumps({"results": [], "elapsed_time": 1.0}), encoding="utf-8"
+    )
+    run, _ = scale.run_once(0)
+    names = [name for name, _ in commands]
+    assert names == ["load", "seed", "dbt_run", "dbt_test", "publish", "load_day",
+                     "incremental_run", "incremental_test"]  # fmt: skip
+    cmd = dict(commands)
+    for name in ("dbt_run", "incremental_run"):
+        i = cmd[name].index("--vars")
+        assert yaml.safe_load(cmd[name][i + 1]) == {"publish_serving_copy": False}, name
+    for name in ("dbt_test", "seed", "incremental_test"):
+        assert "--vars" not in cmd[name], name
+    publish = cmd["publish"]
+    assert publish[1] == "scripts/publish.py"
+    assert publish[publish.index("--database") + 1] == str(scale.build_db)
+    assert publish[publish.index("--out") + 1] == str(scale.dir / "serving.duckdb")
+    assert publish[publish.index("--out") + 1] == scale.env()["DTC_SERVING_PATH"]
+    assert set(run.steps) == set(names)

@@ -8,7 +8,11 @@ psutil, and the kernel's ``ru_maxrss``) are measured separately:
    ``generate_day``: the same store plus one day (``--append-day``);
 2. ``load``: ``scripts/load_raw.py`` into a fresh warehouse; ``seed``: ``dbt seed``;
 3. ``dbt_run`` (models) and ``dbt_test`` (data tests): the full build, as ``make build`` runs
-   it (unit tests read only their given rows, whatever the store: they run in ``make test``);
+   it (unit tests read only their given rows, whatever the store: they run in ``make test``),
+   except that ``dbt run`` is given ``--vars '{publish_serving_copy: false}'`` so its
+   on-run-end hook does not copy the marts into the serving file; ``publish``:
+   ``scripts/publish.py`` (``make publish``), that copy timed as its own step, so the build
+   figure is the dbt build's (issue 13's target) and the serving copy stays visible beside it;
 4. ``floor_models`` / ``floor_tests``: the SQL dbt executed (``target/run``) replayed in one
    DuckDB connection on a copy of the warehouse taken before ``dbt run``
    (:mod:`dtc_economics.bench_floor`);
@@ -17,14 +21,15 @@ psutil, and the kernel's ``ru_maxrss``) are measured separately:
    outputs in pandas from the raw files (:mod:`dtc_economics.bench_peer`); on the first run
    the numbers of both are compared with the marts;
 6. ``load_day``, ``incremental_run``, ``incremental_test``: the one-day-later store loaded
-   over the built warehouse, then ``dbt run`` / ``dbt test`` without ``--full-refresh``
-   (incremental models, when the project has them, process only the new data; table models
-   rebuild);
+   over the built warehouse, then ``dbt run`` (serving copy skipped, as in ``dbt_run``) /
+   ``dbt test`` without ``--full-refresh`` (incremental models, when the project has them,
+   process only the new data; table models rebuild);
 7. ``report``: ``make report``, when the Makefile has that target.
 
 Every step records wall seconds, CPU seconds (user + system of its whole process tree) and
-the 1-minute load average just before and just after it. Three units are judged for load:
-the build (``dbt_run`` + ``dbt_test``), ``reference`` and ``peer`` (see :func:`busy_rule`);
+the 1-minute load average just before and just after it. Four units are judged for load:
+the build (``dbt_run`` + ``dbt_test``), ``publish``, ``reference`` and ``peer`` (see
+:func:`busy_rule`);
 a run with a busy unit is flagged ``busy: true`` in results.json and left out of the
 medians of results.md (the published table). Before each unit the benchmark waits up to
 ``--settle-seconds`` for the load average to fall to ``cores - 1``.
@@ -73,7 +78,10 @@ RAW_TABLES = ("orders", "order_lines", "refunds", "customers")
 TOLERANCE = 0.005
 # the build measured is `make build`'s: data tests only (unit tests run in `make test`)
 NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
-RESULTS_VERSION = 2  # 2: reference step, load before / after, busy flags
+RESULTS_VERSION = 3  # 2: reference step, load before / after, busy flags; 3: publish step
+# `dbt run` of the build without its on-run-end serving copy (macro publish_serving_copy):
+# the copy is timed as the step `publish` (scripts/publish.py), beside the build
+PUBLISH_OFF = ("--vars", "{publish_serving_copy: false}")
 BACKGROUND_LOAD = 0.1  # load of an idle machine's daemons, allowed on top of the cores
 DEFAULT_MEMORY_LIMIT = "2.5GB"  # profiles.yml's default for DBT_DUCKDB_MEMORY_LIMIT
 
@@ -88,9 +96,12 @@ STEPS: dict[str, str] = {
     "generate_day": "generate the same store plus one day (--append-day), once per scale",
     "load": "scripts/load_raw.py into a fresh warehouse",
     "seed": "dbt seed",
-    "dbt_run": "dbt run: every model",
+    "dbt_run": "dbt run: every model (without the serving copy: --vars "
+    "'{publish_serving_copy: false}'; timed as publish)",
     "dbt_test": "dbt test: every data test (unit tests run in make test, not in the build)",
-    "build": "dbt_run + dbt_test: the full build",
+    "build": "dbt_run + dbt_test: the full build (the serving copy excluded)",
+    "publish": "scripts/publish.py (make publish): the marts copied into the serving file "
+    "(DuckDB 1.5 format), which make build's on-run-end hook does at the end of dbt run",
     "floor_models": "the models' SQL from target/run replayed in one DuckDB connection",
     "floor_tests": "the tests' SQL from target/run replayed in the same connection",
     "floor": "floor_models + floor_tests",
@@ -102,7 +113,7 @@ STEPS: dict[str, str] = {
     "peer": "pandas peer: customers with LTV 182/365, retention triangle, new/returning/"
     "reactivated, from the raw parquet files",
     "load_day": "scripts/load_raw.py of the store one day later, over the built warehouse",
-    "incremental_run": "dbt run after one more day (no --full-refresh)",
+    "incremental_run": "dbt run after one more day (no --full-refresh; no serving copy)",
     "incremental_test": "dbt test after one more day",
     "incremental": "incremental_run + incremental_test",
     "report": "make report: publish the serving file from the warehouse, render the HTML",
@@ -130,6 +141,7 @@ RATIOS: dict[str, tuple[str, str]] = {
 # units judged for load (busy rule) -> their steps; the published comparison
 UNITS: dict[str, tuple[str, ...]] = {
     "build": ("dbt_run", "dbt_test"),
+    "publish": ("publish",),
     "reference": ("reference",),
     "peer": ("peer",),
 }
@@ -262,7 +274,7 @@ class Run:
 def busy_rule(
     load_before: float, load_after: float, cpu_seconds: float, seconds: float, cores: int
 ) -> dict[str, Any]:
-    """Whether a unit (build, reference, peer) ran on a busy machine.
+    """Whether a unit (build, publish, reference, peer) ran on a busy machine.
 
     own load = cpu_seconds / seconds: the cores the unit kept busy on average.
     other load = max(load before, load after - own load, 0): the 1-minute load average
@@ -334,7 +346,8 @@ class Scale:
             DBT_DUCKDB_TEMP_DIR=str(self.spill),
             DBT_DUCKDB_MEMORY_LIMIT=self.settings.memory_limit,
             DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-            # `make report` publishes this file from the bench warehouse, then renders it
+            # the step publish writes this file from the bench warehouse; `make report`
+            # publishes it again after the incremental run, then renders it
             DTC_SERVING_PATH=str(self.dir / "serving.duckdb"),
             PYTHONPATH=os.pathsep.join(
                 p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p
@@ -466,7 +479,7 @@ class Scale:
             _copy_database(self.build_db, self.floor_db)
 
         self.settle()
-        self.step("dbt_run", self.dbt("run"), run)
+        self.step("dbt_run", self.dbt("run", *PUBLISH_OFF), run)
         run_results = self.dir / f"run_results_run_{index}.json"
         shutil.copy(self.target / "run_results.json", run_results)
         run.per_model_seconds, run.dbt_elapsed["dbt_run"] = _node_seconds(run_results)
@@ -474,6 +487,13 @@ class Scale:
         test_results = self.dir / f"run_results_test_{index}.json"
         shutil.copy(self.target / "run_results.json", test_results)
         run.per_test_seconds, run.dbt_elapsed["dbt_test"] = _node_seconds(test_results)
+        self.settle()
+        serving = self.dir / "serving.duckdb"
+        serving.unlink(missing_ok=True)  # a fresh copy, as the first `make build` writes
+        publish = self.python(
+            "scripts/publish.py", "--database", str(self.build_db), "--out", str(serving)
+        )
+        self.step("publish", publish, run)
 
         if self.settings.floor:
             self._floor(run, run_results, test_results)
@@ -511,7 +531,7 @@ class Scale:
                 "--database", str(self.build_db), "--temp-dir", str(self.spill),
             )  # fmt: skip
             self.step("load_day", load_day, run)
-            self.step("incremental_run", self.dbt("run"), run)
+            self.step("incremental_run", self.dbt("run", *PUBLISH_OFF), run)
             self.step("incremental_test", self.dbt("test", *NO_UNIT_TESTS), run)
 
         if self.settings.report and has_make_target("report"):
@@ -1167,34 +1187,40 @@ def markdown(doc: dict[str, Any]) -> str:
         "## Build vs reference script vs pandas peer",
         "",
         "Medians over the quiet runs; load = 1-minute load average just before -> just after "
-        "the unit.",
+        "the unit. The build is `dbt run` + `dbt test` without the serving copy; publish is "
+        "that copy (scripts/publish.py, what make build's on-run-end hook does), timed on its "
+        "own beside it.",
         "",
-        "| customers | quiet runs | build s | build cpu s | build load | reference s "
+        "| customers | quiet runs | build s | build cpu s | build load | publish s "
+        "| publish cpu s | publish peak MB | publish load | reference s "
         "| reference cpu s | reference load | peer s | peer cpu s | peer load "
         "| build cpu / reference cpu | reference = marts |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+        "| --- | --- | --- |",
     ]
     for s in scales:
         st, units = s["steps"], s.get("units", {})
 
-        def unit_cells(name: str, st: dict = st, units: dict = units) -> str:
+        def unit_cells(name: str, st: dict = st, units: dict = units, peak: bool = False) -> str:
             if name not in st:
-                return " | | "
+                return " | | | " if peak else " | | "
             u = units.get(name, {})
             load = (
                 f"{u['load_before']:.2f} -> {u['load_after']:.2f}"
                 if u.get("load_before") is not None
                 else ""
             )
+            mb = f"{st[name]['peak_mb']:,.0f} | " if peak else ""
             return (
                 f"{_fmt_seconds(st[name]['seconds'])} | "
-                f"{_fmt_seconds(st[name]['cpu_seconds'])} | {load}"
+                f"{_fmt_seconds(st[name]['cpu_seconds'])} | {mb}{load}"
             )
 
         ref = s.get("reference_comparison")
         lines.append(
             f"| {s['customers']:,} | {s.get('quiet_runs', s['runs'])} of {s['runs']} "
-            f"| {unit_cells('build')} | {unit_cells('reference')} | {unit_cells('peer')} "
+            f"| {unit_cells('build')} | {unit_cells('publish', peak=True)} "
+            f"| {unit_cells('reference')} | {unit_cells('peer')} "
             f"| {_fmt_ratio(s['cpu_ratios'].get('build_over_reference'))} "
             f"| {'' if ref is None else ('yes' if ref['equal'] else 'NO')} |"
         )
