@@ -613,7 +613,11 @@ def cac_vs_ltv_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutput:
     """CAC, LTV 6 and 12 months of each channel's latest acquisition month whose 12-month LTV
     is mature (fct_acquisition_monthly): CAC and LTV of the same customers."""
     cols = ("month", "channel", "new_customers", "cac", "ltv_182d", "ltv_365d", "ltv_to_cac_365d")
-    latest = _latest_per_channel(con, cols, "ltv_365d is not null and cac is not null")
+    # maturity is the mart's flag (the one window rule), never recomputed here
+    _require(con, "fct_acquisition_monthly", ("is_window_365d_complete",))
+    latest = _latest_per_channel(
+        con, cols, "is_window_365d_complete and ltv_365d is not null and cac is not null"
+    )
     latest["label"] = [
         f"{_channel_name(c)} ({pd.Timestamp(m):%Y-%m})"
         for c, m in zip(latest["channel"], latest["month"], strict=True)
@@ -712,7 +716,12 @@ def margin_ltv_vs_cac_by_channel(con: duckdb.DuckDBPyConnection) -> SectionOutpu
         "margin_payback_months",
         "payback_months_observed",
     )
-    latest = _latest_per_channel(con, cols, "margin_ltv_365d is not null and cac_fully_loaded > 0")
+    _require(con, "fct_acquisition_monthly", ("is_window_365d_complete",))
+    latest = _latest_per_channel(
+        con,
+        cols,
+        "is_window_365d_complete and margin_ltv_365d is not null and cac_fully_loaded > 0",
+    )
     latest["payback"] = [
         f"{int(p)} months" if pd.notna(p) else f"not reached in {int(o)} months"
         for p, o in zip(

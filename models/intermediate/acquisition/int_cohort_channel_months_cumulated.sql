@@ -1,7 +1,8 @@
 -- grain: one row per cohort month x acquisition channel (plus 'all') x month since
 -- acquisition (0 = the cohort month), up to the month of as_of_date: the cohort's net
 -- revenue of valid orders in that month and cumulated since acquisition (attributed-to-order
--- view: returns reduce the order they refund). is_month_complete: the month ended on or
+-- view: returns reduce the order they refund), and the CM2 of its orders with a known cost
+-- cumulated the same way (margin payback). is_month_complete: the month ended on or
 -- before as_of_date. Months come from the data's own order months (portable spine).
 with
 
@@ -20,7 +21,9 @@ orders as (
     select
         customer_id,
         order_month,
-        net_revenue
+        net_revenue,
+        contribution_margin,
+        has_known_cost
     from {{ ref('int_orders_netted') }}
     where is_valid_order
 
@@ -40,7 +43,7 @@ activity_months as (
 
 ),
 
-cohort_channels as (
+new_customers_per_channel as (
 
     select
         cohort_month,
@@ -48,13 +51,12 @@ cohort_channels as (
         count(*) as new_customers
     from customers
     group by cohort_month, acquisition_channel
-    union all
-    select
-        cohort_month,
-        'all' as channel,
-        count(*) as new_customers
-    from customers
-    group by cohort_month
+
+),
+
+cohort_channels as (
+
+    {{ channel_total_unioned('new_customers_per_channel', ['cohort_month'], ['new_customers']) }}
 
 ),
 
@@ -64,7 +66,10 @@ revenue_per_channel as (
         customers.cohort_month,
         customers.acquisition_channel as channel,
         orders.order_month as activity_month,
-        sum(orders.net_revenue) as net_revenue
+        sum(orders.net_revenue) as net_revenue,
+        -- CM2 of the orders with a known cost (margin payback)
+        sum(case when orders.has_known_cost then orders.contribution_margin else 0 end)
+            as contribution_margin
     from orders
     inner join customers
         on orders.customer_id = customers.customer_id
@@ -74,20 +79,10 @@ revenue_per_channel as (
 
 revenue_with_total as (
 
-    select
-        cohort_month,
-        channel,
-        activity_month,
-        net_revenue
-    from revenue_per_channel
-    union all
-    select
-        cohort_month,
-        'all' as channel,
-        activity_month,
-        sum(net_revenue) as net_revenue
-    from revenue_per_channel
-    group by cohort_month, activity_month
+    {{ channel_total_unioned('revenue_per_channel', ['cohort_month', 'activity_month'], [
+        'net_revenue',
+        'contribution_margin',
+    ]) }}
 
 ),
 
@@ -113,7 +108,8 @@ grid_valued as (
         grid.channel,
         grid.activity_month,
         grid.new_customers,
-        coalesce(revenue_with_total.net_revenue, 0) as net_revenue
+        coalesce(revenue_with_total.net_revenue, 0) as net_revenue,
+        coalesce(revenue_with_total.contribution_margin, 0) as contribution_margin
     from grid
     left join revenue_with_total
         on
@@ -135,14 +131,16 @@ final as (
         grid_valued.activity_month,
         cast(grid_valued.new_customers as {{ dbt.type_int() }}) as new_customers,
         cast(grid_valued.net_revenue as {{ type_money() }}) as net_revenue,
-        cast(
-            sum(grid_valued.net_revenue) over (
-                partition by grid_valued.cohort_month, grid_valued.channel
-                order by grid_valued.activity_month
-                rows between unbounded preceding and current row
-            ) as {{ type_money() }}
-        ) as cumulative_net_revenue,
-        {{ dbt.last_day('grid_valued.activity_month', 'month') }} <= as_of.as_of_date
+        {%- for measure in ['net_revenue', 'contribution_margin'] %}
+            cast(
+                sum(grid_valued.{{ measure }}) over (
+                    partition by grid_valued.cohort_month, grid_valued.channel
+                    order by grid_valued.activity_month
+                    rows between unbounded preceding and current row
+                ) as {{ type_money() }}
+            ) as cumulative_{{ measure }},
+        {%- endfor %}
+        {{ month_window_is_complete('grid_valued.activity_month', 1, 'as_of.as_of_date') }}
             as is_month_complete
     from grid_valued
     cross join as_of

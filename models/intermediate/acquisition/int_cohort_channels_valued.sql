@@ -1,8 +1,24 @@
 -- grain: one row per cohort month x acquisition channel, plus channel 'all': the month's
 -- new customers, their first-order revenue, and their value and repeat within fixed windows
--- after the first order (attributed-to-order view, int_customers_value_windows). A window
--- of N days is mature for the cell when it is complete for every customer the month can
--- hold: last day of the cohort month + N - 1 <= as_of_date. Immature values are null.
+-- after the first order (attributed-to-order view, int_customers_value_windows), with their
+-- margin value (int_customers_margin_valued: cost coverage and margin LTV, doc blocks in
+-- _margin__docs.md). A window of N days is mature for the cell when it is complete for
+-- every customer the month can hold: last day of the cohort month + N - 1 <= as_of_date.
+-- Immature values are null; margin LTV is also null below var min_cost_coverage.
+{%- set windows = [182, 365] %}
+{%- set min_coverage = var('min_cost_coverage') %}
+{#- the customer sums, summed per channel and summed again for channel 'all' -#}
+{%- set measures = [
+    'new_customers', 'first_order_net_revenue', 'net_revenue', 'net_revenue_covered'
+] %}
+{%- for n in windows %}
+    {%- do measures.extend([
+        'net_revenue_' ~ n ~ 'd',
+        'repeat_customers_' ~ n ~ 'd',
+        'net_revenue_' ~ n ~ 'd_covered',
+        'contribution_margin_' ~ n ~ 'd_covered',
+    ]) %}
+{%- endfor %}
 with
 
 customers as (
@@ -28,6 +44,20 @@ value_windows as (
 
 ),
 
+margins as (
+
+    select
+        customer_id,
+        {%- for n in windows %}
+            net_revenue_{{ n }}d_covered,
+            contribution_margin_{{ n }}d_covered,
+        {%- endfor %}
+        net_revenue,
+        net_revenue_covered
+    from {{ ref('int_customers_margin_valued') }}
+
+),
+
 as_of as (
 
     select as_of_date
@@ -35,80 +65,50 @@ as_of as (
 
 ),
 
-customers_valued as (
-
-    select
-        customers.cohort_month,
-        customers.acquisition_channel,
-        customers.first_order_net_revenue,
-        value_windows.ltv_182d,
-        value_windows.ltv_365d,
-        case when value_windows.has_repeat_within_182d then 1 else 0 end as repeat_within_182d,
-        case when value_windows.has_repeat_within_365d then 1 else 0 end as repeat_within_365d
-    from customers
-    inner join value_windows
-        on customers.customer_id = value_windows.customer_id
-
-),
-
 per_channel as (
 
     select
-        cohort_month,
-        acquisition_channel as channel,
+        customers.cohort_month,
+        customers.acquisition_channel as channel,
         count(*) as new_customers,
-        sum(first_order_net_revenue) as first_order_net_revenue,
-        sum(ltv_182d) as net_revenue_182d,
-        sum(ltv_365d) as net_revenue_365d,
-        sum(repeat_within_182d) as repeat_customers_182d,
-        sum(repeat_within_365d) as repeat_customers_365d
-    from customers_valued
-    group by cohort_month, acquisition_channel
+        sum(customers.first_order_net_revenue) as first_order_net_revenue,
+        {%- for n in windows %}
+            sum(value_windows.ltv_{{ n }}d) as net_revenue_{{ n }}d,
+            sum(case when value_windows.has_repeat_within_{{ n }}d then 1 else 0 end)
+                as repeat_customers_{{ n }}d,
+            sum(margins.net_revenue_{{ n }}d_covered) as net_revenue_{{ n }}d_covered,
+            sum(margins.contribution_margin_{{ n }}d_covered)
+                as contribution_margin_{{ n }}d_covered,
+        {%- endfor %}
+        sum(margins.net_revenue) as net_revenue,
+        sum(margins.net_revenue_covered) as net_revenue_covered
+    from customers
+    inner join value_windows
+        on customers.customer_id = value_windows.customer_id
+    left join margins
+        on customers.customer_id = margins.customer_id
+    group by customers.cohort_month, customers.acquisition_channel
 
 ),
 
 with_total as (
 
-    select
-        cohort_month,
-        channel,
-        new_customers,
-        first_order_net_revenue,
-        net_revenue_182d,
-        net_revenue_365d,
-        repeat_customers_182d,
-        repeat_customers_365d
-    from per_channel
-    union all
-    select
-        cohort_month,
-        'all' as channel,
-        sum(new_customers) as new_customers,
-        sum(first_order_net_revenue) as first_order_net_revenue,
-        sum(net_revenue_182d) as net_revenue_182d,
-        sum(net_revenue_365d) as net_revenue_365d,
-        sum(repeat_customers_182d) as repeat_customers_182d,
-        sum(repeat_customers_365d) as repeat_customers_365d
-    from per_channel
-    group by cohort_month
+    {{ channel_total_unioned('per_channel', ['cohort_month'], measures) }}
 
 ),
 
 maturity as (
 
     select
+        {%- for n in windows %}
+            {{ month_window_is_complete('with_total.cohort_month', n, 'as_of.as_of_date') }}
+                as is_{{ n }}d_mature,
+        {%- endfor %}
+        {%- for measure in measures %}
+            with_total.{{ measure }},
+        {%- endfor %}
         with_total.cohort_month,
-        with_total.channel,
-        with_total.new_customers,
-        with_total.first_order_net_revenue,
-        with_total.net_revenue_182d,
-        with_total.net_revenue_365d,
-        with_total.repeat_customers_182d,
-        with_total.repeat_customers_365d,
-        {{ dbt.dateadd('day', 181, dbt.last_day('with_total.cohort_month', 'month')) }}
-        <= as_of.as_of_date as is_182d_mature,
-        {{ dbt.dateadd('day', 364, dbt.last_day('with_total.cohort_month', 'month')) }}
-        <= as_of.as_of_date as is_365d_mature
+        with_total.channel
     from with_total
     cross join as_of
 
@@ -121,20 +121,30 @@ final as (
         channel,
         cast(new_customers as {{ dbt.type_int() }}) as new_customers,
         cast(first_order_net_revenue as {{ type_money() }}) as first_order_net_revenue,
-        is_182d_mature,
-        case
-            when is_182d_mature then cast(net_revenue_182d as {{ type_money() }})
-        end as net_revenue_182d,
-        case
-            when is_182d_mature then cast(repeat_customers_182d as {{ dbt.type_int() }})
-        end as repeat_customers_182d,
-        is_365d_mature,
-        case
-            when is_365d_mature then cast(net_revenue_365d as {{ type_money() }})
-        end as net_revenue_365d,
-        case
-            when is_365d_mature then cast(repeat_customers_365d as {{ dbt.type_int() }})
-        end as repeat_customers_365d
+        {%- for n in windows %}
+            is_{{ n }}d_mature,
+            case
+                when is_{{ n }}d_mature then cast(net_revenue_{{ n }}d as {{ type_money() }})
+            end as net_revenue_{{ n }}d,
+            case
+                when is_{{ n }}d_mature
+                    then cast(repeat_customers_{{ n }}d as {{ dbt.type_int() }})
+            end as repeat_customers_{{ n }}d,
+            cast(
+                case
+                    when
+                        is_{{ n }}d_mature
+                        and {{ safe_divide(
+                            'net_revenue_' ~ n ~ 'd_covered', 'net_revenue_' ~ n ~ 'd'
+                        ) }} >= {{ min_coverage }}
+                        then {{ safe_divide(
+                            'contribution_margin_' ~ n ~ 'd_covered', 'new_customers'
+                        ) }}
+                end as {{ type_double() }}
+            ) as margin_ltv_{{ n }}d,
+        {%- endfor %}
+        cast({{ safe_divide('net_revenue_covered', 'net_revenue') }} as {{ type_double() }})
+            as cost_coverage
     from maturity
 
 )

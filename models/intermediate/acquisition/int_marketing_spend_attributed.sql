@@ -49,7 +49,7 @@ known_channels as (
 
 ),
 
-spend_matched as (
+final as (
 
     select
         spend.spend_row_id,
@@ -63,9 +63,14 @@ spend_matched as (
         spend.spend_amount,
         spend.fx_rate_to_shop_currency,
         spend.spend_shop_currency,
-        named_channels.channel as named_channel,
-        utm_known_channels.channel as utm_channel,
-        utm_channels.channel_match_rule as utm_match_rule
+        coalesce(named_channels.channel, utm_known_channels.channel, 'unattributed')
+            as channel,
+        case
+            when named_channels.channel is not null then 'source_channel'
+            when utm_known_channels.channel is not null
+                then 'utm_' || utm_channels.channel_match_rule
+            else 'unattributed'
+        end as attribution_rule
     from spend
     left join known_channels as named_channels
         on spend.source_channel = named_channels.channel
@@ -75,30 +80,6 @@ spend_matched as (
             and coalesce(spend.utm_medium, '') = coalesce(utm_channels.utm_medium, '')
     left join known_channels as utm_known_channels
         on utm_channels.channel = utm_known_channels.channel
-
-),
-
-final as (
-
-    select
-        spend_row_id,
-        spend_date,
-        spend_month,
-        source_channel,
-        utm_source,
-        utm_medium,
-        campaign,
-        currency,
-        spend_amount,
-        fx_rate_to_shop_currency,
-        spend_shop_currency,
-        coalesce(named_channel, utm_channel, 'unattributed') as channel,
-        case
-            when named_channel is not null then 'source_channel'
-            when utm_channel is not null then 'utm_' || utm_match_rule
-            else 'unattributed'
-        end as attribution_rule
-    from spend_matched
 
 )
 

@@ -2,23 +2,6 @@
 -- (missing_fx_rate, after_as_of_date). Staged = attributed + rejected (tested).
 with
 
-spend as (
-
-    select
-        spend_row_id,
-        spend_date,
-        spend_month,
-        source_channel,
-        utm_source,
-        utm_medium,
-        campaign,
-        currency,
-        spend_amount,
-        reject_reason
-    from {{ ref('int_marketing_spend_converted') }}
-
-),
-
 final as (
 
     select
@@ -32,7 +15,7 @@ final as (
         currency,
         spend_amount,
         reject_reason
-    from spend
+    from {{ ref('int_marketing_spend_converted') }}
     where reject_reason is not null
 
 )

@@ -77,22 +77,11 @@ booked_per_channel as (
 
 booked_with_total as (
 
-    select
-        month,
-        channel,
-        valid_orders,
-        net_sales_before_returns,
-        returns
-    from booked_per_channel
-    union all
-    select
-        month,
-        'all' as channel,
-        sum(valid_orders) as valid_orders,
-        sum(net_sales_before_returns) as net_sales_before_returns,
-        sum(returns) as returns
-    from booked_per_channel
-    group by month
+    {{ channel_total_unioned(
+        'booked_per_channel',
+        ['month'],
+        ['valid_orders', 'net_sales_before_returns', 'returns'],
+    ) }}
 
 ),
 

@@ -2,6 +2,7 @@
 -- unknown), COGS and the cost given back by returned units (doc blocks unit_cost, cogs).
 -- Reads staging only; int_order_lines_netted and int_orders_netted read it (issue 15).
 {%- set restock = var('restock_returned_goods') in [true, 'true', 'True'] %}
+{%- set restocked_quantity = 'returned_quantity' if restock else '0' %}
 with
 
 order_lines as (
@@ -73,8 +74,9 @@ unit_cost_resolved as (
 
 ),
 
-costed as (
+final as (
 
+    -- returned units back in stock give their cost back (var restock_returned_goods)
     select
         order_line_id,
         order_id,
@@ -85,50 +87,11 @@ costed as (
         unit_cost_source,
         unit_cost is not null as has_known_cost,
         returned_quantity,
-        -- returned units back in stock give their cost back (var restock_returned_goods)
-        {{ 'returned_quantity' if restock else '0' }} as restocked_quantity,
-        quantity * unit_cost as gross_cogs
+        {{ restocked_quantity }} as restocked_quantity,
+        quantity * unit_cost as gross_cogs,
+        {{ restocked_quantity }} * unit_cost as restocked_cost,
+        (quantity - {{ restocked_quantity }}) * unit_cost as cogs
     from unit_cost_resolved
-
-),
-
-cogs_netted as (
-
-    select
-        order_line_id,
-        order_id,
-        product_id,
-        quantity,
-        is_gift,
-        unit_cost,
-        unit_cost_source,
-        has_known_cost,
-        returned_quantity,
-        restocked_quantity,
-        gross_cogs,
-        restocked_quantity * unit_cost as restocked_cost,
-        (quantity - restocked_quantity) * unit_cost as cogs
-    from costed
-
-),
-
-final as (
-
-    select
-        order_line_id,
-        order_id,
-        product_id,
-        quantity,
-        is_gift,
-        unit_cost,
-        unit_cost_source,
-        has_known_cost,
-        returned_quantity,
-        restocked_quantity,
-        gross_cogs,
-        restocked_cost,
-        cogs
-    from cogs_netted
 
 )
 

@@ -81,9 +81,10 @@ costs_per_order as (
     -- an order's COGS is known only when every one of its lines' costs is
     select
         order_id,
-        count(*) as costed_lines,
-        sum(case when has_known_cost then 1 else 0 end) as known_cost_lines,
-        sum(cogs) as cogs
+        case
+            when min(case when has_known_cost then 1 else 0 end) = 1 then sum(cogs)
+        end as cogs,
+        min(case when has_known_cost then 1 else 0 end) = 1 as has_known_line_costs
     from line_costs
     group by order_id
 
@@ -131,15 +132,9 @@ order_costs as (
     select
         orders.order_id,
         shipping_costs.shipping_cost,
-        case
-            when costs_per_order.known_cost_lines = costs_per_order.costed_lines
-                then costs_per_order.cogs
-        end as cogs,
+        costs_per_order.cogs,
         orders.gross_sales - orders.discounts - coalesce(refunds_per_order.returns, 0)
-        - case
-            when costs_per_order.known_cost_lines = costs_per_order.costed_lines
-                then costs_per_order.cogs
-        end as gross_margin,
+        - costs_per_order.cogs as gross_margin,
         -- fees and fulfilment exist for valid orders only (nothing charged, nothing shipped
         -- otherwise); fees on the amount paid incl. VAT and shipping, before refunds
         case
@@ -154,7 +149,7 @@ order_costs as (
             when orders.is_valid_order then {{ var('fulfillment_cost_per_order') }}
             else 0
         end as fulfillment_cost,
-        coalesce(costs_per_order.known_cost_lines = costs_per_order.costed_lines, false)
+        coalesce(costs_per_order.has_known_line_costs, false)
         and shipping_costs.shipping_cost is not null as has_known_cost
     from orders
     left join refunds_per_order

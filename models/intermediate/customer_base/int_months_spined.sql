@@ -55,9 +55,10 @@ final as (
         month_end_date,
         -- stocks of the current (incomplete) month are as of as_of_date
         case
-            when month_end_date <= as_of_date then month_end_date else as_of_date
+            when {{ month_window_is_complete('month', 1, 'as_of_date') }} then month_end_date
+            else as_of_date
         end as snapshot_date,
-        month_end_date <= as_of_date as is_complete
+        {{ month_window_is_complete('month', 1, 'as_of_date') }} as is_complete
     from months_ended
 
 )

@@ -144,7 +144,14 @@ orders_per_customer as (
         sum(returns) as returns,
         sum(net_revenue) as net_revenue,
         max(ordered_at) as last_order_at,
-        max(order_date) as last_order_date
+        max(order_date) as last_order_date,
+        -- the second valid order (order_sequence is unique per customer)
+        max(case when order_sequence = 2 then ordered_at end) as second_order_at,
+        max(case when order_sequence = 2 then order_date end) as second_order_date,
+        -- plan type beyond the first order: subscription orders are often repeat orders
+        count(case when purchase_type = 'subscription' then 1 end) as subscription_orders,
+        min(case when purchase_type = 'subscription' then ordered_at end)
+            as first_subscription_at
     from orders
     group by customer_id
 
@@ -169,19 +176,6 @@ first_orders as (
 
 ),
 
-subscriptions_per_customer as (
-
-    -- plan type beyond the first order: subscription orders are often repeat orders
-    select
-        customer_id,
-        count(*) as subscription_orders,
-        min(ordered_at) as first_subscription_at
-    from orders
-    where purchase_type = 'subscription'
-    group by customer_id
-
-),
-
 latest_orders as (
 
     -- the latest valid order (highest sequence) gives the current plan type
@@ -192,17 +186,6 @@ latest_orders as (
             partition by customer_id order by order_sequence desc, order_id desc
         ) as recency_rank
     from orders
-
-),
-
-second_orders as (
-
-    select
-        customer_id,
-        ordered_at,
-        order_date
-    from orders
-    where order_sequence = 2
 
 ),
 
@@ -248,10 +231,12 @@ final as (
         cast(orders_per_customer.net_revenue as {{ type_money() }}) as net_revenue,
 
         -- repeat
-        second_orders.ordered_at as second_order_at,
-        second_orders.order_date as second_order_date,
+        orders_per_customer.second_order_at,
+        orders_per_customer.second_order_date,
         cast(
-            {{ dbt.datediff('first_orders.order_date', 'second_orders.order_date', 'day') }}
+            {{ dbt.datediff(
+                'first_orders.order_date', 'orders_per_customer.second_order_date', 'day'
+            ) }}
             as {{ dbt.type_int() }}
         ) as days_to_second_order,
         orders_per_customer.last_order_at,
@@ -281,11 +266,10 @@ final as (
         customers_lifecycle.is_in_cooldown,
 
         -- plan type: subscriptions over all valid orders, as of the build
-        coalesce(subscriptions_per_customer.subscription_orders, 0) > 0 as is_subscriber,
-        subscriptions_per_customer.first_subscription_at,
-        cast(
-            coalesce(subscriptions_per_customer.subscription_orders, 0) as {{ dbt.type_int() }}
-        ) as subscription_orders,
+        orders_per_customer.subscription_orders > 0 as is_subscriber,
+        orders_per_customer.first_subscription_at,
+        cast(orders_per_customer.subscription_orders as {{ dbt.type_int() }})
+            as subscription_orders,
         latest_orders.purchase_type as current_plan_type,
         first_orders.purchase_type as first_order_plan_type,
 
@@ -310,8 +294,6 @@ final as (
     from first_orders
     inner join orders_per_customer
         on first_orders.customer_id = orders_per_customer.customer_id
-    left join second_orders
-        on first_orders.customer_id = second_orders.customer_id
     left join first_products
         on first_orders.order_id = first_products.order_id
     left join customers
@@ -320,8 +302,6 @@ final as (
         on first_orders.customer_id = rfm_scores.customer_id
     left join customers_lifecycle
         on first_orders.customer_id = customers_lifecycle.customer_id
-    left join subscriptions_per_customer
-        on first_orders.customer_id = subscriptions_per_customer.customer_id
     left join latest_orders
         on
             first_orders.customer_id = latest_orders.customer_id

@@ -150,8 +150,8 @@ customers_costed as (
         margins_per_customer.net_revenue_covered,
         margins_per_customer.contribution_margin_covered,
         {%- for n in windows %}
-            {{ dbt.datediff('first_orders.first_order_date', 'as_of.as_of_date', 'day') }}
-            >= {{ n - 1 }} as is_window_{{ n }}d_complete,
+            {{ window_is_complete('first_orders.first_order_date', n, 'as_of.as_of_date') }}
+                as is_window_{{ n }}d_complete,
             margins_per_customer.net_revenue_{{ n }}d,
             margins_per_customer.net_revenue_{{ n }}d_covered,
             margins_per_customer.contribution_margin_{{ n }}d_covered,
@@ -242,14 +242,9 @@ final as (
                     then repayments.days_to_repay_cac
             end as {{ dbt.type_int() }}
         ) as days_to_repay_cac,
-        cast(
-            case
-                when customers_costed.acquisition_cac > 0
-                    then
-                        cast(customers_costed.contribution_margin as {{ type_double() }})
-                        / customers_costed.acquisition_cac
-            end as {{ type_double() }}
-        ) as cac_repayment_ratio
+        {{ safe_divide(
+            'customers_costed.contribution_margin', 'customers_costed.acquisition_cac'
+        ) }} as cac_repayment_ratio
     from customers_costed
     left join repayments
         on customers_costed.customer_id = repayments.customer_id

@@ -7,6 +7,12 @@
 -- Computed from per-customer running state (valid orders accumulated month by month; each
 -- state holds until the customer's next order month), and ranks from the distinct values'
 -- counts: no snapshot x orders join and no sort of every customer-snapshot row.
+{#- each score: (name, value column, order from worst to best value) #}
+{%- set scores = [
+    ('recency', 'recency_days', 'desc'),
+    ('frequency', 'order_count', 'asc'),
+    ('monetary', 'net_revenue', 'asc'),
+] %}
 with
 
 orders as (
@@ -156,66 +162,29 @@ customers_at_snapshot as (
 
 ),
 
-recency_values_ranked as (
+{%- for score, value, worst_first in scores %}
 
-    -- rank() over the snapshot's customers, computed on the distinct values: 1 + the
-    -- customers with a worse value (equal values share a rank), without sorting every row
-    select
-        months_before_as_of,
-        recency_days,
-        1 + coalesce(
-            sum(count(*)) over (
-                partition by months_before_as_of
-                order by recency_days desc
-                rows between unbounded preceding and 1 preceding
-            ),
-            0
-        ) as recency_rank,
-        sum(count(*)) over (partition by months_before_as_of) as snapshot_customers
-    from customers_at_snapshot
-    group by months_before_as_of, recency_days
+    {{ score }}_values_ranked as (
 
-),
+        -- rank() over the snapshot's customers, computed on the distinct values: 1 + the
+        -- customers with a worse value (equal values share a rank), without sorting every row
+        select
+            months_before_as_of,
+            {{ value }},
+            1 + coalesce(
+                sum(count(*)) over (
+                    partition by months_before_as_of
+                    order by {{ value }} {{ worst_first }}
+                    rows between unbounded preceding and 1 preceding
+                ),
+                0
+            ) as {{ score }}_rank,
+            sum(count(*)) over (partition by months_before_as_of) as snapshot_customers
+        from customers_at_snapshot
+        group by months_before_as_of, {{ value }}
 
-frequency_values_ranked as (
-
-    -- as recency_values_ranked
-    select
-        months_before_as_of,
-        order_count,
-        1 + coalesce(
-            sum(count(*)) over (
-                partition by months_before_as_of
-                order by order_count asc
-                rows between unbounded preceding and 1 preceding
-            ),
-            0
-        ) as frequency_rank,
-        sum(count(*)) over (partition by months_before_as_of) as snapshot_customers
-    from customers_at_snapshot
-    group by months_before_as_of, order_count
-
-),
-
-monetary_values_ranked as (
-
-    -- as recency_values_ranked
-    select
-        months_before_as_of,
-        net_revenue,
-        1 + coalesce(
-            sum(count(*)) over (
-                partition by months_before_as_of
-                order by net_revenue asc
-                rows between unbounded preceding and 1 preceding
-            ),
-            0
-        ) as monetary_rank,
-        sum(count(*)) over (partition by months_before_as_of) as snapshot_customers
-    from customers_at_snapshot
-    group by months_before_as_of, net_revenue
-
-),
+    ),
+{%- endfor %}
 
 customers_ranked as (
 
@@ -227,24 +196,18 @@ customers_ranked as (
         customers_at_snapshot.order_count,
         customers_at_snapshot.net_revenue,
         customers_at_snapshot.recency_days,
-        recency_values_ranked.snapshot_customers,
-        recency_values_ranked.recency_rank,
-        frequency_values_ranked.frequency_rank,
-        monetary_values_ranked.monetary_rank
+        {%- for score, value, worst_first in scores %}
+            {{ score }}_values_ranked.{{ score }}_rank,
+        {%- endfor %}
+        recency_values_ranked.snapshot_customers
     from customers_at_snapshot
-    inner join recency_values_ranked
-        on
-            customers_at_snapshot.months_before_as_of = recency_values_ranked.months_before_as_of
-            and customers_at_snapshot.recency_days = recency_values_ranked.recency_days
-    inner join frequency_values_ranked
+    {%- for score, value, worst_first in scores %}
+    inner join {{ score }}_values_ranked
         on
             customers_at_snapshot.months_before_as_of
-            = frequency_values_ranked.months_before_as_of
-            and customers_at_snapshot.order_count = frequency_values_ranked.order_count
-    inner join monetary_values_ranked
-        on
-            customers_at_snapshot.months_before_as_of = monetary_values_ranked.months_before_as_of
-            and customers_at_snapshot.net_revenue = monetary_values_ranked.net_revenue
+            = {{ score }}_values_ranked.months_before_as_of
+            and customers_at_snapshot.{{ value }} = {{ score }}_values_ranked.{{ value }}
+    {%- endfor %}
 
 ),
 
@@ -254,7 +217,7 @@ customers_scored as (
         months_before_as_of,
         snapshot_date,
         customer_id,
-        {%- for score in ['recency', 'frequency', 'monetary'] %}
+        {%- for score, value, worst_first in scores %}
             cast(
                 floor(
                     cast(5 * ({{ score }}_rank - 1) as {{ type_double() }})

@@ -15,6 +15,16 @@
     'activation_speed',
     'is_subscriber',
 ] %}
+{#- carried through the unpivot unchanged: survival data, then value windows #}
+{%- set survival_columns = ['as_of_date', 'days_to_second_order', 'duration_days', 'is_event'] %}
+{%- set value_columns = [
+    'ltv_182d',
+    'ltv_365d',
+    'has_repeat_within_90d',
+    'has_repeat_within_180d',
+    'has_repeat_within_182d',
+    'has_repeat_within_365d',
+] %}
 with
 
 survival as (
@@ -22,19 +32,10 @@ survival as (
     select
         customer_id,
         cohort_month,
-        acquisition_channel,
-        first_order_offer_type,
-        first_order_discount_band,
-        first_product_id,
-        first_product_category,
-        is_bfcm_acquired,
-        first_order_season,
-        first_order_purchase_type,
-        activation_speed,
-        as_of_date,
-        days_to_second_order,
-        duration_days,
-        is_event
+        {%- for column in segment_columns if column != 'is_subscriber' %}
+            {{ column }},
+        {%- endfor %}
+        {{ survival_columns | join(',\n        ') }}
     from {{ ref('int_customers_second_order_survival') }}
 
 ),
@@ -52,12 +53,7 @@ value_windows as (
 
     select
         customer_id,
-        ltv_182d,
-        ltv_365d,
-        has_repeat_within_90d,
-        has_repeat_within_180d,
-        has_repeat_within_182d,
-        has_repeat_within_365d
+        {{ value_columns | join(',\n        ') }}
     from {{ ref('int_customers_value_windows') }}
 
 ),
@@ -72,17 +68,13 @@ customers_valued as (
         {%- for column in segment_columns if column != 'is_subscriber' %}
             survival.{{ column }},
         {%- endfor %}
-        plan_types.is_subscriber,
-        survival.as_of_date,
-        survival.days_to_second_order,
-        survival.duration_days,
-        survival.is_event,
-        value_windows.ltv_182d,
-        value_windows.ltv_365d,
-        value_windows.has_repeat_within_90d,
-        value_windows.has_repeat_within_180d,
-        value_windows.has_repeat_within_182d,
-        value_windows.has_repeat_within_365d
+        {%- for column in survival_columns %}
+            survival.{{ column }},
+        {%- endfor %}
+        {%- for column in value_columns %}
+            value_windows.{{ column }},
+        {%- endfor %}
+        plan_types.is_subscriber
     from survival
     inner join value_windows
         on survival.customer_id = value_windows.customer_id
@@ -106,16 +98,7 @@ final as (
             {%- else -%}
                 coalesce(cast({{ column }} as {{ dbt.type_string() }}), 'unknown')
             {%- endif %} as segment_value,
-            as_of_date,
-            days_to_second_order,
-            duration_days,
-            is_event,
-            ltv_182d,
-            ltv_365d,
-            has_repeat_within_90d,
-            has_repeat_within_180d,
-            has_repeat_within_182d,
-            has_repeat_within_365d
+            {{ (survival_columns + value_columns) | join(',\n            ') }}
         from customers_valued
     {%- endfor %}
 

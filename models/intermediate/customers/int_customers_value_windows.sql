@@ -1,8 +1,9 @@
 -- grain: one row per customer with a valid order: value and repeat within fixed windows
 -- after the first order. Window N covers days 0..N-1 after the first order date (day 0 =
--- the first order's date); it is complete when as_of_date >= first_order_date + N - 1.
--- Incomplete windows are null, never partial. is_inactive_6m / _12m: no valid order in days
--- 182..364 / 365..729 after the first order (null until day 364 / 729 is observed).
+-- the first order's date); it is complete when first_order_date + N - 1 <= as_of_date
+-- (macro window_is_complete). Incomplete windows are null, never partial. is_inactive_6m /
+-- _12m: no valid order in days 182..364 / 365..729 after the first order (null until day
+-- 364 / 729 is observed: the 365 / 730-day window from the first order is complete).
 {%- set windows = [90, 180, 182, 365] %}
 {#- inactivity: no valid order in months 6-12 (days 182..364) / 12-24 (days 365..729) after
     the first order; known once the window's last day is observed, else null -#}
@@ -111,29 +112,34 @@ final as (
         customers_observed.days_observed,
         value_per_customer.order_count,
         {%- for n in windows %}
-            customers_observed.days_observed >= {{ n - 1 }} as is_window_{{ n }}d_complete,
+            {%- set is_complete = window_is_complete(
+                'customers_observed.first_order_date', n, 'customers_observed.as_of_date'
+            ) %}
+            {{ is_complete }} as is_window_{{ n }}d_complete,
             case
-                when customers_observed.days_observed >= {{ n - 1 }}
+                when {{ is_complete }}
                     then value_per_customer.net_revenue_{{ n }}d
             end as ltv_{{ n }}d,
             case
-                when customers_observed.days_observed >= {{ n - 1 }}
+                when {{ is_complete }}
                     then value_per_customer.repeat_net_revenue_{{ n }}d
             end as ltv_{{ n }}d_excl_first_order,
             case
-                when customers_observed.days_observed >= {{ n - 1 }}
+                when {{ is_complete }}
                     then coalesce(customers_observed.days_to_second_order < {{ n }}, false)
             end as has_repeat_within_{{ n }}d,
         {%- endfor %}
-        customers_observed.days_to_second_order,
-        case
-            when customers_observed.days_observed >= {{ inactivity_windows['6m'][1] }}
-                then value_per_customer.orders_6m_after = 0
-        end as is_inactive_6m,
-        case
-            when customers_observed.days_observed >= {{ inactivity_windows['12m'][1] }}
-                then value_per_customer.orders_12m_after = 0
-        end as is_inactive_12m
+        {%- for label, bounds in inactivity_windows.items() %}
+            case
+                when {{ window_is_complete(
+                    'customers_observed.first_order_date',
+                    bounds[1] + 1,
+                    'customers_observed.as_of_date'
+                ) }}
+                    then value_per_customer.orders_{{ label }}_after = 0
+            end as is_inactive_{{ label }},
+        {%- endfor %}
+        customers_observed.days_to_second_order
     from customers_observed
     inner join value_per_customer
         on customers_observed.customer_id = value_per_customer.customer_id

@@ -231,36 +231,17 @@ cells_aggregated as (
 
 ),
 
-repeaters_ordered as (
-
-    -- customers with a second order, ordered by days to it within their cell
-    select
-        product_level,
-        product_key,
-        stratum_type,
-        stratum_value,
-        days_to_second_order,
-        row_number() over (
-            partition by {{ group_columns | join(', ') }}
-            order by days_to_second_order
-        ) as repeater_position,
-        count(*) over (partition by {{ group_columns | join(', ') }}) as repeaters
-    from customers_leveled
-    where days_to_second_order is not null
-
-),
-
 medians as (
 
-    -- the middle value (odd count) or the mean of the two middle values (even count)
+    -- observed median of days to second order over the cell's customers with one
     select
         product_level,
         product_key,
         stratum_type,
         stratum_value,
-        avg(cast(days_to_second_order as {{ type_double() }})) as median_days_to_second_order
-    from repeaters_ordered
-    where 2 * repeater_position between repeaters and repeaters + 2
+        {{ percentile_continuous('days_to_second_order', 0.5) }} as median_days_to_second_order
+    from customers_leveled
+    where days_to_second_order is not null
     group by
         product_level,
         product_key,
@@ -288,19 +269,13 @@ final as (
         cells_aggregated.first_product_category,
         cast(cells_aggregated.first_products as {{ dbt.type_int() }}) as first_products,
         cast(cells_aggregated.customers as {{ dbt.type_int() }}) as customers,
-        cells_aggregated.customers < {{ var('first_product_min_customers') }}
-            as is_below_min_sample,
+        {{ is_below_min_sample('cells_aggregated.customers') }} as is_below_min_sample,
         {%- for n in windows %}
             {%- set successes = 'cells_aggregated.repeat_customers_' ~ n ~ 'd' %}
             {%- set trials = 'cells_aggregated.customers_complete_' ~ n ~ 'd' %}
             cast({{ trials }} as {{ dbt.type_int() }}) as customers_complete_{{ n }}d,
             cast({{ successes }} as {{ dbt.type_int() }}) as repeat_customers_{{ n }}d,
-            case
-                when {{ trials }} > 0
-                    then
-                        cast({{ successes }} as {{ type_double() }})
-                        / cast({{ trials }} as {{ type_double() }})
-            end as repeat_rate_{{ n }}d,
+            {{ safe_divide(successes, trials) }} as repeat_rate_{{ n }}d,
             {{ wilson_interval_bound(successes, trials, var('wilson_z'), 'low') }}
                 as repeat_rate_{{ n }}d_ci_low,
             {{ wilson_interval_bound(successes, trials, var('wilson_z'), 'high') }}
@@ -308,12 +283,9 @@ final as (
         {%- endfor %}
         cast(cells_aggregated.repeat_net_revenue_365d as {{ type_money() }})
             as repeat_net_revenue_365d,
-        case
-            when cells_aggregated.customers_complete_365d > 0
-                then
-                    cells_aggregated.repeat_net_revenue_365d
-                    / cast(cells_aggregated.customers_complete_365d as {{ type_double() }})
-        end as ltv_365d_excl_first_order,
+        {{ safe_divide(
+            'cells_aggregated.repeat_net_revenue_365d', 'cells_aggregated.customers_complete_365d'
+        ) }} as ltv_365d_excl_first_order,
         cast(cells_aggregated.repeat_customers as {{ dbt.type_int() }}) as repeat_customers,
         medians.median_days_to_second_order,
         cast(second_order_survival.km_p25 as {{ type_double() }}) as km_p25_days_to_second_order,
@@ -323,12 +295,9 @@ final as (
         cast(cells_aggregated.repeat_orders as {{ dbt.type_int() }}) as repeat_orders,
         cast(cells_aggregated.repeat_orders_with_first_product as {{ dbt.type_int() }})
             as repeat_orders_with_first_product,
-        case
-            when cells_aggregated.repeat_orders > 0
-                then
-                    cast(cells_aggregated.repeat_orders_with_first_product as {{ type_double() }})
-                    / cast(cells_aggregated.repeat_orders as {{ type_double() }})
-        end as same_product_repeat_order_share,
+        {{ safe_divide(
+            'cells_aggregated.repeat_orders_with_first_product', 'cells_aggregated.repeat_orders'
+        ) }} as same_product_repeat_order_share,
         cast(cells_aggregated.avg_first_order_discount_depth as {{ type_double() }})
             as avg_first_order_discount_depth,
         -- margins (issue 15): null below var min_cost_coverage of the rows they sum

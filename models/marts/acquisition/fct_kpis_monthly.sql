@@ -1,422 +1,79 @@
--- grain: one row per month: the five numbers side by side. Blended CAC and COS are the
--- month's own (fct_acquisition_monthly, row 'all'); median days to second order, LTV and
--- churn come from the most recent acquisition cohort whose window is complete for all its
--- customers at the end of the month (at as_of_date for the current month), with that
--- cohort month in its own column. The Kaplan-Meier quartiles of days to second order are
--- taken on the same source cohort and horizon as the observed median: every customer of
--- that cohort is followed for the full window, and one without a second order inside it is
--- right-censored at the window's length (so a month's row never changes later). The
--- inactive rates (no valid order in months 6-12 / 12-24 after the first order) come from the
--- most recent cohort whose 365 / 730-day window is complete. Every KPI that is null carries
--- its reason in <kpi>_null_reason (null when the KPI has a value).
-{%- set second_order_window = var('kpi_second_order_window_days') %}
+-- grain: one row per month: blended CAC, COS / ROAS, time to second order, LTV, churn,
+-- inactive rates and margins side by side, each cohort KPI with its source cohort month and
+-- its null reason. Computed in the hub int_kpi_months_sourced; this mart is its contract.
 with
-
-acquisition as (
-
-    select
-        month,
-        spend,
-        new_customers,
-        cac,
-        net_revenue,
-        cos,
-        roas
-    from {{ ref('fct_acquisition_monthly') }}
-    where channel = 'all'
-
-),
-
-cohorts as (
-
-    select
-        cohort_month,
-        new_customers,
-        net_revenue_182d,
-        net_revenue_365d,
-        repeat_customers_182d,
-        repeat_customers_365d
-    from {{ ref('int_cohort_channels_valued') }}
-    where channel = 'all'
-
-),
-
-customers as (
-
-    select
-        customer_id,
-        cohort_month,
-        days_to_second_order
-    from {{ ref('int_customers_enriched') }}
-
-),
-
-customers_inactivity as (
-
-    select
-        customer_id,
-        is_inactive_6m,
-        is_inactive_12m
-    from {{ ref('int_customers_value_windows') }}
-
-),
-
-margins as (
-
-    select
-        month,
-        net_revenue_covered,
-        gross_margin_covered,
-        contribution_margin_covered,
-        cost_coverage
-    from {{ ref('int_orders_margined_monthly') }}
-
-),
-
-as_of as (
-
-    select as_of_date
-    from {{ ref('int_as_of_date') }}
-
-),
-
-months_bounded as (
-
-    -- the date up to which each month's row may look: its last day, or as_of_date for the
-    -- month in progress
-    select
-        acquisition.month,
-        case
-            when {{ dbt.last_day('acquisition.month', 'month') }} <= as_of.as_of_date
-                then {{ dbt.last_day('acquisition.month', 'month') }}
-            else as_of.as_of_date
-        end as observed_until,
-        {{ dbt.last_day('acquisition.month', 'month') }} <= as_of.as_of_date
-            as is_month_complete,
-        as_of.as_of_date
-    from acquisition
-    cross join as_of
-
-),
-
-cohorts_dated as (
-
-    -- the day from which every customer of the cohort has a complete window
-    select
-        cohort_month,
-        {{ dbt.dateadd('day', 181, dbt.last_day('cohort_month', 'month')) }}
-            as complete_182d_on,
-        {{ dbt.dateadd('day', 364, dbt.last_day('cohort_month', 'month')) }}
-            as complete_365d_on,
-        {{ dbt.dateadd('day', 729, dbt.last_day('cohort_month', 'month')) }}
-            as complete_730d_on,
-        {{ dbt.dateadd('day', second_order_window - 1, dbt.last_day('cohort_month', 'month')) }}
-            as complete_second_order_window_on
-    from cohorts
-
-),
-
-source_cohorts as (
-
-    select
-        months_bounded.month,
-        max(
-            case
-                when cohorts_dated.complete_182d_on <= months_bounded.observed_until
-                    then cohorts_dated.cohort_month
-            end
-        ) as cohort_month_182d,
-        max(
-            case
-                when cohorts_dated.complete_365d_on <= months_bounded.observed_until
-                    then cohorts_dated.cohort_month
-            end
-        ) as cohort_month_365d,
-        max(
-            case
-                when cohorts_dated.complete_730d_on <= months_bounded.observed_until
-                    then cohorts_dated.cohort_month
-            end
-        ) as cohort_month_730d,
-        max(
-            case
-                when
-                    cohorts_dated.complete_second_order_window_on
-                    <= months_bounded.observed_until
-                    then cohorts_dated.cohort_month
-            end
-        ) as cohort_month_second_order
-    from months_bounded
-    cross join cohorts_dated
-    group by months_bounded.month
-
-),
-
-repeaters_ranked as (
-
-    select
-        cohort_month,
-        days_to_second_order,
-        row_number() over (
-            partition by cohort_month
-            order by days_to_second_order
-        ) as repeater_position,
-        count(*) over (partition by cohort_month) as repeaters
-    from customers
-    where days_to_second_order < {{ second_order_window }}
-
-),
-
-customers_survival as (
-
-    -- time to the second order within the window, right-censored at the window's length
-    select
-        cohort_month,
-        case
-            when days_to_second_order < {{ second_order_window }}
-                then days_to_second_order
-            else {{ second_order_window }}
-        end as duration_days,
-        coalesce(days_to_second_order < {{ second_order_window }}, false) as is_event
-    from customers
-
-),
-
-kaplan_meier_per_cohort as (
-
-    {{ kaplan_meier_quantiles(
-        'customers_survival', ['cohort_month'], 'duration_days', 'is_event'
-    ) }}
-
-),
-
-median_per_cohort as (
-
-    -- portable median: the middle value (odd count) or the mean of the two middle values
-    select
-        cohort_month,
-        avg(cast(days_to_second_order as {{ type_double() }})) as median_days_to_second_order,
-        max(repeaters) as repeaters
-    from repeaters_ranked
-    where 2 * repeater_position between repeaters and repeaters + 2
-    group by cohort_month
-
-),
-
-inactivity_per_cohort as (
-
-    -- no valid order in months 6-12 / 12-24 after the first order, per acquisition cohort
-    select
-        customers.cohort_month,
-        count(customers_inactivity.is_inactive_6m) as inactive_6m_observed_customers,
-        sum(case when customers_inactivity.is_inactive_6m then 1 else 0 end)
-            as inactive_6m_customers,
-        count(customers_inactivity.is_inactive_12m) as inactive_12m_observed_customers,
-        sum(case when customers_inactivity.is_inactive_12m then 1 else 0 end)
-            as inactive_12m_customers
-    from customers
-    inner join customers_inactivity
-        on customers.customer_id = customers_inactivity.customer_id
-    group by customers.cohort_month
-
-),
-
-cohort_rates as (
-
-    select
-        cohort_month,
-        new_customers,
-        net_revenue_182d,
-        net_revenue_365d,
-        {{ safe_divide('net_revenue_182d', 'new_customers') }} as ltv_182d,
-        {{ safe_divide('net_revenue_365d', 'new_customers') }} as ltv_365d,
-        new_customers - repeat_customers_182d as churned_customers_182d,
-        new_customers - repeat_customers_365d as churned_customers_365d,
-        case
-            when new_customers > 0
-                then
-                    cast(new_customers - repeat_customers_182d as {{ type_double() }})
-                    / new_customers
-        end as churn_182d,
-        case
-            when new_customers > 0
-                then
-                    cast(new_customers - repeat_customers_365d as {{ type_double() }})
-                    / new_customers
-        end as churn_365d
-    from cohorts
-
-),
-
-margins_covered as (
-
-    -- margin sums of the month's valid orders; null below the coverage var (never understated)
-    select
-        month,
-        cost_coverage,
-        case
-            when cost_coverage >= {{ var('min_cost_coverage') }} then net_revenue_covered
-        end as net_revenue_covered,
-        case
-            when cost_coverage >= {{ var('min_cost_coverage') }} then gross_margin_covered
-        end as gross_margin,
-        case
-            when cost_coverage >= {{ var('min_cost_coverage') }} then contribution_margin_covered
-        end as contribution_margin
-    from margins
-
-),
 
 final as (
 
     select
         -- month
-        months_bounded.month,
-        months_bounded.is_month_complete,
-
+        month,
+        is_month_complete,
         -- acquisition cost and efficiency of the month
-        acquisition.spend,
-        acquisition.new_customers,
-        acquisition.cac as blended_cac,
-        acquisition.net_revenue,
-        acquisition.cos,
-        acquisition.roas,
-
+        spend,
+        new_customers,
+        blended_cac,
+        net_revenue,
+        cos,
+        roas,
         -- time to second order
-        cast(median_per_cohort.median_days_to_second_order as {{ type_double() }})
-            as median_days_to_second_order,
-        source_cohorts.cohort_month_second_order as median_days_to_second_order_cohort_month,
-        cast(
-            case
-                when source_cohorts.cohort_month_second_order is not null
-                    then coalesce(median_per_cohort.repeaters, 0)
-            end as {{ dbt.type_int() }}
-        ) as median_days_to_second_order_repeaters,
-        cast(kaplan_meier_per_cohort.km_median as {{ type_double() }})
-            as km_median_days_to_second_order,
-        cast(kaplan_meier_per_cohort.km_p25 as {{ type_double() }})
-            as km_p25_days_to_second_order,
-        source_cohorts.cohort_month_second_order
-            as km_median_days_to_second_order_cohort_month,
-        cast(kaplan_meier_per_cohort.subjects as {{ dbt.type_int() }})
-            as km_days_to_second_order_customers,
-
+        median_days_to_second_order,
+        median_days_to_second_order_cohort_month,
+        median_days_to_second_order_repeaters,
+        km_median_days_to_second_order,
+        km_p25_days_to_second_order,
+        km_median_days_to_second_order_cohort_month,
+        km_days_to_second_order_customers,
         -- value per new customer
-        cast(cohort_182d.ltv_182d as {{ type_double() }}) as ltv_182d,
-        source_cohorts.cohort_month_182d as ltv_182d_cohort_month,
-        cast(cohort_182d.net_revenue_182d as {{ type_money() }}) as ltv_182d_cohort_net_revenue,
-        cast(cohort_182d.new_customers as {{ dbt.type_int() }}) as ltv_182d_cohort_customers,
-        cast(cohort_365d.ltv_365d as {{ type_double() }}) as ltv_365d,
-        source_cohorts.cohort_month_365d as ltv_365d_cohort_month,
-        cast(cohort_365d.net_revenue_365d as {{ type_money() }}) as ltv_365d_cohort_net_revenue,
-        cast(cohort_365d.new_customers as {{ dbt.type_int() }}) as ltv_365d_cohort_customers,
-
+        ltv_182d,
+        ltv_182d_cohort_month,
+        ltv_182d_cohort_net_revenue,
+        ltv_182d_cohort_customers,
+        ltv_365d,
+        ltv_365d_cohort_month,
+        ltv_365d_cohort_net_revenue,
+        ltv_365d_cohort_customers,
         -- churn
-        cast(cohort_182d.churn_182d as {{ type_double() }}) as churn_6m,
-        source_cohorts.cohort_month_182d as churn_6m_cohort_month,
-        cast(cohort_182d.churned_customers_182d as {{ dbt.type_int() }})
-            as churn_6m_churned_customers,
-        cast(cohort_182d.new_customers as {{ dbt.type_int() }}) as churn_6m_cohort_customers,
-        cast(cohort_365d.churn_365d as {{ type_double() }}) as churn_12m,
-        source_cohorts.cohort_month_365d as churn_12m_cohort_month,
-        cast(cohort_365d.churned_customers_365d as {{ dbt.type_int() }})
-            as churn_12m_churned_customers,
-        cast(cohort_365d.new_customers as {{ dbt.type_int() }}) as churn_12m_cohort_customers,
-        months_bounded.as_of_date,
-
+        churn_6m,
+        churn_6m_cohort_month,
+        churn_6m_churned_customers,
+        churn_6m_cohort_customers,
+        churn_12m,
+        churn_12m_cohort_month,
+        churn_12m_churned_customers,
+        churn_12m_cohort_customers,
+        as_of_date,
         -- inactive: no valid order in months 6-12 / 12-24 after the first order
-        {%- for label, cohort in [('6m', '365d'), ('12m', '730d')] %}
-            {{ safe_divide(
-                'inactivity_' ~ label ~ '.inactive_' ~ label ~ '_customers',
-                'inactivity_' ~ label ~ '.inactive_' ~ label ~ '_observed_customers'
-            ) }} as inactive_rate_{{ label }},
-            source_cohorts.cohort_month_{{ cohort }} as inactive_rate_{{ label }}_cohort_month,
-            cast(inactivity_{{ label }}.inactive_{{ label }}_customers as {{ dbt.type_int() }})
-                as inactive_rate_{{ label }}_inactive_customers,
-            cast(
-                inactivity_{{ label }}.inactive_{{ label }}_observed_customers
-                as {{ dbt.type_int() }}
-            ) as inactive_rate_{{ label }}_cohort_customers,
-        {%- endfor %}
-
+        inactive_rate_6m,
+        inactive_rate_6m_cohort_month,
+        inactive_rate_6m_inactive_customers,
+        inactive_rate_6m_cohort_customers,
+        inactive_rate_12m,
+        inactive_rate_12m_cohort_month,
+        inactive_rate_12m_inactive_customers,
+        inactive_rate_12m_cohort_customers,
         -- why a KPI is null (null when it has a value)
-        case
-            when acquisition.cac is not null then null
-            when acquisition.spend is null then 'no_spend_data'
-            when acquisition.new_customers = 0 then 'no_new_customers'
-        end as blended_cac_null_reason,
-        case
-            when acquisition.cos is not null then null
-            when acquisition.spend is null then 'no_spend_data'
-            when acquisition.net_revenue <= 0 then 'no_net_revenue'
-        end as cos_null_reason,
-        case
-            when acquisition.roas is not null then null
-            when acquisition.spend is null then 'no_spend_data'
-            when acquisition.spend <= 0 then 'no_spend'
-        end as roas_null_reason,
-        case
-            when median_per_cohort.median_days_to_second_order is not null then null
-            when source_cohorts.cohort_month_second_order is null then 'no_complete_cohort'
-            else 'no_repeaters'
-        end as median_days_to_second_order_null_reason,
-        {%- for quantile, share in [('median', 'half'), ('p25', 'quarter')] %}
-            case
-                when kaplan_meier_per_cohort.km_{{ quantile }} is not null then null
-                when source_cohorts.cohort_month_second_order is null then 'no_complete_cohort'
-                when kaplan_meier_per_cohort.subjects > 0 then '{{ quantile }}_not_reached'
-            end as km_{{ quantile }}_days_to_second_order_null_reason,
-        {%- endfor %}
-        {%- for kpi, cohort, has_value in [
-            ('ltv_182d', '182d', 'cohort_182d.ltv_182d is not null'),
-            ('ltv_365d', '365d', 'cohort_365d.ltv_365d is not null'),
-            ('churn_6m', '182d', 'cohort_182d.churn_182d is not null'),
-            ('churn_12m', '365d', 'cohort_365d.churn_365d is not null'),
-            ('inactive_rate_6m', '365d', 'inactivity_6m.inactive_6m_observed_customers > 0'),
-        ] %}
-            case
-                when {{ has_value }} then null
-                when source_cohorts.cohort_month_{{ cohort }} is null then 'no_complete_cohort'
-                else 'no_new_customers'
-            end as {{ kpi }}_null_reason,
-        {%- endfor %}
-        case
-            when inactivity_12m.inactive_12m_observed_customers > 0 then null
-            when source_cohorts.cohort_month_730d is null then 'no_complete_cohort'
-            else 'no_new_customers'
-        end as inactive_rate_12m_null_reason,
-
-        -- margins of the month's valid orders (issue 15), rates over the same orders
-        cast(margins_covered.gross_margin as {{ type_money() }}) as gross_margin,
-        cast(margins_covered.contribution_margin as {{ type_money() }}) as contribution_margin,
-        cast(margins_covered.contribution_margin - acquisition.spend as {{ type_money() }})
-            as cm3,
-        {{ safe_divide('margins_covered.gross_margin', 'margins_covered.net_revenue_covered') }}
-            as gross_margin_rate,
-        {{ safe_divide(
-            'margins_covered.contribution_margin', 'margins_covered.net_revenue_covered'
-        ) }} as contribution_margin_rate,
-        {{ safe_divide('margins_covered.contribution_margin', 'acquisition.spend') }} as poas,
-        cast(margins_covered.cost_coverage as {{ type_double() }}) as cost_coverage
-    from months_bounded
-    inner join acquisition
-        on months_bounded.month = acquisition.month
-    left join margins_covered
-        on months_bounded.month = margins_covered.month
-    inner join source_cohorts
-        on months_bounded.month = source_cohorts.month
-    left join cohort_rates as cohort_182d
-        on source_cohorts.cohort_month_182d = cohort_182d.cohort_month
-    left join cohort_rates as cohort_365d
-        on source_cohorts.cohort_month_365d = cohort_365d.cohort_month
-    left join median_per_cohort
-        on source_cohorts.cohort_month_second_order = median_per_cohort.cohort_month
-    left join kaplan_meier_per_cohort
-        on source_cohorts.cohort_month_second_order = kaplan_meier_per_cohort.cohort_month
-    left join inactivity_per_cohort as inactivity_6m
-        on source_cohorts.cohort_month_365d = inactivity_6m.cohort_month
-    left join inactivity_per_cohort as inactivity_12m
-        on source_cohorts.cohort_month_730d = inactivity_12m.cohort_month
+        blended_cac_null_reason,
+        cos_null_reason,
+        roas_null_reason,
+        median_days_to_second_order_null_reason,
+        km_median_days_to_second_order_null_reason,
+        km_p25_days_to_second_order_null_reason,
+        ltv_182d_null_reason,
+        ltv_365d_null_reason,
+        churn_6m_null_reason,
+        churn_12m_null_reason,
+        inactive_rate_6m_null_reason,
+        inactive_rate_12m_null_reason,
+        -- margins of the month's valid orders (issue 15)
+        gross_margin,
+        contribution_margin,
+        cm3,
+        gross_margin_rate,
+        contribution_margin_rate,
+        poas,
+        cost_coverage
+    from {{ ref('int_kpi_months_sourced') }}
 
 )
 

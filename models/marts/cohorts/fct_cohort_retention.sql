@@ -132,7 +132,9 @@ cohort_months_accumulated as (
         cohort_months_dated.calendar_month_end,
         cohort_months_dated.as_of_date,
         cohort_months_dated.cohort_size,
-        cohort_months_dated.calendar_month_end <= cohort_months_dated.as_of_date as is_complete,
+        {{ month_window_is_complete(
+            'cohort_months_dated.calendar_month', 1, 'cohort_months_dated.as_of_date'
+        ) }} as is_complete,
         coalesce(activity_per_cohort_month.active_customers, 0) as active_customers,
         coalesce(activity_per_cohort_month.order_count, 0) as order_count,
         coalesce(activity_per_cohort_month.second_order_customers, 0) as second_order_customers,
@@ -168,41 +170,31 @@ final as (
         is_complete,
         cast(cohort_size as {{ dbt.type_int() }}) as cohort_size,
 
-        -- period activity (share of the cohort ordering in month k)
-        cast(
-            case when is_complete then active_customers end as {{ dbt.type_int() }}
-        ) as active_customers,
-        case
-            when is_complete
-                then cast(active_customers as {{ type_double() }}) / cohort_size
-        end as retention_rate,
-        cast(case when is_complete then order_count end as {{ dbt.type_int() }}) as order_count,
+        -- period activity (share of the cohort ordering in month k); null metrics until
+        -- month k has fully elapsed
+        {{ null_until_complete('active_customers', dbt.type_int()) }} as active_customers,
+        {{ null_until_complete(
+            'cast(active_customers as ' ~ type_double() ~ ') / cohort_size'
+        ) }} as retention_rate,
+        {{ null_until_complete('order_count', dbt.type_int()) }} as order_count,
 
         -- cumulative repeat (share with a second valid order by the end of month k)
-        cast(
-            case when is_complete then second_order_customers end as {{ dbt.type_int() }}
-        ) as second_order_customers,
-        cast(
-            case when is_complete then cumulative_repeat_customers end as {{ dbt.type_int() }}
-        ) as cumulative_repeat_customers,
-        case
-            when is_complete
-                then cast(cumulative_repeat_customers as {{ type_double() }}) / cohort_size
-        end as cumulative_repeat_rate,
+        {{ null_until_complete('second_order_customers', dbt.type_int()) }}
+            as second_order_customers,
+        {{ null_until_complete('cumulative_repeat_customers', dbt.type_int()) }}
+            as cumulative_repeat_customers,
+        {{ null_until_complete(
+            'cast(cumulative_repeat_customers as ' ~ type_double() ~ ') / cohort_size'
+        ) }} as cumulative_repeat_rate,
 
         -- net revenue (returns attributed to the order)
-        cast(case when is_complete then net_revenue end as {{ type_money() }}) as net_revenue,
-        cast(
-            case when is_complete then net_revenue / cohort_size end as {{ type_double() }}
-        ) as net_revenue_per_customer,
-        cast(
-            case when is_complete then cumulative_net_revenue end as {{ type_money() }}
-        ) as cumulative_net_revenue,
-        cast(
-            case
-                when is_complete then cumulative_net_revenue / cohort_size
-            end as {{ type_double() }}
-        ) as cumulative_net_revenue_per_customer,
+        {{ null_until_complete('net_revenue', type_money()) }} as net_revenue,
+        {{ null_until_complete('net_revenue / cohort_size', type_double()) }}
+            as net_revenue_per_customer,
+        {{ null_until_complete('cumulative_net_revenue', type_money()) }}
+            as cumulative_net_revenue,
+        {{ null_until_complete('cumulative_net_revenue / cohort_size', type_double()) }}
+            as cumulative_net_revenue_per_customer,
         {{ is_below_min_sample('cohort_size') }} as is_below_min_sample
     from cohort_months_accumulated
 

@@ -94,20 +94,6 @@ second_order_survival as (
 
 ),
 
-cells_dated as (
-
-    select
-        cohort_month,
-        segment_type,
-        segment_value,
-        as_of_date,
-        cast(
-            {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'cohort_month')) }} as date
-        ) as cohort_month_end
-    from cells_aggregated
-
-),
-
 cells_windowed as (
 
     -- a window is complete for the cell when the cohort month's last day had it in full,
@@ -117,11 +103,11 @@ cells_windowed as (
         segment_type,
         segment_value,
         {%- for n in all_windows + [730] %}
-            cast({{ dbt.dateadd('day', n - 1, 'cohort_month_end') }} as date)
-            <= as_of_date as is_window_{{ n }}d_complete,
+            {{ month_window_is_complete('cohort_month', n, 'as_of_date') }}
+                as is_window_{{ n }}d_complete,
         {%- endfor %}
         as_of_date
-    from cells_dated
+    from cells_aggregated
 
 ),
 
@@ -137,113 +123,81 @@ final as (
 
         -- repeat within N days of the first order
         {%- for n in repeat_windows %}
-            cells_windowed.is_window_{{ n }}d_complete,
-            cast(
-                case
-                    when cells_windowed.is_window_{{ n }}d_complete
-                        then cells_aggregated.repeaters_{{ n }}d
-                end as {{ dbt.type_int() }}
-            ) as repeaters_{{ n }}d,
-            cast(
-                case
-                    when cells_windowed.is_window_{{ n }}d_complete
-                        then cells_aggregated.customers_{{ n }}d_observed
-                end as {{ dbt.type_int() }}
-            ) as customers_{{ n }}d_observed,
-            case
-                when cells_windowed.is_window_{{ n }}d_complete
-                    and cells_aggregated.customers_{{ n }}d_observed > 0
-                    then cast(cells_aggregated.repeaters_{{ n }}d as {{ type_double() }})
-                        / cells_aggregated.customers_{{ n }}d_observed
-            end as repeat_rate_{{ n }}d,
+            {%- set complete = 'cells_windowed.is_window_' ~ n ~ 'd_complete' %}
+            {{ complete }},
+            {{ null_until_complete(
+                'cells_aggregated.repeaters_' ~ n ~ 'd', dbt.type_int(), complete
+            ) }} as repeaters_{{ n }}d,
+            {{ null_until_complete(
+                'cells_aggregated.customers_' ~ n ~ 'd_observed', dbt.type_int(), complete
+            ) }} as customers_{{ n }}d_observed,
+            {{ null_until_complete(
+                safe_divide(
+                    'cells_aggregated.repeaters_' ~ n ~ 'd',
+                    'cells_aggregated.customers_' ~ n ~ 'd_observed'
+                ),
+                is_complete=complete
+            ) }} as repeat_rate_{{ n }}d,
         {%- endfor %}
 
         -- value (LTV) within 182 / 365 days, first order included
         cells_windowed.is_window_182d_complete,
-        cast(
-            case
-                when cells_windowed.is_window_182d_complete
-                    then cells_aggregated.customers_182d_observed
-            end as {{ dbt.type_int() }}
-        ) as customers_182d_observed,
+        {{ null_until_complete(
+            'cells_aggregated.customers_182d_observed',
+            dbt.type_int(),
+            'cells_windowed.is_window_182d_complete'
+        ) }} as customers_182d_observed,
         {%- for n in value_windows %}
-            cast(
-                case
-                    when cells_windowed.is_window_{{ n }}d_complete
-                        then cells_aggregated.net_revenue_{{ n }}d
-                end as {{ type_money() }}
-            ) as net_revenue_{{ n }}d,
-            cast(
-                case
-                    when cells_windowed.is_window_{{ n }}d_complete
-                        and cells_aggregated.customers_{{ n }}d_observed > 0
-                        then cells_aggregated.net_revenue_{{ n }}d
-                            / cells_aggregated.customers_{{ n }}d_observed
-                end as {{ type_double() }}
-            ) as ltv_{{ n }}d,
+            {%- set complete = 'cells_windowed.is_window_' ~ n ~ 'd_complete' %}
+            {{ null_until_complete(
+                'cells_aggregated.net_revenue_' ~ n ~ 'd', type_money(), complete
+            ) }} as net_revenue_{{ n }}d,
+            {{ null_until_complete(
+                safe_divide(
+                    'cells_aggregated.net_revenue_' ~ n ~ 'd',
+                    'cells_aggregated.customers_' ~ n ~ 'd_observed'
+                ),
+                is_complete=complete
+            ) }} as ltv_{{ n }}d,
         {%- endfor %}
 
         -- churn: no valid order in the 182 / 365 days after the first order
         {%- for label, n in churn_windows.items() %}
-            cast(
-                case
-                    when cells_windowed.is_window_{{ n }}d_complete
-                        then cells_aggregated.customers_{{ n }}d_observed
-                            - cells_aggregated.repeaters_{{ n }}d
-                end as {{ dbt.type_int() }}
-            ) as churned_customers_{{ label }},
-            case
-                when cells_windowed.is_window_{{ n }}d_complete
-                    and cells_aggregated.customers_{{ n }}d_observed > 0
-                    then cast(
-                            cells_aggregated.customers_{{ n }}d_observed
-                            - cells_aggregated.repeaters_{{ n }}d
-                            as {{ type_double() }}
-                        )
-                        / cells_aggregated.customers_{{ n }}d_observed
-            end as churn_rate_{{ label }},
+            {%- set complete = 'cells_windowed.is_window_' ~ n ~ 'd_complete' %}
+            {%- set churned = 'cells_aggregated.customers_' ~ n ~ 'd_observed - '
+                ~ 'cells_aggregated.repeaters_' ~ n ~ 'd' %}
+            {{ null_until_complete(churned, dbt.type_int(), complete) }}
+                as churned_customers_{{ label }},
+            {{ null_until_complete(
+                safe_divide(churned, 'cells_aggregated.customers_' ~ n ~ 'd_observed'),
+                is_complete=complete
+            ) }} as churn_rate_{{ label }},
         {%- endfor %}
 
         -- days to second order: observed among repeaters, and Kaplan-Meier (censored)
-        cast(
-            cells_aggregated.p25_days_to_second_order as {{ type_double() }}
-        ) as p25_days_to_second_order,
-        cast(
-            cells_aggregated.median_days_to_second_order as {{ type_double() }}
-        ) as median_days_to_second_order,
-        cast(
-            cells_aggregated.p75_days_to_second_order as {{ type_double() }}
-        ) as p75_days_to_second_order,
-        cast(second_order_survival.km_p25 as {{ dbt.type_int() }}) as km_p25_days_to_second_order,
-        cast(
-            second_order_survival.km_median as {{ dbt.type_int() }}
-        ) as km_median_days_to_second_order,
-        cast(second_order_survival.km_p75 as {{ dbt.type_int() }}) as km_p75_days_to_second_order,
+        {%- for quantile in ['p25', 'median', 'p75'] %}
+            cast(cells_aggregated.{{ quantile }}_days_to_second_order as {{ type_double() }})
+                as {{ quantile }}_days_to_second_order,
+        {%- endfor %}
+        {%- for quantile in ['p25', 'median', 'p75'] %}
+            cast(second_order_survival.km_{{ quantile }} as {{ dbt.type_int() }})
+                as km_{{ quantile }}_days_to_second_order,
+        {%- endfor %}
         second_order_survival.events as second_order_events,
         second_order_survival.censored as second_order_censored,
 
         -- inactive: no valid order in months 6-12 / 12-24 after the first order (days
         -- 182..364 / 365..729), null until the 365 / 730-day window is complete
         {%- for label, n in inactivity_windows.items() %}
-            cast(
-                case
-                    when cells_windowed.is_window_{{ n }}d_complete
-                        then inactivity_aggregated.inactive_customers_{{ label }}
-                end as {{ dbt.type_int() }}
-            ) as inactive_customers_{{ label }},
-            cast(
-                case
-                    when cells_windowed.is_window_{{ n }}d_complete
-                        then inactivity_aggregated.inactivity_observed_customers_{{ label }}
-                end as {{ dbt.type_int() }}
-            ) as inactivity_observed_customers_{{ label }},
-            case
-                when cells_windowed.is_window_{{ n }}d_complete
-                    then {{ safe_divide(
-                        'inactivity_aggregated.inactive_customers_' ~ label,
-                        'inactivity_aggregated.inactivity_observed_customers_' ~ label
-                    ) }}
-            end as inactive_rate_{{ label }},
+            {%- set complete = 'cells_windowed.is_window_' ~ n ~ 'd_complete' %}
+            {%- set inactive = 'inactivity_aggregated.inactive_customers_' ~ label %}
+            {%- set observed = 'inactivity_aggregated.inactivity_observed_customers_' ~ label %}
+            {{ null_until_complete(inactive, dbt.type_int(), complete) }}
+                as inactive_customers_{{ label }},
+            {{ null_until_complete(observed, dbt.type_int(), complete) }}
+                as inactivity_observed_customers_{{ label }},
+            {{ null_until_complete(safe_divide(inactive, observed), is_complete=complete) }}
+                as inactive_rate_{{ label }},
         {%- endfor %}
         cells_windowed.is_window_730d_complete,
 

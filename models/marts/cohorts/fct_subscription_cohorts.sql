@@ -133,17 +133,15 @@ cohort_months_accumulated as (
         cohort_months_spined.months_since_first_subscription,
         cohort_months_spined.subscribers,
         cohort_months_spined.as_of_date,
-        cast(
-            {{ dbt.dateadd(
-                'day',
-                -1,
-                dbt.dateadd(
-                    'month',
-                    'cohort_months_spined.months_since_first_subscription + 1',
-                    'cohort_months_spined.subscription_cohort_month'
-                )
-            ) }} as date
-        ) <= cohort_months_spined.as_of_date as is_complete,
+        {{ month_window_is_complete(
+            dbt.dateadd(
+                'month',
+                'cohort_months_spined.months_since_first_subscription',
+                'cohort_months_spined.subscription_cohort_month'
+            ),
+            1,
+            'cohort_months_spined.as_of_date'
+        ) }} as is_complete,
         coalesce(activity_per_cohort_month.active_customers, 0) as active_customers,
         coalesce(activity_per_cohort_month.subscription_active_customers, 0)
             as subscription_active_customers,
@@ -174,30 +172,24 @@ final as (
         is_complete,
         cast(subscribers as {{ dbt.type_int() }}) as subscribers,
 
-        -- retention: any valid order, and a subscription order, in month k
-        cast(
-            case when is_complete then active_customers end as {{ dbt.type_int() }}
-        ) as active_customers,
-        case
-            when is_complete then cast(active_customers as {{ type_double() }}) / subscribers
-        end as retention_rate,
-        cast(
-            case when is_complete then subscription_active_customers end as {{ dbt.type_int() }}
-        ) as subscription_active_customers,
-        case
-            when is_complete
-                then cast(subscription_active_customers as {{ type_double() }}) / subscribers
-        end as subscription_retention_rate,
+        -- retention: any valid order, and a subscription order, in month k (null metrics
+        -- until month k has fully elapsed)
+        {{ null_until_complete('active_customers', dbt.type_int()) }} as active_customers,
+        {{ null_until_complete(
+            'cast(active_customers as ' ~ type_double() ~ ') / subscribers'
+        ) }} as retention_rate,
+        {{ null_until_complete('subscription_active_customers', dbt.type_int()) }}
+            as subscription_active_customers,
+        {{ null_until_complete(
+            'cast(subscription_active_customers as ' ~ type_double() ~ ') / subscribers'
+        ) }} as subscription_retention_rate,
 
         -- value from the first subscription order (included)
-        cast(case when is_complete then net_revenue end as {{ type_money() }}) as net_revenue,
-        cast(
-            case when is_complete then cumulative_net_revenue end as {{ type_money() }}
-        ) as cumulative_net_revenue,
-        cast(
-            case when is_complete then cumulative_net_revenue / subscribers end
-            as {{ type_double() }}
-        ) as ltv_per_subscriber
+        {{ null_until_complete('net_revenue', type_money()) }} as net_revenue,
+        {{ null_until_complete('cumulative_net_revenue', type_money()) }}
+            as cumulative_net_revenue,
+        {{ null_until_complete('cumulative_net_revenue / subscribers', type_double()) }}
+            as ltv_per_subscriber
     from cohort_months_accumulated
 
 )

@@ -32,17 +32,7 @@ with
 
 final as (
 
-    -- full refresh: every row; incremental run: only new or changed rows (set difference
-    -- over every column, nulls compare equal) for delete+insert on the unique key
-    select
-        {{ columns | join(',\n        ') }}
-    from {{ ref('int_order_lines_netted') }}
-    {%- if is_incremental() %}
-        except
-        select
-            {{ columns | join(',\n            ') }}
-        from {{ this }}
-    {%- endif %}
+    {{ select_changed_rows(ref('int_order_lines_netted'), columns) }}
 
 )
 

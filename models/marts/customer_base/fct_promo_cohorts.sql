@@ -2,6 +2,28 @@
 -- acquired in the year's Black Friday / Cyber Monday window vs the year's other new
 -- customers ('bfcm'), and by first-order discount band vs full price ('discount_band').
 {%- set windows = [90, 180] %}
+{#- comparison_type, group_value, is_baseline of every group #}
+{%- set comparison_groups = [
+    ('bfcm', 'bfcm', 'false'),
+    ('bfcm', 'other', 'true'),
+    ('discount_band', 'none', 'true'),
+    ('discount_band', 'lt_20', 'false'),
+    ('discount_band', '20_to_40', 'false'),
+    ('discount_band', 'gte_40', 'false'),
+] %}
+{#- customers counted per row: output column -> the customer flag it counts #}
+{%- set counted = {} %}
+{%- for n in windows %}
+    {%- do counted.update({
+        'window_' ~ n ~ 'd_complete_customers': 'is_window_' ~ n ~ 'd_complete',
+        'repeat_customers_' ~ n ~ 'd': 'has_repeat_within_' ~ n ~ 'd',
+    }) %}
+{%- endfor %}
+{%- do counted.update({
+    'second_order_customers': 'has_second_order',
+    'full_price_second_order_customers': 'is_second_order_full_price',
+    'window_365d_complete_customers': 'is_window_365d_complete',
+}) %}
 with
 
 customers as (
@@ -91,36 +113,19 @@ bfcm_years as (
 
 customers_grouped as (
 
+    -- each customer's group in each comparison (BF/CM only in years with a started window)
     select
-        customers_enriched.acquisition_year,
-        'bfcm' as comparison_type,
-        customers_enriched.bfcm_group as group_value,
         customers_enriched.customer_id,
-        customers_enriched.is_window_90d_complete,
-        customers_enriched.has_repeat_within_90d,
-        customers_enriched.is_window_180d_complete,
-        customers_enriched.has_repeat_within_180d,
-        customers_enriched.is_window_365d_complete,
-        customers_enriched.ltv_365d,
-        customers_enriched.has_second_order,
-        customers_enriched.is_second_order_full_price
+        'bfcm' as comparison_type,
+        customers_enriched.bfcm_group as group_value
     from customers_enriched
     inner join bfcm_years
         on customers_enriched.acquisition_year = bfcm_years.year
     union all
     select
-        acquisition_year,
-        'discount_band' as comparison_type,
-        first_order_discount_band as group_value,
         customer_id,
-        is_window_90d_complete,
-        has_repeat_within_90d,
-        is_window_180d_complete,
-        has_repeat_within_180d,
-        is_window_365d_complete,
-        ltv_365d,
-        has_second_order,
-        is_second_order_full_price
+        'discount_band' as comparison_type,
+        first_order_discount_band as group_value
     from customers_enriched
 
 ),
@@ -128,59 +133,34 @@ customers_grouped as (
 groups_aggregated as (
 
     select
-        acquisition_year,
-        comparison_type,
-        group_value,
+        customers_enriched.acquisition_year,
+        customers_grouped.comparison_type,
+        customers_grouped.group_value,
         count(*) as customers,
-        {%- for n in windows %}
-            sum(case when is_window_{{ n }}d_complete then 1 else 0 end)
-                as window_{{ n }}d_complete_customers,
-            sum(case when has_repeat_within_{{ n }}d then 1 else 0 end)
-                as repeat_customers_{{ n }}d,
+        {%- for column, flag in counted.items() %}
+            sum(case when customers_enriched.{{ flag }} then 1 else 0 end) as {{ column }},
         {%- endfor %}
-        sum(case when has_second_order then 1 else 0 end) as second_order_customers,
-        sum(case when is_second_order_full_price then 1 else 0 end)
-            as full_price_second_order_customers,
-        sum(case when is_window_365d_complete then 1 else 0 end)
-            as window_365d_complete_customers,
-        coalesce(sum(ltv_365d), 0) as ltv_365d_net_revenue
+        coalesce(sum(customers_enriched.ltv_365d), 0) as ltv_365d_net_revenue
     from customers_grouped
-    group by acquisition_year, comparison_type, group_value
+    inner join customers_enriched
+        on customers_grouped.customer_id = customers_enriched.customer_id
+    group by
+        customers_enriched.acquisition_year,
+        customers_grouped.comparison_type,
+        customers_grouped.group_value
 
 ),
 
 group_catalogue as (
 
     -- every group of each comparison, so an empty group is a row with 0 customers
-    select
-        'bfcm' as comparison_type,
-        'bfcm' as group_value,
-        false as is_baseline
-    union all
-    select
-        'bfcm' as comparison_type,
-        'other' as group_value,
-        true as is_baseline
-    union all
-    select
-        'discount_band' as comparison_type,
-        'none' as group_value,
-        true as is_baseline
-    union all
-    select
-        'discount_band' as comparison_type,
-        'lt_20' as group_value,
-        false as is_baseline
-    union all
-    select
-        'discount_band' as comparison_type,
-        '20_to_40' as group_value,
-        false as is_baseline
-    union all
-    select
-        'discount_band' as comparison_type,
-        'gte_40' as group_value,
-        false as is_baseline
+    {%- for comparison_type, group_value, is_baseline in comparison_groups %}
+        select
+            '{{ comparison_type }}' as comparison_type,
+            '{{ group_value }}' as group_value,
+            {{ is_baseline }} as is_baseline
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 
@@ -218,17 +198,9 @@ year_groups_counted as (
         year_groups.group_value,
         year_groups.is_baseline,
         year_groups.year_new_customers,
-        coalesce(groups_aggregated.customers, 0) as customers,
-        {%- for n in windows %}
-            coalesce(groups_aggregated.window_{{ n }}d_complete_customers, 0)
-                as window_{{ n }}d_complete_customers,
-            coalesce(groups_aggregated.repeat_customers_{{ n }}d, 0) as repeat_customers_{{ n }}d,
+        {%- for column in ['customers'] + counted.keys() | list %}
+            coalesce(groups_aggregated.{{ column }}, 0) as {{ column }},
         {%- endfor %}
-        coalesce(groups_aggregated.second_order_customers, 0) as second_order_customers,
-        coalesce(groups_aggregated.full_price_second_order_customers, 0)
-            as full_price_second_order_customers,
-        coalesce(groups_aggregated.window_365d_complete_customers, 0)
-            as window_365d_complete_customers,
         coalesce(groups_aggregated.ltv_365d_net_revenue, 0) as ltv_365d_net_revenue
     from year_groups
     left join groups_aggregated
@@ -260,8 +232,8 @@ final as (
                 as window_{{ n }}d_complete_customers,
             cast(repeat_customers_{{ n }}d as {{ dbt.type_int() }}) as repeat_customers_{{ n }}d,
             case
-                when customers > 0 and window_{{ n }}d_complete_customers = customers
-                    then cast(repeat_customers_{{ n }}d as {{ type_double() }}) / customers
+                when window_{{ n }}d_complete_customers = customers
+                    then {{ safe_divide('repeat_customers_' ~ n ~ 'd', 'customers') }}
             end as repeat_rate_{{ n }}d,
         {%- endfor %}
 
@@ -269,23 +241,17 @@ final as (
         cast(second_order_customers as {{ dbt.type_int() }}) as second_order_customers,
         cast(full_price_second_order_customers as {{ dbt.type_int() }})
             as full_price_second_order_customers,
-        case
-            when second_order_customers > 0
-                then
-                    cast(full_price_second_order_customers as {{ type_double() }})
-                    / second_order_customers
-        end as full_price_second_order_share,
+        {{ safe_divide('full_price_second_order_customers', 'second_order_customers') }}
+            as full_price_second_order_share,
 
         -- LTV 365 (null unless every customer of the row had the full window)
         cast(window_365d_complete_customers as {{ dbt.type_int() }})
             as window_365d_complete_customers,
         cast(ltv_365d_net_revenue as {{ type_money() }}) as ltv_365d_net_revenue,
-        cast(
-            case
-                when customers > 0 and window_365d_complete_customers = customers
-                    then ltv_365d_net_revenue / customers
-            end as {{ type_double() }}
-        ) as ltv_365d,
+        case
+            when window_365d_complete_customers = customers
+                then {{ safe_divide('ltv_365d_net_revenue', 'customers') }}
+        end as ltv_365d,
         {{ is_below_min_sample('customers') }} as is_below_min_sample
     from year_groups_counted
 

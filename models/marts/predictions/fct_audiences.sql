@@ -44,9 +44,6 @@ thresholds as (
     select
         cooldown_days,
         median_days_to_second_order,
-        activation_window_days,
-        active_days,
-        at_risk_days,
         lapsed_days
     from {{ ref('int_purchase_delay_thresholds') }}
 
@@ -72,46 +69,61 @@ high_value_cutoff as (
 
 ),
 
+customers_with_thresholds as (
+
+    -- every customer beside the store's thresholds, so each audience below reads one row
+    select
+        customers.customer_id,
+        customers.first_order_date,
+        customers.order_count,
+        customers.net_revenue,
+        customers.days_since_first_order,
+        customers.days_since_last_order,
+        customers.lifecycle_status,
+        customers.activation_speed,
+        customers.is_in_cooldown,
+        customers.is_bfcm_acquired,
+        customers.acquisition_cac,
+        customers.has_repaid_cac,
+        customers.cac_repayment_ratio,
+        thresholds.cooldown_days,
+        thresholds.median_days_to_second_order,
+        thresholds.lapsed_days,
+        high_value_cutoff.net_revenue_cutoff
+    from customers
+    cross join thresholds
+    cross join high_value_cutoff
+
+),
+
 contactable_customers as (
 
     -- a customer in cooldown is left alone by every contact audience
-    select
-        customer_id,
-        first_order_date,
-        order_count,
-        net_revenue,
-        days_since_first_order,
-        days_since_last_order,
-        lifecycle_status,
-        activation_speed,
-        is_bfcm_acquired,
-        acquisition_cac,
-        has_repaid_cac,
-        cac_repayment_ratio
-    from customers
+    select *
+    from customers_with_thresholds
     where not is_in_cooldown
 
 ),
 
+-- each audience: customer_id, audience, reason, and the figure its rule tested
+-- (rule_metric, rule_value, rule_threshold; cast to double once, in audiences_unioned)
 cooldown_do_not_contact as (
 
     select
-        customers.customer_id,
+        customer_id,
         'cooldown_do_not_contact' as audience,
         {{ dbt.concat([
             "'bought ' ",
-            "cast(customers.days_since_last_order as " ~ dbt.type_string() ~ ")",
+            "cast(days_since_last_order as " ~ dbt.type_string() ~ ")",
             "' days ago, within the cooldown of '",
-            "cast(cast(thresholds.cooldown_days as " ~ dbt.type_int() ~ ") as "
-                ~ dbt.type_string() ~ ")",
+            "cast(cast(cooldown_days as " ~ dbt.type_int() ~ ") as " ~ dbt.type_string() ~ ")",
             "' days: do not contact'",
         ]) }} as reason,
         'days_since_last_order' as rule_metric,
-        cast(customers.days_since_last_order as {{ type_double() }}) as rule_value,
-        cast(thresholds.cooldown_days as {{ type_double() }}) as rule_threshold
-    from customers
-    cross join thresholds
-    where customers.is_in_cooldown
+        days_since_last_order as rule_value,
+        cooldown_days as rule_threshold
+    from customers_with_thresholds
+    where is_in_cooldown
 
 ),
 
@@ -120,92 +132,84 @@ slow_activators_to_nudge as (
     -- one order, past the store's median delay to a second order, still inside the
     -- activation window (activation_speed not_yet): a second order is still likely
     select
-        contactable_customers.customer_id,
+        customer_id,
         'slow_activators_to_nudge' as audience,
         {{ dbt.concat([
             "'one order, ' ",
-            "cast(contactable_customers.days_since_first_order as " ~ dbt.type_string() ~ ")",
+            "cast(days_since_first_order as " ~ dbt.type_string() ~ ")",
             "' days ago: past the store median delay to a second order ('",
-            "cast(cast(thresholds.median_days_to_second_order as decimal(18, 1)) as "
+            "cast(cast(median_days_to_second_order as decimal(18, 1)) as "
                 ~ dbt.type_string() ~ ")",
             "' days), inside the activation window'",
         ]) }} as reason,
         'days_since_first_order' as rule_metric,
-        cast(contactable_customers.days_since_first_order as {{ type_double() }}) as rule_value,
-        cast(thresholds.median_days_to_second_order as {{ type_double() }}) as rule_threshold
+        days_since_first_order as rule_value,
+        median_days_to_second_order as rule_threshold
     from contactable_customers
-    cross join thresholds
     where
-        contactable_customers.order_count = 1
-        and contactable_customers.activation_speed = 'not_yet'
-        and contactable_customers.days_since_first_order
-        > thresholds.median_days_to_second_order
+        order_count = 1
+        and activation_speed = 'not_yet'
+        and days_since_first_order > median_days_to_second_order
 
 ),
 
 at_risk_high_value as (
 
     select
-        contactable_customers.customer_id,
+        customer_id,
         'at_risk_high_value' as audience,
         {{ dbt.concat([
             "'at risk (no order for '",
-            "cast(contactable_customers.days_since_last_order as " ~ dbt.type_string() ~ ")",
+            "cast(days_since_last_order as " ~ dbt.type_string() ~ ")",
             "' days) with net revenue '",
-            "cast(cast(contactable_customers.net_revenue as decimal(18, 2)) as "
-                ~ dbt.type_string() ~ ")",
+            "cast(cast(net_revenue as decimal(18, 2)) as " ~ dbt.type_string() ~ ")",
             "' at or above the store cut-off '",
-            "cast(cast(high_value_cutoff.net_revenue_cutoff as decimal(18, 2)) as "
-                ~ dbt.type_string() ~ ")",
+            "cast(cast(net_revenue_cutoff as decimal(18, 2)) as " ~ dbt.type_string() ~ ")",
         ]) }} as reason,
         'net_revenue' as rule_metric,
-        cast(contactable_customers.net_revenue as {{ type_double() }}) as rule_value,
-        cast(high_value_cutoff.net_revenue_cutoff as {{ type_double() }}) as rule_threshold
+        net_revenue as rule_value,
+        net_revenue_cutoff as rule_threshold
     from contactable_customers
-    cross join high_value_cutoff
-    where
-        contactable_customers.lifecycle_status = 'at_risk'
-        and contactable_customers.net_revenue >= high_value_cutoff.net_revenue_cutoff
+    where lifecycle_status = 'at_risk' and net_revenue >= net_revenue_cutoff
 
 ),
 
 lapsed_reactivation as (
 
     select
-        contactable_customers.customer_id,
+        customer_id,
         'lapsed_reactivation' as audience,
         {{ dbt.concat([
             "'lapsed: no order for '",
-            "cast(contactable_customers.days_since_last_order as " ~ dbt.type_string() ~ ")",
+            "cast(days_since_last_order as " ~ dbt.type_string() ~ ")",
             "' days, past the at-risk horizon, not yet lost (after '",
-            "cast(cast(floor(thresholds.lapsed_days) as " ~ dbt.type_int() ~ ") as "
+            "cast(cast(floor(lapsed_days) as " ~ dbt.type_int() ~ ") as "
                 ~ dbt.type_string() ~ ")",
             "' days)'",
         ]) }} as reason,
         'days_since_last_order' as rule_metric,
-        cast(contactable_customers.days_since_last_order as {{ type_double() }}) as rule_value,
-        cast(thresholds.lapsed_days as {{ type_double() }}) as rule_threshold
+        days_since_last_order as rule_value,
+        lapsed_days as rule_threshold
     from contactable_customers
-    cross join thresholds
-    where contactable_customers.lifecycle_status = 'lapsed'
+    where lifecycle_status = 'lapsed'
 
 ),
 
 bfcm_one_timers as (
 
     select
-        contactable_customers.customer_id,
+        customer_id,
         'bfcm_one_timers' as audience,
         {{ dbt.concat([
             "'acquired in Black Friday / Cyber Monday on '",
-            "cast(contactable_customers.first_order_date as " ~ dbt.type_string() ~ ")",
+            "cast(first_order_date as " ~ dbt.type_string() ~ ")",
             "', never ordered again'",
         ]) }} as reason,
         'order_count' as rule_metric,
-        cast(contactable_customers.order_count as {{ type_double() }}) as rule_value,
-        cast(1 as {{ type_double() }}) as rule_threshold
+        order_count as rule_value,
+        1 as rule_threshold
     from contactable_customers
-    where contactable_customers.is_bfcm_acquired and contactable_customers.order_count = 1
+    where is_bfcm_acquired and order_count = 1
 
 ),
 
@@ -254,8 +258,8 @@ predicted_high_value_new as (
             "')'",
         ]) }} as reason,
         'predicted_value_365d' as rule_metric,
-        cast(predicted_value_365d as {{ type_double() }}) as rule_value,
-        cast(predicted_value_cutoff as {{ type_double() }}) as rule_threshold
+        predicted_value_365d as rule_value,
+        predicted_value_cutoff as rule_threshold
     from new_customers_top
 
 ),
@@ -265,28 +269,26 @@ never_repays_cac as (
     -- acquired long enough ago (a full year of orders by default) and its contribution
     -- margin to date still does not cover its fully loaded CAC: stop paying to retarget it
     select
-        contactable_customers.customer_id,
+        customer_id,
         'never_repays_cac' as audience,
         {{ dbt.concat([
             "'acquired '",
-            "cast(contactable_customers.days_since_first_order as " ~ dbt.type_string() ~ ")",
+            "cast(days_since_first_order as " ~ dbt.type_string() ~ ")",
             "' days ago, contribution margin to date repays '",
-            "cast(cast(contactable_customers.cac_repayment_ratio * 100 as decimal(18, 0)) as "
+            "cast(cast(cac_repayment_ratio * 100 as decimal(18, 0)) as "
                 ~ dbt.type_string() ~ ")",
             "'% of its fully loaded CAC of '",
-            "cast(cast(contactable_customers.acquisition_cac as decimal(18, 2)) as "
-                ~ dbt.type_string() ~ ")",
+            "cast(cast(acquisition_cac as decimal(18, 2)) as " ~ dbt.type_string() ~ ")",
             "': exclude from paid retargeting'",
         ]) }} as reason,
         'cac_repayment_ratio' as rule_metric,
-        cast(contactable_customers.cac_repayment_ratio as {{ type_double() }}) as rule_value,
-        cast(1 as {{ type_double() }}) as rule_threshold
+        cac_repayment_ratio as rule_value,
+        1 as rule_threshold
     from contactable_customers
     where
-        contactable_customers.acquisition_cac > 0
-        and not contactable_customers.has_repaid_cac
-        and contactable_customers.days_since_first_order
-        >= {{ var('audience_never_repays_min_days') }}
+        acquisition_cac > 0
+        and not has_repaid_cac
+        and days_since_first_order >= {{ var('audience_never_repays_min_days') }}
 
 ),
 
@@ -301,8 +303,8 @@ audiences_unioned as (
             audience,
             reason,
             rule_metric,
-            rule_value,
-            rule_threshold
+            cast(rule_value as {{ type_double() }}) as rule_value,
+            cast(rule_threshold as {{ type_double() }}) as rule_threshold
         from {{ audience }}
     {%- endfor %}
 

@@ -111,26 +111,21 @@ final as (
             as customers_value_predicted,
         -- predicted, next horizon_days (sums are null when nobody is predicted)
         cast(predicted_value_365d as {{ type_double() }}) as predicted_value_365d,
-        cast(
-            predicted_value_365d / nullif(customers_value_predicted, 0) as {{ type_double() }}
-        ) as predicted_value_365d_per_customer,
+        {{ safe_divide('predicted_value_365d', 'customers_value_predicted') }}
+            as predicted_value_365d_per_customer,
         cast(expected_orders_365d as {{ type_double() }}) as expected_orders_365d,
         cast(expected_repurchasers_365d as {{ type_double() }}) as expected_repurchasers_365d,
-        cast(
-            expected_repurchasers_365d / nullif(customers_predicted, 0) as {{ type_double() }}
-        ) as p_repurchase_365d,
+        {{ safe_divide('expected_repurchasers_365d', 'customers_predicted') }}
+            as p_repurchase_365d,
         -- historical
         cast(customers_365d_complete as {{ dbt.type_bigint() }}) as customers_365d_complete,
         cast(ltv_365d as {{ type_money() }}) as ltv_365d,
-        cast(ltv_365d / nullif(customers_365d_complete, 0) as {{ type_double() }})
-            as ltv_365d_per_customer,
+        {{ safe_divide('ltv_365d', 'customers_365d_complete') }} as ltv_365d_per_customer,
         cast(ltv_365d_excl_first_order as {{ type_money() }}) as ltv_365d_excl_first_order,
-        cast(
-            ltv_365d_excl_first_order / nullif(customers_365d_complete, 0)
-            as {{ type_double() }}
-        ) as ltv_365d_excl_first_order_per_customer,
+        {{ safe_divide('ltv_365d_excl_first_order', 'customers_365d_complete') }}
+            as ltv_365d_excl_first_order_per_customer,
         cast(net_revenue_to_date as {{ type_money() }}) as net_revenue_to_date,
-        cast(net_revenue_to_date / nullif(customers, 0) as {{ type_double() }})
+        {{ safe_divide('net_revenue_to_date', 'customers') }}
             as net_revenue_to_date_per_customer,
         {{ is_below_min_sample('customers') }} as is_below_min_sample
     from segments_aggregated

@@ -150,25 +150,21 @@ final as (
             as customers_value_predicted,
         -- predicted, horizon_days after fit_end_date (null when nobody is predicted)
         cast(predicted_value_365d as {{ type_double() }}) as predicted_value_365d,
-        cast(
-            predicted_value_365d / nullif(customers_value_predicted, 0) as {{ type_double() }}
-        ) as predicted_value_365d_per_customer,
+        {{ safe_divide('predicted_value_365d', 'customers_value_predicted') }}
+            as predicted_value_365d_per_customer,
         cast(expected_orders_365d as {{ type_double() }}) as expected_orders_365d,
-        cast(
-            expected_orders_365d / nullif(customers_predicted, 0) as {{ type_double() }}
-        ) as expected_orders_365d_per_customer,
+        {{ safe_divide('expected_orders_365d', 'customers_predicted') }}
+            as expected_orders_365d_per_customer,
         cast(expected_repurchasers_365d as {{ type_double() }}) as expected_repurchasers_365d,
-        cast(
-            expected_repurchasers_365d / nullif(customers_predicted, 0) as {{ type_double() }}
-        ) as p_repurchase_365d,
+        {{ safe_divide('expected_repurchasers_365d', 'customers_predicted') }}
+            as p_repurchase_365d,
         -- calibration: the elapsed part of the horizon, (fit_end_date, actual_end_date]
         actual_end_date,
         cast(elapsed_days as {{ dbt.type_int() }}) as elapsed_days,
         cast(expected_orders_elapsed as {{ type_double() }}) as expected_orders_elapsed,
         cast(actual_orders_elapsed as {{ dbt.type_bigint() }}) as actual_orders_elapsed,
-        cast(
-            expected_orders_elapsed / nullif(actual_orders_elapsed, 0) as {{ type_double() }}
-        ) as predicted_over_actual_orders_elapsed,
+        {{ safe_divide('expected_orders_elapsed', 'actual_orders_elapsed') }}
+            as predicted_over_actual_orders_elapsed,
         cast(predicted_value_elapsed as {{ type_double() }}) as predicted_value_elapsed,
         cast(actual_net_revenue_elapsed as {{ type_money() }}) as actual_net_revenue_elapsed,
         cast(

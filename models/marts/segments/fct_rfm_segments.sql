@@ -199,12 +199,7 @@ final as (
         -- customers and value at the snapshot
         cast(customers as {{ dbt.type_int() }}) as customers,
         cast(snapshot_customers as {{ dbt.type_int() }}) as snapshot_customers,
-        case
-            when snapshot_customers > 0
-                then
-                    cast(customers as {{ type_double() }})
-                    / cast(snapshot_customers as {{ type_double() }})
-        end as customer_share,
+        {{ safe_divide('customers', 'snapshot_customers') }} as customer_share,
         cast(orders as {{ dbt.type_int() }}) as orders,
         cast(net_revenue as {{ type_money() }}) as net_revenue,
         cast(snapshot_net_revenue as {{ type_money() }}) as snapshot_net_revenue,

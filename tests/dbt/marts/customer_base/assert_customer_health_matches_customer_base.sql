@@ -1,5 +1,7 @@
--- fct_customer_health's stocks and flows equal the 'all' rows of fct_customer_base_monthly
--- (same definitions, computed in two marts). Returns one row per month that disagrees.
+-- fct_customer_health's stocks and flows equal the 'all' rows of fct_customer_base_monthly.
+-- Both marts now select them from one hub (int_segment_months_counted), so this guards the
+-- marts' own code: it fails if either mart filters, recomputes or re-derives these columns,
+-- or loses a month. Returns one row per month that disagrees.
 with
 
 health as (
