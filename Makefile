@@ -72,22 +72,48 @@ load-and-build:
 	$(DBT) build --quiet --exclude-resource-type unit_test || { $(PY) scripts/summary.py --database "$(DBT_DUCKDB_PATH)" --serving "$(DTC_SERVING_PATH)" --run-results target/run_results.json; exit 1; }
 	$(PY) scripts/summary.py --database "$(DBT_DUCKDB_PATH)" --serving "$(DTC_SERVING_PATH)" --run-results target/run_results.json
 
-## test: setup -> lint -> dbt parse (warnings as errors) -> dbt build on the fixture -> pytest
+## test: setup -> ruff -> dbt parse (warnings as errors) -> load the fixture store -> its dbt
+## build -> pytest, with sqlfluff running beside the build and pytest
+# What does not depend on each other runs side by side (docs/performance.md, "make test:
+# where its time goes"). Each step's output is shown (sqlfluff's and the Spark / PostgreSQL
+# stream's after the main pytest stream's); any failing step fails the target once the steps
+# beside it have finished (pytest's exit 5, no test collected, counts as a failure).
+PYTEST_WORKERS ?= 2
+LINT_DIR := $(CURDIR)/warehouse/lint
 test: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DBT_DUCKDB_PATH="$(TEST_DB)" $(DBT) --warn-error parse
 	DBT_DUCKDB_PATH="$(TEST_DB)" $(PY) scripts/load_raw.py --raw-dir "$(FIXTURE_DIR)" --database "$(TEST_DB)"
-	DBT_DUCKDB_PATH="$(TEST_DB)" $(DBT) seed --quiet
-	DBT_DUCKDB_PATH="$(TEST_DB)" $(VENV)/bin/sqlfluff lint models macros tests/dbt
-	DBT_DUCKDB_PATH="$(TEST_DB)" $(DBT) build --exclude-resource-type seed
-	# pytest in two concurrent streams, both reading the fixture warehouse read-only: the
-	# Spark and PostgreSQL comparisons (their own JVM / server, folders and warehouses; minutes
-	# of work outside this process) beside everything else; their output follows the main one
-	DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q -p no:cacheprovider -m "spark or postgres" > "$(CURDIR)/warehouse/pytest-targets.log" 2>&1 & targets=$$!; \
-	DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q -m "not spark and not postgres"; main=$$?; \
-	wait $$targets; targets_rc=$$?; echo "--- pytest -m 'spark or postgres' (warehouse/pytest-targets.log) ---"; \
-	cat "$(CURDIR)/warehouse/pytest-targets.log"; [ $$main -eq 0 ] && [ $$targets_rc -eq 0 ]
+	# sqlfluff (dbt templater) compiles against its own copy of the loaded warehouse (the
+	# Shopify staging models read column lists at compile time, and the build holds the
+	# warehouse's write lock), same file name so refs compile alike, own target and log folders.
+	# The fixture build: seeds, models, data tests and the unit tests (their only run).
+	# pytest, once the build passed, in concurrent streams reading the fixture warehouse
+	# read-only: the Spark and PostgreSQL comparisons (their own JVM / server, folders and
+	# warehouses) beside everything else, itself split over PYTEST_WORKERS processes by test
+	# file (pytest-xdist --dist loadfile: a module's fixtures are built once; the demo warehouse
+	# once per run, tests/conftest.py built_once; slowest files first, SLOWEST_FILES_FIRST).
+	rm -rf "$(LINT_DIR)" && mkdir -p "$(LINT_DIR)" && cp "$(TEST_DB)" "$(LINT_DIR)/"
+	DBT_DUCKDB_PATH="$(LINT_DIR)/$(notdir $(TEST_DB))" DBT_TARGET_PATH="$(LINT_DIR)/target" \
+	  DBT_LOG_PATH="$(LINT_DIR)/logs" DBT_DUCKDB_TEMP_DIR="$(LINT_DIR)/tmp" \
+	  $(VENV)/bin/sqlfluff lint models macros tests/dbt > "$(LINT_DIR)/sqlfluff.log" 2>&1 & lint=$$!; \
+	build=0; main=0; targets=0; \
+	DBT_DUCKDB_PATH="$(TEST_DB)" $(DBT) build || build=$$?; \
+	if [ $$build -eq 0 ]; then \
+	  DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q -p no:cacheprovider -m "spark or postgres" \
+	    > "$(CURDIR)/warehouse/pytest-targets.log" 2>&1 & targets_pid=$$!; \
+	  DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder \
+	    -m "not spark and not postgres" || main=$$?; \
+	  wait $$targets_pid || targets=$$?; \
+	  echo "--- pytest -m 'spark or postgres' (warehouse/pytest-targets.log) ---"; \
+	  cat "$(CURDIR)/warehouse/pytest-targets.log"; \
+	fi; \
+	lint_rc=0; wait $$lint || lint_rc=$$?; \
+	echo "--- sqlfluff lint models macros tests/dbt ($(LINT_DIR)/sqlfluff.log) ---"; \
+	cat "$(LINT_DIR)/sqlfluff.log"; \
+	echo "make test: dbt build $$build, pytest $$main, pytest spark/postgres $$targets, sqlfluff $$lint_rc"; \
+	[ $$build -eq 0 ] && [ $$main -eq 0 ] && [ $$targets -eq 0 ] && [ $$lint_rc -eq 0 ]
 
 ## publish: copy the marts into the serving file BI tools read (DuckDB 1.5 format, atomic)
 publish: setup

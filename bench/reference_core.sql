@@ -1,7 +1,7 @@
 -- Reference computation of the core outputs, in plain DuckDB SQL (no dbt, no Jinja).
 --
 -- What it is for: the floor a dbt build of the same outputs is measured against
--- (`make bench`, docs/performance.md "Reference script and targets"), and an independent
+-- (`make bench`, docs/performance.md "The reference script"), and an independent
 -- check of the marts (tests/test_reference_core.py compares every output with its mart).
 -- It applies the definitions of the dbt doc blocks (models/marts/*/_*__docs.md), written
 -- again from them, not copied from the models' SQL:

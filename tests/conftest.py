@@ -4,15 +4,22 @@
 dbt; `make test` builds it before pytest and passes its path in DTC_TEST_WAREHOUSE, so
 pytest reuses it. `demo_warehouse` is a larger generated store (planted effects), built
 once per session in a temporary folder.
+
+`make test` runs pytest in several processes (pytest-xdist, `-n 2 --dist loadfile`): a
+module's tests stay in one process, and the demo store and its warehouse are still built
+once per run, by whichever worker asks first (`built_once`: a file lock in the folder the
+workers share), the others waiting for it and reading the same files.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -81,6 +88,65 @@ def prebuilt_fixture() -> Path | None:
     return Path(prebuilt) if prebuilt and Path(prebuilt).exists() else None
 
 
+# Under pytest-xdist (`make test`: --dist loadfile --no-loadscope-reorder) a worker takes the
+# next test file in collection order whenever it is free: the files that build whole dbt
+# projects go first, slowest first (longest-first keeps the two workers' ends close); the
+# demo warehouse is built by the first file that needs it while the other worker runs builds
+# of its own. Order: CPU seconds per file, measured (docs/performance.md) or estimated from
+# the dbt builds and parses a file runs; files not listed keep their place after these.
+SLOWEST_FILES_FIRST = (
+    "test_benchmark.py",
+    "test_shopify_source.py",
+    "test_shopify_export.py",
+    "test_bad_input_downstream.py",
+    "test_predictions.py",
+    "test_incremental.py",
+    "test_privacy.py",
+    "test_margin.py",
+    "test_source_freshness.py",
+    "test_publish.py",
+    "test_exact_money.py",
+    "test_docs_site.py",
+    "test_analyses.py",
+    "test_generator.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist only: SLOWEST_FILES_FIRST's files first (a stable sort: tests keep
+    their order inside a file). A plain `pytest` run keeps the collection order."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    rank = {name: i for i, name in enumerate(SLOWEST_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Path]
+) -> Path:
+    """build(work) run once per test run, whatever the number of pytest-xdist workers.
+
+    Under xdist the workers share their base temp folder's parent: the first worker to ask
+    builds in <shared>/<name> under an exclusive file lock, the others wait on the lock and
+    get the same path (they only read it). A build that failed leaves no mark: the next
+    worker builds again (and fails with its own error). Without xdist this is build(work).
+    """
+    base = tmp_path_factory.getbasetemp()
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build(tmp_path_factory.mktemp(name))
+    shared = base.parent
+    work, done = shared / name, shared / f"{name}.built"
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            return Path(done.read_text())
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        result = build(work)
+        done.write_text(str(result))
+        return result
+
+
 @pytest.fixture(scope="session")
 def fixture_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of a warehouse built from tests/fixtures/store_small."""
@@ -118,11 +184,9 @@ def parsed_project(tmp_path_factory: pytest.TempPathFactory) -> ParsedProject:
     return ParsedProject(database, env, paths, manifest)
 
 
-@pytest.fixture(scope="session")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Raw folder of a generated demo store (DTC_TEST_DEMO_CUSTOMERS, default 20000)."""
+def generate_demo_store(out: Path) -> Path:
+    """A generated demo store (DTC_TEST_DEMO_CUSTOMERS, default 20000) in out, as parquet."""
     customers = os.environ.get("DTC_TEST_DEMO_CUSTOMERS", "20000")
-    out = tmp_path_factory.mktemp("demo_raw")
     run(
         [
             sys.executable,
@@ -142,10 +206,19 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Raw folder of a generated demo store (DTC_TEST_DEMO_CUSTOMERS, default 20000)."""
+    return built_once(tmp_path_factory, "demo_raw", generate_demo_store)
+
+
+@pytest.fixture(scope="session")
 def demo_warehouse(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Path of a warehouse built from the generated demo store."""
-    work = tmp_path_factory.mktemp("demo_wh")
-    return build_warehouse(demo_store, work / "demo.duckdb", work)
+    """Path of a warehouse built from the generated demo store (read-only for the tests)."""
+    return built_once(
+        tmp_path_factory,
+        "demo_wh",
+        lambda work: build_warehouse(demo_store, work / "demo.duckdb", work),
+    )
 
 
 @pytest.fixture()
