@@ -3,7 +3,9 @@
 -- Hub of customer margins: int_customers_enriched (dim_customers) and the cohort models
 -- read it. A customer's margin to date is null when any of its valid orders has an unknown
 -- cost (never a partial sum); the *_covered sums add the orders with a known cost only, for
--- aggregates that apply the cost-coverage rule (var min_cost_coverage).
+-- aggregates that apply the cost-coverage rule (var min_cost_coverage). The windowed net
+-- revenue and the window flags are read from int_customers_value_windows (ltv_<N>d), the one
+-- place they are computed; this model adds the margins and the cost coverage.
 {%- set windows = [182, 365] %}
 with
 
@@ -34,10 +36,15 @@ acquisition_costs as (
 
 ),
 
-as_of as (
+value_windows as (
 
-    select as_of_date
-    from {{ ref('int_as_of_date') }}
+    select
+        {%- for n in windows %}
+            is_window_{{ n }}d_complete,
+            ltv_{{ n }}d,
+        {%- endfor %}
+        customer_id
+    from {{ ref('int_customers_value_windows') }}
 
 ),
 
@@ -99,8 +106,6 @@ margins_per_customer as (
         sum(case when has_known_cost then contribution_margin else 0 end)
             as contribution_margin_covered,
         {%- for n in windows %}
-            sum(case when days_since_first_order < {{ n }} then net_revenue else 0 end)
-                as net_revenue_{{ n }}d,
             sum(
                 case
                     when days_since_first_order < {{ n }} and has_known_cost then net_revenue
@@ -150,9 +155,8 @@ customers_costed as (
         margins_per_customer.net_revenue_covered,
         margins_per_customer.contribution_margin_covered,
         {%- for n in windows %}
-            {{ window_is_complete('first_orders.first_order_date', n, 'as_of.as_of_date') }}
-                as is_window_{{ n }}d_complete,
-            margins_per_customer.net_revenue_{{ n }}d,
+            value_windows.is_window_{{ n }}d_complete,
+            value_windows.ltv_{{ n }}d as net_revenue_{{ n }}d,
             margins_per_customer.net_revenue_{{ n }}d_covered,
             margins_per_customer.contribution_margin_{{ n }}d_covered,
             margins_per_customer.unknown_cost_orders_{{ n }}d,
@@ -161,7 +165,8 @@ customers_costed as (
     from first_orders
     inner join margins_per_customer
         on first_orders.customer_id = margins_per_customer.customer_id
-    cross join as_of
+    inner join value_windows
+        on first_orders.customer_id = value_windows.customer_id
     left join acquisition_costs
         on
             first_orders.cohort_month = acquisition_costs.month
@@ -214,12 +219,7 @@ final as (
                         then customers_costed.contribution_margin_{{ n }}d_covered
                 end as {{ type_money() }}
             ) as margin_ltv_{{ n }}d,
-            cast(
-                case
-                    when customers_costed.is_window_{{ n }}d_complete
-                        then customers_costed.net_revenue_{{ n }}d
-                end as {{ type_money() }}
-            ) as net_revenue_{{ n }}d,
+            customers_costed.net_revenue_{{ n }}d,
             cast(
                 case
                     when customers_costed.is_window_{{ n }}d_complete

@@ -53,6 +53,7 @@ value_windows as (
         {%- for n in windows %}
             has_repeat_within_{{ n }}d,
         {%- endfor %}
+        ltv_365d,
         ltv_365d_excl_first_order,
         days_observed
     from {{ ref('int_customers_value_windows') }}
@@ -66,7 +67,6 @@ customers_margin as (
         first_order_has_known_cost,
         first_order_net_revenue,
         first_order_gross_margin,
-        net_revenue_365d,
         net_revenue_365d_covered,
         contribution_margin_365d_covered
     from {{ ref('int_customers_margin_valued') }}
@@ -136,7 +136,7 @@ customers_profiled as (
             else 0
         end as first_order_gross_margin_covered,
         customers_margin.first_order_net_revenue,
-        customers_margin.net_revenue_365d,
+        value_windows.ltv_365d as net_revenue_365d,
         customers_margin.net_revenue_365d_covered,
         customers_margin.contribution_margin_365d_covered
     from customers
