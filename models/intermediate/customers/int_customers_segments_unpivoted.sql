@@ -15,10 +15,6 @@
     'activation_speed',
     'is_subscriber',
 ] %}
-{#- (customer_id, segment_type) is unique because each segment type is selected once #}
-{%- if (['all'] + segment_columns) | unique | list | length != segment_columns | length + 1 %}
-    {{ exceptions.raise_compiler_error('int_customers_segments_unpivoted: a segment type is listed twice') }}
-{%- endif %}
 {#- carried through the unpivot unchanged: survival data, then value windows #}
 {%- set survival_columns = ['as_of_date', 'days_to_second_order', 'duration_days', 'is_event'] %}
 {%- set value_columns = [
