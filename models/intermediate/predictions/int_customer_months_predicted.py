@@ -7,29 +7,25 @@ applies the BG/NBD / Gamma-Gamma closed forms once per distinct input row (frequ
 recency, T, repeat net revenue) of the month's customers as of its fit end, and joins
 them back to the customers in DuckDB: expected purchase days, P(repurchase) and predicted
 value over the horizon, and expected purchase days and value over the elapsed part of the
-horizon (fit end to as_of_date), which fct_base_future_value_monthly compares with what
-customers bought. Logic: src/dtc_economics/warehouse_predictions.py (monthly_scored).
+horizon (fit end to as_of_date), next to what the customers bought in it (the summary's
+actual_* columns), which fct_base_future_value_monthly compares.
+Logic: src/dtc_economics/warehouse_predictions.py (monthly_scored).
 """
 
 from typing import Any
 
-from dtc_economics.warehouse_predictions import (
-    SCOPE_MONTH_END,
-    PredictionSettings,
-    monthly_scored,
-    registered,
-)
+from dtc_economics import warehouse_predictions as wp
 
 
 def model(dbt: Any, session: Any) -> Any:
     dbt.config(materialized="table")
-    # vars reach Python models through config meta (dbt_project.yml, predictions)
-    settings = PredictionSettings.from_mapping(dbt.config.meta_get("prediction_settings"))
+    # vars reach Python models through config meta (_predictions__models.yml)
+    settings = wp.PredictionSettings.from_mapping(dbt.config.meta_get("prediction_settings"))
     summary = dbt.ref("int_customers_purchases_summarised").filter(
-        f"fit_scope = '{SCOPE_MONTH_END}'"
+        f"fit_scope = '{wp.SCOPE_MONTH_END}'"
     )
-    fits, scored = monthly_scored(summary, dbt.ref("int_predictions_fitted"), settings)
-    names = registered(
+    fits, scored = wp.monthly_scored(summary, dbt.ref("int_predictions_fitted"), settings)
+    names = wp.registered(
         session, "int_customer_months_predicted", summary=summary, fits=fits, scored=scored
     )
     return session.sql(f"""
@@ -45,7 +41,10 @@ def model(dbt: Any, session: Any) -> Any:
             summary.elapsed_days,
             scored.expected_orders_elapsed,
             scored.expected_orders_elapsed * scored.expected_order_value
-                as predicted_value_elapsed
+                as predicted_value_elapsed,
+            summary.actual_end_date,
+            summary.actual_purchase_days,
+            summary.actual_net_revenue
         from {names["summary"]} as summary
         inner join {names["fits"]} as fits
             on summary.fit_end_date = fits.fit_end_date

@@ -16,38 +16,30 @@ from typing import Any
 
 import pyarrow as pa
 
-from dtc_economics.warehouse_predictions import (
-    SCOPE_AS_OF,
-    SCOPE_HOLDOUT,
-    SCOPE_MONTH_END,
-    FitInputs,
-    PredictionSettings,
-    fit_inputs_from_relation,
-    fits_table,
-)
+from dtc_economics import warehouse_predictions as wp
 
 
 def model(dbt: Any, session: Any) -> pa.Table:
     dbt.config(materialized="table")
-    # vars reach Python models through config meta (dbt_project.yml, predictions)
-    settings = PredictionSettings.from_mapping(dbt.config.meta_get("prediction_settings"))
+    # vars reach Python models through config meta (_predictions__models.yml)
+    settings = wp.PredictionSettings.from_mapping(dbt.config.meta_get("prediction_settings"))
     summary = dbt.ref("int_customers_purchases_summarised")
     as_of_date = dbt.ref("int_as_of_date").select("as_of_date").fetchall()[0][0]
     # as_of and holdout always have a row (an empty scope is reported as insufficient
     # data); month ends only when some customer had bought by then
     scopes: list[tuple[str, dt.date]] = [
-        (SCOPE_AS_OF, as_of_date),
-        (SCOPE_HOLDOUT, as_of_date - dt.timedelta(days=settings.calibration_days)),
+        (wp.SCOPE_AS_OF, as_of_date),
+        (wp.SCOPE_HOLDOUT, as_of_date - dt.timedelta(days=settings.calibration_days)),
     ]
-    month_ends = summary.filter(f"fit_scope = '{SCOPE_MONTH_END}'").select("fit_end_date")
-    scopes += [(SCOPE_MONTH_END, end) for (end,) in sorted(month_ends.distinct().fetchall())]
+    month_ends = summary.filter(f"fit_scope = '{wp.SCOPE_MONTH_END}'").select("fit_end_date")
+    scopes += [(wp.SCOPE_MONTH_END, end) for (end,) in sorted(month_ends.distinct().fetchall())]
     # every scope of a date has the same inputs: read one scope's rows
     scope_of = {end: scope for scope, end in reversed(scopes)}
 
-    def inputs_for(end: dt.date) -> FitInputs:
+    def inputs_for(end: dt.date) -> wp.FitInputs:
         rows = summary.filter(
             f"fit_scope = '{scope_of[end]}' and fit_end_date = date '{end.isoformat()}'"
         )
-        return fit_inputs_from_relation(rows)
+        return wp.fit_inputs_from_relation(rows)
 
-    return fits_table(scopes, inputs_for, settings)
+    return wp.fits_table(scopes, inputs_for, settings)

@@ -15,37 +15,59 @@
     'horizon_days',
 ] %}
 {%- set keys = month_keys + ['segment_type', 'segment_value'] %}
+{#- what is summed per segment: customers first aggregated per month and combination of
+    segment attributes, then those rows once per segment type -#}
+{%- set measures = [
+    'customers',
+    'customers_predicted',
+    'customers_value_predicted',
+    'predicted_value_365d',
+    'expected_orders_365d',
+    'expected_repurchasers_365d',
+    'expected_orders_elapsed',
+    'predicted_value_elapsed',
+    'actual_orders_elapsed',
+    'actual_net_revenue_elapsed',
+] %}
+{%- set attributes = [
+    'acquisition_channel',
+    'first_order_offer_type',
+    'first_product_id',
+    'first_product_category',
+    'cohort_month',
+] %}
 with
-
-summaries as (
-
-    select
-        fit_end_date,
-        customer_id,
-        customer_key,
-        actual_end_date,
-        elapsed_days,
-        actual_purchase_days,
-        actual_net_revenue
-    from {{ ref('int_customers_purchases_summarised') }}
-    where fit_scope = 'month_end'
-
-),
 
 predictions as (
 
+    -- one row per as-of month x customer, with what the customer bought since the fit end
     select
         as_of_month,
         fit_end_date,
-        customer_key,
+        actual_end_date,
+        elapsed_days,
         prediction_status,
         horizon_days,
+        customer_key,
         expected_orders_365d,
         p_repurchase_365d,
         predicted_value_365d,
         expected_orders_elapsed,
-        predicted_value_elapsed
+        predicted_value_elapsed,
+        actual_purchase_days,
+        actual_net_revenue
     from {{ ref('int_customer_months_predicted') }}
+
+),
+
+customer_keys as (
+
+    -- every customer of a month end had bought by as_of_date: the as_of scope has them all
+    select
+        customer_key,
+        customer_id
+    from {{ ref('int_customers_purchases_summarised') }}
+    where fit_scope = 'as_of'
 
 ),
 
@@ -62,57 +84,50 @@ customers as (
 
 ),
 
-customer_months_joined as (
+customer_attributes as (
 
     select
-        predictions.as_of_month,
-        predictions.fit_end_date,
-        summaries.actual_end_date,
-        summaries.elapsed_days,
-        predictions.prediction_status,
-        predictions.horizon_days,
+        customer_keys.customer_key,
         customers.acquisition_channel,
         customers.first_order_offer_type,
         customers.first_product_id,
         customers.first_product_category,
-        customers.cohort_month,
+        customers.cohort_month
+    from customer_keys
+    left join customers
+        on customer_keys.customer_id = customers.customer_id
+
+),
+
+customer_months_joined as (
+
+    select
+        {%- for key in month_keys %}
+            predictions.{{ key }},
+        {%- endfor %}
+        {%- for attribute in attributes %}
+            customer_attributes.{{ attribute }},
+        {%- endfor %}
         predictions.expected_orders_365d,
         predictions.p_repurchase_365d,
         predictions.predicted_value_365d,
         predictions.expected_orders_elapsed,
         predictions.predicted_value_elapsed,
-        summaries.actual_purchase_days,
-        summaries.actual_net_revenue
+        predictions.actual_purchase_days,
+        predictions.actual_net_revenue
     from predictions
-    inner join summaries
-        on
-            predictions.fit_end_date = summaries.fit_end_date
-            and predictions.customer_key = summaries.customer_key
-    left join customers
-        on summaries.customer_id = customers.customer_id
+    inner join customer_attributes
+        on predictions.customer_key = customer_attributes.customer_key
 
 ),
 
-customer_months_segmented as (
+attribute_months_aggregated as (
 
-    {{ segments_unioned('customer_months_joined', segments, month_keys + [
-        'expected_orders_365d',
-        'p_repurchase_365d',
-        'predicted_value_365d',
-        'expected_orders_elapsed',
-        'predicted_value_elapsed',
-        'actual_purchase_days',
-        'actual_net_revenue',
-    ]) }}
-
-),
-
-segments_aggregated as (
-
-    -- fit_end_date, actual_end_date, elapsed_days, prediction_status and horizon_days are
-    -- one value per as-of month (one fit, one scope)
+    -- one row per as-of month x combination of segment attributes (far fewer than
+    -- customers): the segments below add these rows up instead of every customer once per
+    -- segment type
     select
-        {%- for key in keys %}
+        {%- for key in month_keys + attributes %}
             {{ key }},
         {%- endfor %}
         count(*) as customers,
@@ -125,7 +140,29 @@ segments_aggregated as (
         sum(predicted_value_elapsed) as predicted_value_elapsed,
         sum(actual_purchase_days) as actual_orders_elapsed,
         sum(actual_net_revenue) as actual_net_revenue_elapsed
-    from customer_months_segmented
+    from customer_months_joined
+    group by {{ (month_keys + attributes) | join(', ') }}
+
+),
+
+attribute_months_segmented as (
+
+    {{ segments_unioned('attribute_months_aggregated', segments, month_keys + measures) }}
+
+),
+
+segments_aggregated as (
+
+    -- fit_end_date, actual_end_date, elapsed_days, prediction_status and horizon_days are
+    -- one value per as-of month (one fit, one scope)
+    select
+        {%- for key in keys %}
+            {{ key }},
+        {%- endfor %}
+        {%- for measure in measures %}
+            sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from attribute_months_segmented
     group by {{ keys | join(', ') }}
 
 ),

@@ -15,32 +15,25 @@ Logic: src/dtc_economics/warehouse_predictions.py (scored_inputs).
 
 from typing import Any
 
-from dtc_economics.warehouse_predictions import (
-    SCOPE_AS_OF,
-    STATUS_NO_HISTORY,
-    PredictionSettings,
-    distinct_inputs,
-    fit_rows_of,
-    fit_table,
-    registered,
-    scored_inputs,
-)
+from dtc_economics import warehouse_predictions as wp
 
 
 def model(dbt: Any, session: Any) -> Any:
     dbt.config(materialized="table")
-    # vars reach Python models through config meta (dbt_project.yml, predictions)
-    settings = PredictionSettings.from_mapping(dbt.config.meta_get("prediction_settings"))
-    summary = dbt.ref("int_customers_purchases_summarised").filter(f"fit_scope = '{SCOPE_AS_OF}'")
-    [fit_row] = fit_rows_of(dbt.ref("int_predictions_fitted"), SCOPE_AS_OF)
-    outcome, scored = scored_inputs(fit_row, distinct_inputs(summary), settings.horizon_days)
-    names = registered(
+    # vars reach Python models through config meta (_predictions__models.yml)
+    settings = wp.PredictionSettings.from_mapping(dbt.config.meta_get("prediction_settings"))
+    summary = dbt.ref("int_customers_purchases_summarised").filter(
+        f"fit_scope = '{wp.SCOPE_AS_OF}'"
+    )
+    [fit_row] = wp.fit_rows_of(dbt.ref("int_predictions_fitted"), wp.SCOPE_AS_OF)
+    outcome, scored = wp.scored_inputs(fit_row, wp.distinct_inputs(summary), settings.horizon_days)
+    names = wp.registered(
         session,
         "fct_customer_predictions",
         customers=dbt.ref("int_customers_enriched"),
         summary=summary,
         scored=scored,
-        fit=fit_table(
+        fit=wp.fit_table(
             outcome,
             settings.horizon_days,
             no_history_reason=f"no valid order on or before {outcome.fit_end}",
@@ -63,7 +56,7 @@ def model(dbt: Any, session: Any) -> Any:
             scored.expected_orders * scored.expected_order_value as predicted_value_365d,
             scored.order_value_source,
             case
-                when summary.customer_key is null then '{STATUS_NO_HISTORY}'
+                when summary.customer_key is null then '{wp.STATUS_NO_HISTORY}'
                 else fit.prediction_status
             end as prediction_status,
             case

@@ -14,17 +14,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from dtc_economics.warehouse_predictions import (
-    PredictionSettings,
-    calibration_table_from_relations,
-)
+from dtc_economics import warehouse_predictions as wp
 
 
 def model(dbt: Any, session: Any) -> pa.Table:
     dbt.config(materialized="table")
-    # vars reach Python models through config meta (dbt_project.yml, predictions)
-    settings = PredictionSettings.from_mapping(dbt.config.meta_get("prediction_settings"))
-    return calibration_table_from_relations(
+    # vars reach Python models through config meta (_predictions__models.yml)
+    settings = wp.PredictionSettings.from_mapping(dbt.config.meta_get("prediction_settings"))
+    return wp.calibration_table_from_relations(
         dbt.ref("int_customers_purchases_summarised"),
         dbt.ref("int_predictions_fitted"),
         settings,
