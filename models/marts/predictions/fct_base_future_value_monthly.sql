@@ -159,9 +159,16 @@ segments_aggregated as (
         {%- for key in keys %}
             {{ key }},
         {%- endfor %}
-        {%- for measure in measures %}
-            sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        sum(customers) as customers,
+        sum(customers_predicted) as customers_predicted,
+        sum(customers_value_predicted) as customers_value_predicted,
+        sum(predicted_value_365d) as predicted_value_365d,
+        sum(expected_orders_365d) as expected_orders_365d,
+        sum(expected_repurchasers_365d) as expected_repurchasers_365d,
+        sum(expected_orders_elapsed) as expected_orders_elapsed,
+        sum(predicted_value_elapsed) as predicted_value_elapsed,
+        sum(actual_orders_elapsed) as actual_orders_elapsed,
+        sum(actual_net_revenue_elapsed) as actual_net_revenue_elapsed
     from attribute_months_segmented
     group by {{ keys | join(', ') }}
 
@@ -180,21 +187,9 @@ final as (
         segment_value,
         prediction_status,
         cast(horizon_days as {{ dbt.type_int() }}) as horizon_days,
-        -- customers (first valid order on or before fit_end_date)
-        cast(customers as {{ dbt.type_bigint() }}) as customers,
-        cast(customers_predicted as {{ dbt.type_bigint() }}) as customers_predicted,
-        cast(customers_value_predicted as {{ dbt.type_bigint() }})
-            as customers_value_predicted,
-        -- predicted, horizon_days after fit_end_date (null when nobody is predicted)
-        cast(predicted_value_365d as {{ type_double() }}) as predicted_value_365d,
-        {{ safe_divide('predicted_value_365d', 'customers_value_predicted') }}
-            as predicted_value_365d_per_customer,
-        cast(expected_orders_365d as {{ type_double() }}) as expected_orders_365d,
-        {{ safe_divide('expected_orders_365d', 'customers_predicted') }}
-            as expected_orders_365d_per_customer,
-        cast(expected_repurchasers_365d as {{ type_double() }}) as expected_repurchasers_365d,
-        {{ safe_divide('expected_repurchasers_365d', 'customers_predicted') }}
-            as p_repurchase_365d,
+        -- customers (first valid order on or before fit_end_date); predicted,
+        -- horizon_days after fit_end_date
+        {{ future_value_predicted(with_orders_per_customer=true) }},
         -- calibration: the elapsed part of the horizon, (fit_end_date, actual_end_date]
         actual_end_date,
         cast(elapsed_days as {{ dbt.type_int() }}) as elapsed_days,
