@@ -1012,6 +1012,12 @@ def fit_rows_of(fits: Any, *scopes: str) -> list[dict[str, Any]]:
     return rows.df().to_dict("records")
 
 
+def input_join(customers: str, scored: str) -> str:
+    """SQL join condition of customers' summary rows (alias ``customers``) to their
+    :func:`scored_inputs` rows (alias ``scored``): equal ``INPUT_COLUMNS``."""
+    return " and ".join(f"{customers}.{name} = {scored}.{name}" for name in INPUT_COLUMNS)
+
+
 def distinct_inputs(rows: Any) -> pa.Table:
     """The distinct ``INPUT_COLUMNS`` of a DuckDB relation's rows (one fit end's customers)
     as Arrow: the columns as stored (exact join keys) and repeat_net_revenue also as

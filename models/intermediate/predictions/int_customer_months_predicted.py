@@ -51,8 +51,5 @@ def model(dbt: Any, session: Any) -> Any:
         inner join {names["scored"]} as scored
             on
                 summary.fit_end_date = scored.fit_end_date
-                and summary.frequency = scored.frequency
-                and summary.recency_days = scored.recency_days
-                and summary.t_days = scored.t_days
-                and summary.repeat_net_revenue = scored.repeat_net_revenue
+                and {wp.input_join("summary", "scored")}
     """)

@@ -68,9 +68,5 @@ def model(dbt: Any, session: Any) -> Any:
         left join {names["summary"]} as summary
             on customers.customer_id = summary.customer_id
         left join {names["scored"]} as scored
-            on
-                summary.frequency = scored.frequency
-                and summary.recency_days = scored.recency_days
-                and summary.t_days = scored.t_days
-                and summary.repeat_net_revenue = scored.repeat_net_revenue
+            on {wp.input_join("summary", "scored")}
     """)
