@@ -1026,7 +1026,7 @@ def distinct_inputs(rows: Any) -> pa.Table:
     return (
         rows.aggregate(keys, keys)
         .select(f"{keys}, cast(repeat_net_revenue as double) as repeat_value")
-        .fetch_arrow_table()
+        .to_arrow_table()
     )
 
 
