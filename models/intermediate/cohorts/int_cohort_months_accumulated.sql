@@ -198,17 +198,8 @@ cohort_months_counted as (
 
 final as (
 
+    -- the counted months with the running totals from the cohort month
     select
-        cohort_type,
-        cohort_month,
-        months_since_cohort_month,
-        calendar_month,
-        calendar_month_end,
-        as_of_date,
-        is_complete,
-        {%- for measure in measures %}
-            {{ measure }},
-        {%- endfor %}
         {%- for measure, cumulative in cumulated.items() %}
             sum({{ measure }}) over (
                 partition by cohort_type, cohort_month
@@ -216,7 +207,7 @@ final as (
                 rows between unbounded preceding and current row
             ) as {{ cumulative }},
         {%- endfor %}
-        cohort_size
+        *
     from cohort_months_counted
 
 )
