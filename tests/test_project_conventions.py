@@ -290,3 +290,15 @@ def test_intermediate_models_are_grouped_in_area_folders(manifest):
         assert folder == f"models/intermediate/{area}", (
             f"{node['name']} documented in {node['patch_path']}"
         )
+
+
+def test_relation_names_fit_postgres_identifiers(manifest):
+    """Model and unit-test names become relation names (a unit test builds a relation named
+    after itself): PostgreSQL refuses identifiers over 63 characters, so the PostgreSQL
+    target's build would fail on a longer one."""
+    long_names = [
+        n["name"]
+        for n in [*manifest["nodes"].values(), *manifest.get("unit_tests", {}).values()]
+        if n["resource_type"] in ("model", "unit_test", "seed") and len(n["name"]) > 63
+    ]
+    assert not long_names, long_names
