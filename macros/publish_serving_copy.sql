@@ -11,8 +11,11 @@
     {#- After `dbt build` / `dbt run`: copy marts + seeds into the serving file
         (env DTC_SERVING_PATH, default warehouse/serving.duckdb) through the dtc_publish
         function of dtc_economics.dbt_plugin; skipped when any node failed, and when the var
-        publish_serving_copy is false (`make bench` times `scripts/publish.py` on its own). -#}
+        publish_serving_copy is false (`make bench` times `scripts/publish.py` on its own).
+        The views' primary keys are recorded first (record_view_primary_keys), for this copy
+        and for a later `make publish`. -#}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
+        {%- do record_view_primary_keys() -%}
         {%- set out = env_var('DTC_SERVING_PATH', 'warehouse/serving.duckdb') -%}
         {%- set enabled = var('publish_serving_copy', true) -%}
         {%- if enabled is string -%}

@@ -1,8 +1,9 @@
 """Exact money: fixed-point DECIMAL marts, refunds that net to exactly 0, bit-identical rebuilds.
 
-Money columns are DECIMAL(18,4) (macro type_money; docs/pending/flow-money.md). With exact
-sums, (1) a fully refunded order nets to exactly 0, not to -6e-14, and (2) two builds of the
-same input give the same bits in every mart, whatever order the parallel sums ran in.
+Money columns are DECIMAL(18,4) (macro type_money; docs/decisions.md, "Money is
+fixed-point"). With exact sums, (1) a fully refunded order nets to exactly 0, not to -6e-14,
+and (2) two builds of the same input give the same bits in every mart, whatever order the
+parallel sums ran in.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from conftest import BIN, ROOT, run
 CUSTOMERS = "400"
 SEED = "11"
 # the order and line facts: views of their hubs (an incremental copy of 7.7M lines at 1M
-# customers cost more CPU to write and index than it saved: docs/pending/perflines.md)
+# customers cost more CPU to write and index than it saved: docs/decisions.md)
 FACTS = {"fct_orders", "fct_order_lines"}
 # the facts, the core marts built on them, and their parents: other marts are
 # plain tables computed from these, equal whenever their inputs are (keeps the test short)

@@ -11,7 +11,8 @@ end of ``make build``) copies the serving schemas (``marts``, ``seeds``) of the 
 * with each table's columns, types, NOT NULL and primary keys, and the table and column
   comments that dbt's ``persist_docs`` wrote (BI tools show them as descriptions); a view
   in those schemas is published as a table holding its rows (the serving file is
-  self-contained: it has no staging schema a view could read);
+  self-contained: it has no staging schema a view could read), with its contract's primary
+  key as recorded in the warehouse's ``meta.view_primary_keys``;
 * plus ``meta.publish_info`` (one row: when, from where, which storage version, row counts);
 * into a temporary file in the same folder that is checked (row counts) and then atomically
   renamed over the previous serving file (``os.replace``). A failed or interrupted publish
@@ -51,6 +52,8 @@ DEFAULT_SCHEMAS: tuple[str, ...] = ("marts", "seeds")
 # DuckDB 1.5.x. 'v1.5.0' is the newest format every 1.5.x reader understands.
 DEFAULT_STORAGE_VERSION = "v1.5.0"
 INFO_SCHEMA = "meta"
+# in the warehouse: the views' contract primary keys (macro record_view_primary_keys)
+VIEW_KEYS_TABLE = "view_primary_keys"
 INFO_TABLE = "publish_info"
 
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -115,13 +118,30 @@ def _columns(
     ).fetchall()
 
 
+def _view_keys(con: duckdb.DuckDBPyConnection, src: str, schema: str, table: str) -> list:
+    """A view's contract primary key, from meta.view_primary_keys (macro
+    record_view_primary_keys: DuckDB views hold no constraints); none without that table."""
+    recorded = con.execute(
+        "select count(*) from duckdb_tables() where database_name = ? "
+        f"and schema_name = 'meta' and table_name = '{VIEW_KEYS_TABLE}'",
+        [src],
+    ).fetchone()
+    if not recorded or not recorded[0]:
+        return []
+    return con.execute(
+        f"select key_columns from {_q(src)}.meta.{VIEW_KEYS_TABLE} "
+        "where schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+
+
 def _create_table_sql(con: duckdb.DuckDBPyConnection, src: str, schema: str, table: str) -> str:
     keys = con.execute(
         "select constraint_column_names from duckdb_constraints() "
         "where database_name = ? and schema_name = ? and table_name = ? "
         "and constraint_type = 'PRIMARY KEY'",
         [src, schema, table],
-    ).fetchall()
+    ).fetchall() or _view_keys(con, src, schema, table)
     parts = [
         f"{_q(name)} {dtype}" + ("" if nullable else " not null")
         for name, dtype, nullable in _columns(con, src, schema, table)

@@ -2,7 +2,7 @@
 -- The contract of int_order_lines_netted (the hub): a view of the hub's rows, not an incremental
 -- copy. The hub recomputes every line on every run anyway; a copy added a second write of
 -- every row and a primary-key index (at 1M customers more CPU than it saved), while a view
--- equals a full refresh by construction (docs/pending/perflines.md). The key is checked on
+-- equals a full refresh by construction (docs/decisions.md). The key is checked on
 -- the hub (order_line_id unique and not_null), whose rows these are. A table on Spark, whose
 -- Hive catalog the equivalence test reads as files (docs/spark.md).
 {{ config(materialized=('table' if target.type == 'spark' else 'view')) }}
