@@ -2,12 +2,7 @@ with
 
 source as (
 
-    select
-        customer_id,
-        created_at,
-        email_hash,
-        country
-    from {{ shop_source('customers') }}
+    select * from {{ shop_source('customers') }}
 
 ),
 

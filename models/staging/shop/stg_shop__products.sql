@@ -2,12 +2,7 @@ with
 
 source as (
 
-    select
-        product_id,
-        product_name,
-        category,
-        unit_cost
-    from {{ shop_source('products') }}
+    select * from {{ shop_source('products') }}
 
 ),
 

@@ -2,15 +2,7 @@ with
 
 source as (
 
-    select
-        refund_id,
-        order_id,
-        order_line_id,
-        refunded_at,
-        amount,
-        quantity,
-        reason
-    from {{ shop_source('refunds') }}
+    select * from {{ shop_source('refunds') }}
 
 ),
 
