@@ -43,16 +43,16 @@ spend_numbered as (
         cast(
             row_number() over (
                 order by
-                    spend_date,
-                    source_channel,
-                    utm_source,
-                    utm_medium,
-                    campaign,
-                    currency,
-                    spend_amount
+                    spend.spend_date,
+                    spend.source_channel,
+                    spend.utm_source,
+                    spend.utm_medium,
+                    spend.campaign,
+                    spend.currency,
+                    spend.spend_amount
             ) as {{ dbt.type_int() }}
         ) as spend_row_id,
-        {{ month_start('spend_date') }} as spend_month,
+        {{ month_start('spend.spend_date') }} as spend_month,
         spend.*
     from spend
 
@@ -99,9 +99,9 @@ final as (
         case
             when spend_checked.reject_reason is null
                 then cast(
-                    spend_checked.spend_amount * spend_checked.fx_rate_to_shop_currency
-                    as {{ type_money() }}
-                )
+                        spend_checked.spend_amount * spend_checked.fx_rate_to_shop_currency
+                        as {{ type_money() }}
+                    )
         end as spend_shop_currency
     from spend_checked
 
