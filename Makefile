@@ -101,9 +101,9 @@ test: setup-dev
 	build=0; main=0; targets=0; \
 	DBT_DUCKDB_PATH="$(TEST_DB)" $(DBT) build || build=$$?; \
 	if [ $$build -eq 0 ]; then \
-	  DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q -p no:cacheprovider -m "spark or postgres" \
+	  DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q -p no:cacheprovider --durations=10 -m "spark or postgres" \
 	    > "$(CURDIR)/warehouse/pytest-targets.log" 2>&1 & targets_pid=$$!; \
-	  DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder \
+	  DTC_TEST_WAREHOUSE="$(TEST_DB)" $(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25 \
 	    -m "not spark and not postgres" || main=$$?; \
 	  wait $$targets_pid || targets=$$?; \
 	  echo "--- pytest -m 'spark or postgres' (warehouse/pytest-targets.log) ---"; \

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -219,6 +220,11 @@ def test_quick_pieces_on_a_tiny_store(tmp_path):
     run = written["scales"][0]["runs_detail"][0]
     assert isinstance(run["busy"], bool)
     assert run["steps"]["dbt_run"]["load_before"] >= 0
+    # the machine's CPU during the step includes the step's own (busy_rule, /proc/stat)
+    if benchmark.machine_cpu_seconds() is not None:
+        dbt_run = run["steps"]["dbt_run"]
+        assert dbt_run["machine_cpu_seconds"] >= 0.9 * dbt_run["cpu_seconds"]
+        assert run["units"]["build"]["source"] == "cpu"
 
 
 def test_peer_equals_the_marts_on_the_demo_store(demo_store, demo_warehouse, tmp_path):
@@ -245,6 +251,31 @@ def test_busy_rule_compares_other_load_with_the_cores_left():
     # a unit using both cores leaves room for background daemons only
     assert not benchmark.busy_rule(0.05, 2.0, 20.0, 10.0, 2)["busy"]
     assert benchmark.busy_rule(0.5, 2.0, 20.0, 10.0, 2)["busy"]
+
+
+def test_busy_rule_measures_other_processes_cpu_when_proc_stat_is_there():
+    # 2 cores, the build kept 1.8 of them busy; the machine as a whole used 18.5 CPU s in
+    # the same 10 s, so others used 0.05 core: quiet, whatever the lagging load average says
+    quiet = benchmark.busy_rule(1.0, 1.9, 18.0, 10.0, 2, machine_cpu=18.5)
+    assert (quiet["other_load"], quiet["source"], quiet["busy"]) == (0.05, "cpu", False)
+    # the same load averages, but others used 3 CPU s in 10 s (0.3 core): busy
+    busy = benchmark.busy_rule(1.0, 1.9, 18.0, 10.0, 2, machine_cpu=21.0)
+    assert (busy["other_load"], busy["busy"]) == (0.3, True)
+    # without /proc/stat the load-average estimate judges (1.0 > 2 - 1.8 + 0.1)
+    fallback = benchmark.busy_rule(1.0, 1.9, 18.0, 10.0, 2)
+    assert (fallback["source"], fallback["busy"]) == ("load_average", True)
+
+
+def test_machine_cpu_seconds_counts_a_busy_loop():
+    before = benchmark.machine_cpu_seconds()
+    if before is None:
+        pytest.skip("no /proc/stat on this system")
+    t0 = time.process_time()
+    while time.process_time() - t0 < 0.5:  # half a CPU second in this process
+        pass
+    after = benchmark.machine_cpu_seconds()
+    assert after is not None
+    assert after - before >= 0.45  # the loop, at 1/CLK_TCK resolution, plus the rest
 
 
 def _run(seconds: float, busy: bool) -> benchmark.Run:

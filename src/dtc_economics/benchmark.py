@@ -26,13 +26,13 @@ psutil, and the kernel's ``ru_maxrss``) are measured separately:
    process only the new data; table models rebuild);
 7. ``report``: ``make report``, when the Makefile has that target.
 
-Every step records wall seconds, CPU seconds (user + system of its whole process tree) and
-the 1-minute load average just before and just after it. Four units are judged for load:
-the build (``dbt_run`` + ``dbt_test``), ``publish``, ``reference`` and ``peer`` (see
-:func:`busy_rule`);
-a run with a busy unit is flagged ``busy: true`` in results.json and left out of the
-medians of results.md (the published table). Before each unit the benchmark waits up to
-``--settle-seconds`` for the load average to fall to ``cores - 1``.
+Every step records wall seconds, CPU seconds (user + system of its whole process tree), the
+CPU seconds of every process on the machine meanwhile (/proc/stat) and the 1-minute load
+average just before and just after it. Four units are judged for load: the build
+(``dbt_run`` + ``dbt_test``), ``publish``, ``reference`` and ``peer`` (see
+:func:`busy_rule`); a run with a busy unit is flagged ``busy: true`` in results.json and
+left out of the medians of results.md (the published table). Before each unit the
+benchmark waits up to ``--settle-seconds`` for 5 quiet seconds (:meth:`Scale.settle`).
 
 Seconds are medians over the quiet runs (over every run, flagged busy, when none was quiet);
 ratios are computed within each run, then the median is taken. Results go to
@@ -47,6 +47,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -83,6 +84,9 @@ RESULTS_VERSION = 3  # 2: reference step, load before / after, busy flags; 3: pu
 # the copy is timed as the step `publish` (scripts/publish.py), beside the build
 PUBLISH_OFF = ("--vars", "{publish_serving_copy: false}")
 BACKGROUND_LOAD = 0.1  # load of an idle machine's daemons, allowed on top of the cores
+# cores other processes may use during a unit (measured from /proc/stat) before it is busy:
+# an idle machine's daemons and this benchmark's own polling stay well below it
+OTHER_CPU_LIMIT = 0.1
 DEFAULT_MEMORY_LIMIT = "2.5GB"  # profiles.yml's default for DBT_DUCKDB_MEMORY_LIMIT
 
 # the marts the peer's outputs are compared with (the floor of their lineage is the peer's
@@ -271,27 +275,63 @@ class Run:
         return any(u["busy"] for u in self.units.values())
 
 
+def machine_cpu_seconds() -> float | None:
+    """CPU seconds every process on the machine has used since boot (Linux /proc/stat).
+
+    user + nice + system + irq + softirq + steal: steal counts because a hypervisor's other
+    guests take the cores as surely as a local process does. None where /proc/stat is absent.
+    """
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] != "cpu" or len(fields) < 9:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def busy_rule(
-    load_before: float, load_after: float, cpu_seconds: float, seconds: float, cores: int
+    load_before: float,
+    load_after: float,
+    cpu_seconds: float,
+    seconds: float,
+    cores: int,
+    machine_cpu: float | None = None,
 ) -> dict[str, Any]:
     """Whether a unit (build, publish, reference, peer) ran on a busy machine.
 
     own load = cpu_seconds / seconds: the cores the unit kept busy on average.
-    other load = max(load before, load after - own load, 0): the 1-minute load average
-    just before the unit (others, plus what is left of our previous step), and just after
-    it less the unit's own share (a lower bound for units shorter than a minute).
-    Busy when other load > cores - own load + BACKGROUND_LOAD: the unit could not have had
-    the cores it used without competing with other processes.
+    With ``machine_cpu`` (CPU seconds of every process on the machine during the unit, from
+    /proc/stat): other load = (machine_cpu - cpu_seconds) / seconds, the cores that other
+    processes used while the unit ran, measured, not estimated; busy when it exceeds
+    OTHER_CPU_LIMIT. The 1-minute load average lags by about a minute, so it charges a
+    unit with the benchmark's own previous step; it is kept beside as context.
+    Without ``machine_cpu`` (no /proc/stat) the load-average estimate is used:
+    other load = max(load before, load after - own load, 0), busy when other load >
+    cores - own load + BACKGROUND_LOAD.
     """
     own = cpu_seconds / seconds if seconds > 0 else 0.0
-    other = max(load_before, load_after - own, 0.0)
-    limit = cores - own + BACKGROUND_LOAD
+    if machine_cpu is not None and seconds > 0:
+        other = max(machine_cpu - cpu_seconds, 0.0) / seconds
+        limit = OTHER_CPU_LIMIT
+        source = "cpu"
+    else:
+        other = max(load_before, load_after - own, 0.0)
+        limit = cores - own + BACKGROUND_LOAD
+        source = "load_average"
     return {
         "load_before": load_before,
         "load_after": load_after,
         "own_load": round(own, 3),
         "other_load": round(other, 3),
         "limit": round(limit, 3),
+        "source": source,
         "busy": other > limit,
     }
 
@@ -365,7 +405,9 @@ class Scale:
     def step(self, name: str, cmd: Sequence[str], run: Run | None) -> Measured:
         log(f"{self.label}: {name} ...")
         load_before = os.getloadavg()[0]
+        machine_before, harness_before = machine_cpu_seconds(), _own_cpu_seconds()
         measured = measure(cmd, self.env(), self.logs / f"{name}.log")
+        machine_after, harness_after = machine_cpu_seconds(), _own_cpu_seconds()
         if measured.returncode != 0:
             raise StepFailed(
                 f"{self.label}: {name} failed (exit {measured.returncode}); "
@@ -382,6 +424,12 @@ class Scale:
             "load_before": load_before,
             "load_after": os.getloadavg()[0],
         }
+        if machine_before is not None and machine_after is not None:
+            # every process's CPU during the step, the step's own included, this benchmark
+            # process's polling excluded (busy_rule)
+            record["machine_cpu_seconds"] = (machine_after - machine_before) - (
+                harness_after - harness_before
+            )
         if run is None:
             self.once[name] = record
         else:
@@ -390,11 +438,24 @@ class Scale:
         return measured
 
     def settle(self) -> None:
-        """Wait (up to settings.settle_seconds) for the 1-minute load to reach cores - 1."""
-        quiet = max((os.cpu_count() or 1) - 1, 0.5)
+        """Wait (up to settings.settle_seconds) for a quiet machine before a unit.
+
+        Quiet: over the last 5 seconds other processes used at most OTHER_CPU_LIMIT cores
+        (/proc/stat; the benchmark itself is idle meanwhile). Without /proc/stat: the 1-minute
+        load average at most cores - 1.
+        """
         deadline = time.monotonic() + self.settings.settle_seconds
-        while os.getloadavg()[0] > quiet and time.monotonic() < deadline:
-            time.sleep(2.0)
+        while time.monotonic() < deadline:
+            before = machine_cpu_seconds()
+            if before is None:
+                if os.getloadavg()[0] <= max((os.cpu_count() or 1) - 1, 0.5):
+                    return
+                time.sleep(2.0)
+                continue
+            time.sleep(5.0)
+            after = machine_cpu_seconds()
+            if after is not None and (after - before) / 5.0 <= OTHER_CPU_LIMIT:
+                return
 
     def judge(self, run: Run) -> None:
         """The busy rule for each unit measured in this run."""
@@ -409,12 +470,17 @@ class Scale:
                 sum(run.steps[p]["cpu_seconds"] for p in parts),
                 sum(run.steps[p]["seconds"] for p in parts),
                 cores,
+                machine_cpu=(
+                    sum(run.steps[p]["machine_cpu_seconds"] for p in parts)
+                    if all("machine_cpu_seconds" in run.steps[p] for p in parts)
+                    else None
+                ),
             )
             if run.units[unit]["busy"]:
                 u = run.units[unit]
                 log(
-                    f"{self.label}: {unit} BUSY (other load {u['other_load']:.2f} > "
-                    f"{cores} cores - own load {u['own_load']:.2f})"
+                    f"{self.label}: {unit} BUSY (other processes used {u['other_load']:.2f} "
+                    f"cores > {u['limit']:.2f}, by {u['source']})"
                 )
 
     # -- stores ---------------------------------------------------------------------------------
@@ -1163,8 +1229,9 @@ def markdown(doc: dict[str, Any]) -> str:
             for s in every_scale
         )
         + "; ratios are computed within each run, then the median is taken. Runs on a busy "
-        "machine (other load > cores - the unit's own load + "
-        f"{BACKGROUND_LOAD:g}; docs/performance.md) are left out of every table below.",
+        "machine (other processes used more than "
+        f"{OTHER_CPU_LIMIT:g} core while a unit ran, measured from /proc/stat; "
+        "docs/performance.md) are left out of every table below.",
         "",
         "Load average (1 min) during the runs: "
         + "; ".join(
@@ -1445,8 +1512,8 @@ def _parser() -> argparse.ArgumentParser:
         "--settle-seconds",
         type=float,
         default=60.0,
-        help="before the build, the reference and the peer, wait up to this long for the "
-        "1-minute load average to fall to cores - 1 (60; 0 = never wait)",
+        help="before each unit, wait up to this long for 5 seconds in which other processes "
+        "use at most 0.1 core (60; 0 = never wait)",
     )
     p.add_argument("--no-floor", action="store_true", help="skip the compiled-SQL floor")
     p.add_argument("--no-incremental", action="store_true", help="skip the one-day-later run")
