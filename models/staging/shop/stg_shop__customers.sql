@@ -2,7 +2,12 @@ with
 
 source as (
 
-    select * from {{ shop_source('customers') }}
+    select
+        customer_id,
+        created_at,
+        email_hash,
+        country
+    from {{ shop_source('customers') }}
 
 ),
 

@@ -2,7 +2,17 @@ with
 
 source as (
 
-    select * from {{ shop_source('order_lines') }}
+    select
+        order_line_id,
+        order_id,
+        product_id,
+        quantity,
+        unit_price,
+        discount_amount,
+        tax_rate,
+        is_gift,
+        unit_cost
+    from {{ shop_source('order_lines') }}
 
 ),
 

@@ -2,7 +2,22 @@ with
 
 source as (
 
-    select * from {{ shop_source('orders') }}
+    select
+        order_id,
+        customer_id,
+        customer_email_hash,
+        ordered_at,
+        status,
+        currency,
+        prices_include_tax,
+        shipping_amount,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        discount_code,
+        purchase_type,
+        shipping_cost
+    from {{ shop_source('orders') }}
 
 ),
 

@@ -2,7 +2,12 @@ with
 
 source as (
 
-    select * from {{ shop_source('products') }}
+    select
+        product_id,
+        product_name,
+        category,
+        unit_cost
+    from {{ shop_source('products') }}
 
 ),
 

@@ -2,7 +2,15 @@ with
 
 source as (
 
-    select * from {{ shop_source('refunds') }}
+    select
+        refund_id,
+        order_id,
+        order_line_id,
+        refunded_at,
+        amount,
+        quantity,
+        reason
+    from {{ shop_source('refunds') }}
 
 ),
 
