@@ -849,3 +849,69 @@ def test_calibration_buckets_consistent_on_tiny_stores(
     cal = wp.calibration_frame(keyed(_orders(rows)), "2024-12-31", settings)
     assert len(cal) == 18
     _check_calibration_consistency(cal)
+
+
+def test_models_path_equals_the_per_customer_path() -> None:
+    """What the models do (inputs aggregated in DuckDB: distinct (x, t_x, T) rows with
+    counts and the repeat buyers; closed forms once per distinct input row, joined back to
+    the customers in SQL) gives bit for bit the fit and the per-customer predictions of the
+    per-customer pandas path (summary_from_rows, fit_summary, predict_checked), on
+    simulated customers with many repeated (x, t_x, T) rows, keys not in row order."""
+    n = 3000
+    rng = np.random.default_rng(7)
+    sim = btyd.simulate_bgnbd(
+        btyd.BGNBDParams(r=0.5, alpha=20.0, a=0.7, b=3.0), rng.integers(150, 600, n), seed=3
+    )
+    x = sim["frequency"].to_numpy()
+    rows = pd.DataFrame(
+        {
+            "customer_key": rng.permutation(n) + 1,
+            "frequency": x,
+            "recency_days": np.floor(sim["recency"]).astype(int),
+            "t_days": sim["T"].astype(int),
+            # cents; some customers' repeat days net to (almost) nothing
+            "repeat_cents": np.where(x > 0, np.round(x * rng.gamma(4.0, 1000.0, n)), 0)
+            * (rng.random(n) > 0.02),
+        }
+    )
+    con = duckdb.connect()
+    con.register("simulated", rows)
+    rel = con.sql(
+        "select customer_key, frequency, recency_days, t_days, "
+        "cast(repeat_cents / 100 as decimal(38, 4)) as repeat_net_revenue, "
+        "date '2024-01-01' as first_purchase_date from simulated"
+    )
+    settings = wp.PredictionSettings()
+    end = dt.date(2025, 6, 30)
+
+    fitted = wp.fit_summary(wp.summary_from_rows(rel.df()), end, settings)
+    want_outcome, want = wp.predict_checked(fitted, HORIZON)
+    assert want_outcome.status == "predicted"
+
+    inputs = wp.fit_inputs_from_relation(rel)
+    assert inputs.frequency.size < n and inputs.n_customers == n
+    row = wp.fits_table([("as_of", end)], lambda _: inputs, settings).to_pandas().iloc[0]
+    assert row["bgnbd_r"] == fitted.bgnbd.params.r and row["bgnbd_b"] == fitted.bgnbd.params.b
+    assert row["gamma_gamma_q"] == fitted.gamma_gamma.params.q
+    assert row["frequency_monetary_correlation"] == fitted.correlation
+    assert row["fit_customers"] == n and row["fit_repeat_buyers"] == int((x > 0).sum())
+
+    outcome, scored = wp.scored_inputs(row.to_dict(), wp.distinct_inputs(rel), HORIZON)
+    assert outcome.status == want_outcome.status and scored.num_rows < n
+    con.register("scored", scored)
+    con.register("customers", rel.df())
+    got = con.sql(
+        "select customers.customer_key, scored.p_alive, scored.expected_orders, "
+        "scored.monetary_value, scored.expected_order_value, "
+        "scored.expected_orders * scored.expected_order_value as predicted_value "
+        "from customers inner join scored on "
+        f"{wp.input_join('customers', 'scored')} order by customers.customer_key"
+    ).df()
+    assert len(got) == n
+    want = want.loc[got["customer_key"].to_numpy()]
+    want["monetary_value"] = want_outcome.rows.loc[got["customer_key"], "monetary_value"]
+    for col in ("p_alive", "expected_orders", "monetary_value", "expected_order_value"):
+        np.testing.assert_array_equal(got[col].to_numpy(float), want[col].to_numpy(float), col)
+    np.testing.assert_array_equal(
+        got["predicted_value"].to_numpy(float), want["predicted_value"].to_numpy(float)
+    )

@@ -96,23 +96,86 @@ def spark_only_tests(manifest: dict) -> list[dict]:
     return [n for v in manifest["disabled"].values() for n in v if n["resource_type"] == "test"]
 
 
+def ancestors(manifest: dict, unique_id: str) -> set[str]:
+    """Every node a node depends on, directly or not."""
+    seen: set[str] = set()
+    todo = [unique_id]
+    while todo:
+        node = manifest["nodes"].get(todo.pop())
+        for parent in node.get("depends_on", {}).get("nodes", []) if node else []:
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def key_checked_downstream(manifest: dict, node: dict) -> bool:
+    """meta key_checked_by: '<model>.<column>' on a 1:1 pass of a chain (int_orders_validated
+    -> int_orders_netted): the named model reads this one (directly or not), has an enabled
+    unique test on that column, and this model has the column. A fan-out in the pass reaches
+    the named model row for row, so its key test fails (issue 13: one key test per chain)."""
+    target = node["config"].get("meta", {}).get("key_checked_by")
+    if not target:
+        return False
+    name, column = target.split(".")
+    assert column in node["columns"], f"{node['name']}: key_checked_by column {column}"
+    checker = next(n for n in models(manifest) if n["name"] == name)
+    assert node["unique_id"] in ancestors(manifest, checker["unique_id"]), node["name"]
+    return any(
+        test["resource_type"] == "test"
+        and (test.get("test_metadata") or {}).get("name") == "unique"
+        and test.get("column_name") == column
+        and checker["unique_id"] in test["depends_on"]["nodes"]
+        for test in manifest["nodes"].values()
+    )
+
+
 def test_every_model_has_a_primary_key_test(manifest):
     """Every model has a key test; where the contract enforces a primary key (DuckDB,
-    PostgreSQL) the database is that check and the key's test runs on Spark only."""
+    PostgreSQL) the database is that check and the key's test runs on Spark only; a 1:1 pass
+    of a chain may name the downstream model whose key test checks it (key_checked_by)."""
     tested = key_tests(list(manifest["nodes"].values()))
     spark_only = key_tests(spark_only_tests(manifest))
     for node in models(manifest):
         if node["name"] in NO_KEY_MODELS:
             continue
-        if node["unique_id"] in tested:
+        if node["unique_id"] in tested or key_checked_downstream(manifest, node):
             continue
         assert node["unique_id"] in spark_only, f"{node['name']} has no unique / key test"
         assert node["config"]["contract"]["enforced"] and primary_key(node), node["name"]
 
 
+def key_checked_on_duckdb(manifest: dict, model: dict, key: set[str]) -> bool:
+    """The database enforces this key (a table or incremental model with an enforced
+    primary key), or the model is a view whose rows are a model parent's and that parent's
+    key is checked: an enabled unique / unique_combination test on the same key, or again
+    enforced or a view (fct_orders_valid -> fct_orders -> the hub int_orders_netted)."""
+    if model["config"]["materialized"] in {"table", "incremental"}:
+        return bool(model["config"]["contract"]["enforced"]) and primary_key(model) == key
+    if model["config"]["materialized"] != "view":
+        return False
+    for parent_id in model["depends_on"]["nodes"]:
+        parent = manifest["nodes"].get(parent_id)
+        if parent is None or parent["resource_type"] != "model":
+            continue
+        for test in manifest["nodes"].values():
+            meta = test.get("test_metadata") or {}
+            if test["resource_type"] != "test" or parent_id not in test["depends_on"]["nodes"]:
+                continue
+            if meta.get("name") == "unique" and {test.get("column_name")} == key:
+                return True
+            if meta.get("name") == "unique_combination" and set(meta["kwargs"]["columns"]) == key:
+                return True
+        if primary_key(parent) == key and key_checked_on_duckdb(manifest, parent, key):
+            return True
+    return False
+
+
 def test_only_enforced_primary_key_tests_are_spark_only(manifest):
-    """A data test is switched off on DuckDB only when an enforced primary key already checks
-    it: unique / not_null on a key column, unique_combination on exactly the key."""
+    """A data test is switched off on DuckDB only when the key is checked there anyway:
+    unique / not_null on a key column, unique_combination on exactly the key, of a model
+    whose enforced primary key the database checks, or of a view over a parent whose key is
+    checked (a key test or an enforced key)."""
     by_id = {**manifest["nodes"]}
     disabled = spark_only_tests(manifest)
     assert disabled, "the key tests of enforced primary keys are expected to be Spark-only"
@@ -121,6 +184,7 @@ def test_only_enforced_primary_key_tests_are_spark_only(manifest):
         model = by_id[test["attached_node"]]
         key = primary_key(model)
         assert model["config"]["contract"]["enforced"] and key, test["name"]
+        assert key_checked_on_duckdb(manifest, model, key), test["name"]
         assert str(test["config"]["enabled"]) == "False", test["name"]
         if meta.get("name") == "unique_combination":
             assert set(meta["kwargs"]["columns"]) == key, test["name"]

@@ -64,6 +64,10 @@ SCOPE_HOLDOUT = "holdout"
 SCOPE_AS_OF = "as_of"
 SCOPE_MONTH_END = "month_end"
 
+# the inputs of the closed forms (int_customers_purchases_summarised): a customer's
+# predictions are a function of these four columns
+INPUT_COLUMNS = ("frequency", "recency_days", "t_days", "repeat_net_revenue")
+
 # the per-customer inputs :func:`summary_from_rows` needs (int_customers_purchases_summarised)
 SUMMARY_COLUMNS = (
     "customer_key",
@@ -114,10 +118,16 @@ class FitOutcome:
     fit_end: dt.date
     status: str
     reason: str
-    summary: pd.DataFrame  # index customer_key; frequency, recency, T (days), monetary_value
+    # what the predictions are computed on: one row per customer (index customer_key) or
+    # per distinct input row; frequency, recency, T (days), monetary_value. None for a fit
+    # made from FitInputs alone (fits_table), which predicts nothing.
+    summary: pd.DataFrame | None
     bgnbd: btyd.BGNBDFit | None = None
     gamma_gamma: btyd.GammaGammaFit | None = None
     correlation: float = float("nan")
+    customers: int = 0  # customers of the fit (fit_customers)
+    repeat_buyers: int = 0  # of which with a repeat purchase day (fit_repeat_buyers)
+    history_days: int | None = None  # the largest T; None without customers
 
     @property
     def purchases_usable(self) -> bool:
@@ -132,6 +142,41 @@ class FitOutcome:
             and self.bgnbd is not None
             and self.gamma_gamma is not None
         )
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """The rows the predictions are computed on (raises for a fit without them)."""
+        if self.summary is None:
+            raise ValueError(f"the fit as of {self.fit_end} has no rows to predict")
+        return self.summary
+
+
+@dataclass(frozen=True)
+class FitInputs:
+    """A fit's inputs in as few rows as the fits need them.
+
+    * the distinct (x, t_x, T) rows with their customer counts: the BG/NBD likelihood and
+      the gate depend on nothing else (aggregated in DuckDB by the models);
+    * the repeat buyers' x and mean repeat value (half-cent rule applied), one entry per
+      customer in customer_key order: the Gamma-Gamma fit, and the frequency-value
+      correlation, a mean over customers whose float sums depend on their order.
+    """
+
+    frequency: np.ndarray
+    recency: np.ndarray
+    T: np.ndarray
+    customers: np.ndarray
+    repeat_frequency: np.ndarray
+    repeat_monetary_value: np.ndarray
+
+    @property
+    def n_customers(self) -> int:
+        return int(self.customers.sum())
+
+    @property
+    def history_days(self) -> int | None:
+        """The largest T (days), None without customers."""
+        return int(round(float(self.T.max()))) if self.T.size else None
 
 
 def _as_date(value: Any) -> dt.date:
@@ -182,15 +227,26 @@ def summary_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
     monetary_value = repeat_net_revenue / frequency (NaN when frequency = 0), as in
     summarise_orders; indexed by customer_key in ascending order."""
     rows = rows.sort_values(KEY)
-    out = pd.DataFrame(index=pd.Index(rows[KEY].to_numpy(), name="customer_id"))
-    freq = rows["frequency"].to_numpy(dtype="int64")
+    out = summary_from_arrays(
+        {name: rows[name].to_numpy() for name in INPUT_COLUMNS},
+        pd.Index(rows[KEY].to_numpy(), name="customer_id"),
+    )
+    out["first_purchase"] = pd.to_datetime(rows["first_purchase_date"]).to_numpy()
+    return out
+
+
+def summary_from_arrays(columns: Mapping[str, Any], index: pd.Index | None = None) -> pd.DataFrame:
+    """The summary of :func:`summary_from_rows` (without first_purchase) from arrays of
+    ``INPUT_COLUMNS`` (as DuckDB's fetchnumpy returns them; repeat_net_revenue as double),
+    one row per customer or per distinct input row; ``index`` defaults to 0..n-1."""
+    freq = np.asarray(columns["frequency"]).astype("int64")
+    out = pd.DataFrame(index=index if index is not None else pd.RangeIndex(freq.size))
     out["frequency"] = freq
-    out["recency"] = rows["recency_days"].to_numpy(dtype=float)
-    out["T"] = rows["t_days"].to_numpy(dtype=float)
-    repeat = rows["repeat_net_revenue"].to_numpy(dtype=float)
+    out["recency"] = np.asarray(columns["recency_days"]).astype(float)
+    out["T"] = np.asarray(columns["t_days"]).astype(float)
+    repeat = np.asarray(columns["repeat_net_revenue"]).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["monetary_value"] = np.where(freq > 0, repeat / np.where(freq > 0, freq, 1), np.nan)
-    out["first_purchase"] = pd.to_datetime(rows["first_purchase_date"]).to_numpy()
     return out
 
 
@@ -210,50 +266,118 @@ def fit_summary(
     start: FitOutcome | None = None,
 ) -> FitOutcome:
     """:func:`fit_models` from a per-customer summary (frequency, recency, T in days,
-    monetary_value; one row per customer with a purchase on or before ``fit_end``).
+    monetary_value; one row per customer with a purchase on or before ``fit_end``):
+    :func:`fit_inputs` on :func:`fit_inputs_from_summary`, with the summary kept to
+    predict from."""
+    summary = _prepared(summary)
+    outcome = fit_inputs(fit_inputs_from_summary(summary), fit_end, settings, start)
+    return replace(outcome, summary=summary)
+
+
+def fit_inputs_from_summary(summary: pd.DataFrame) -> FitInputs:
+    """The :class:`FitInputs` of a per-customer summary (half-cent rule applied)."""
+    summary = _prepared(summary)
+    x = summary["frequency"].to_numpy()
+    (ux, utx, ut), inverse = btyd.distinct_rows(x, summary["recency"], summary["T"])
+    repeat = x > 0
+    return FitInputs(
+        frequency=ux,
+        recency=utx,
+        T=ut,
+        customers=np.bincount(inverse, minlength=ux.size),
+        repeat_frequency=x[repeat],
+        repeat_monetary_value=summary["monetary_value"].to_numpy(dtype=float)[repeat],
+    )
+
+
+def fit_inputs_from_relation(rows: Any) -> FitInputs:
+    """The :class:`FitInputs` of one fit end's rows of int_customers_purchases_summarised
+    (a DuckDB relation), aggregated in DuckDB: the distinct (x, t_x, T) rows with their
+    customer counts, and the repeat buyers in customer_key order; no per-customer frame."""
+    grouped = rows.aggregate(
+        "frequency, recency_days, t_days, count(*) as customers",
+        "frequency, recency_days, t_days",
+    ).fetchnumpy()
+    repeat = (
+        rows.filter("frequency > 0")
+        .select("customer_key, frequency, cast(repeat_net_revenue as double) as repeat_net_revenue")
+        .order("customer_key")
+        .fetchnumpy()
+    )
+    freq = repeat["frequency"].astype("int64")
+    mean = repeat["repeat_net_revenue"].astype(float) / freq
+    return FitInputs(
+        frequency=grouped["frequency"].astype(float),
+        recency=grouped["recency_days"].astype(float),
+        T=grouped["t_days"].astype(float),
+        customers=grouped["customers"].astype("int64"),
+        repeat_frequency=freq,
+        repeat_monetary_value=np.where(np.abs(mean) < HALF_CENT, 0.0, mean),
+    )
+
+
+def fit_inputs(
+    inputs: FitInputs,
+    fit_end: dt.date | str,
+    settings: PredictionSettings,
+    start: FitOutcome | None = None,
+) -> FitOutcome:
+    """Apply the gate and fit both models as of ``fit_end``. Never raises for thin data:
+    failures are reported in ``status`` and ``reason``; the outcome has no rows to predict
+    (``summary`` None).
 
     ``start``: the outcome of a neighbouring fit end date whose usable fits the searches
     start from (warm start); the convergence criteria are the same as from the default
     start, so the result is the same optimum to the optimiser's tolerance."""
     end = _as_date(fit_end)
-    summary = _prepared(summary)
-    if summary.empty:
-        return FitOutcome(end, STATUS_INSUFFICIENT_DATA, "no customers", summary)
+    n = inputs.n_customers
+    counts = {
+        "customers": n,
+        "repeat_buyers": int(inputs.repeat_frequency.size),
+        "history_days": inputs.history_days,
+    }
+    if n == 0:
+        return FitOutcome(end, STATUS_INSUFFICIENT_DATA, "no customers", None, **counts)
     correlation = btyd.frequency_monetary_correlation(
-        summary["frequency"], summary["monetary_value"]
+        inputs.repeat_frequency, inputs.repeat_monetary_value
     )
-    ok, gate = btyd.check_data_sufficiency(
-        summary,
-        time_unit="days",
+    ok, gate = btyd.data_sufficiency(
+        n,
+        float(inputs.T.max()),
+        counts["repeat_buyers"],
         min_customers=settings.min_customers,
         min_history_days=settings.min_history_days,
         min_repeat_buyers=settings.min_repeat_buyers,
     )
+    fixed = {"summary": None, "correlation": correlation, **counts}
     if not ok:
-        return FitOutcome(end, STATUS_INSUFFICIENT_DATA, gate, summary, correlation=correlation)
+        return FitOutcome(end, STATUS_INSUFFICIENT_DATA, gate, **fixed)
     try:
         bg_start = start.bgnbd.params if start and start.bgnbd and start.bgnbd.ok else None
-        bg = btyd.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], start=bg_start)
+        bg = btyd.fit_bgnbd(
+            inputs.frequency, inputs.recency, inputs.T, inputs.customers, start=bg_start
+        )
     except ValueError as exc:
-        reason = f"BG/NBD fit failed: {exc}"
-        return FitOutcome(end, STATUS_FIT_FAILED, reason, summary, correlation=correlation)
+        return FitOutcome(end, STATUS_FIT_FAILED, f"BG/NBD fit failed: {exc}", **fixed)
     if not bg.ok:
         reason = f"BG/NBD fit not usable: {_fit_problem(bg)}"
-        return FitOutcome(end, STATUS_FIT_FAILED, reason, summary, bg, correlation=correlation)
+        return FitOutcome(end, STATUS_FIT_FAILED, reason, bgnbd=bg, **fixed)
     try:
         gg_start = (
             start.gamma_gamma.params
             if start and start.gamma_gamma and start.gamma_gamma.ok
             else None
         )
-        gg = btyd.fit_gamma_gamma(summary["frequency"], summary["monetary_value"], start=gg_start)
+        gg = btyd.fit_gamma_gamma(
+            inputs.repeat_frequency, inputs.repeat_monetary_value, start=gg_start
+        )
     except ValueError as exc:
         reason = f"{gate}; Gamma-Gamma fit failed: {exc}"
-        return FitOutcome(end, STATUS_PURCHASES_ONLY, reason, summary, bg, None, correlation)
+        return FitOutcome(end, STATUS_PURCHASES_ONLY, reason, bgnbd=bg, **fixed)
     if not gg.ok:
         reason = f"{gate}; Gamma-Gamma fit not usable: {_fit_problem(gg)}"
-        return FitOutcome(end, STATUS_PURCHASES_ONLY, reason, summary, bg, gg, correlation)
-    return FitOutcome(end, STATUS_PREDICTED, gate, summary, bg, gg, correlation)
+        return FitOutcome(end, STATUS_PURCHASES_ONLY, reason, bgnbd=bg, gamma_gamma=gg, **fixed)
+    return FitOutcome(end, STATUS_PREDICTED, gate, bgnbd=bg, gamma_gamma=gg, **fixed)
 
 
 def predict(outcome: FitOutcome, horizon_days: float) -> pd.DataFrame:
@@ -265,7 +389,7 @@ def predict(outcome: FitOutcome, horizon_days: float) -> pd.DataFrame:
     Gamma-Gamma fit and get the population mean order value, like customers without a
     repeat purchase.
     """
-    s = outcome.summary
+    s = outcome.rows
     n = len(s)
     out = pd.DataFrame(index=s.index)
     nan = np.full(n, np.nan)
@@ -377,7 +501,7 @@ def _customer_predictions(
     fitted: FitOutcome, customers: pd.DataFrame, settings: PredictionSettings
 ) -> pd.DataFrame:
     outcome, pred = predict_checked(fitted, settings.horizon_days)
-    s = outcome.summary
+    s = outcome.rows
     # position of each customer in the summary, -1 = no valid order up to as_of_date
     pos = s.index.get_indexer(customers[KEY].to_numpy())
     known = pos >= 0
@@ -474,16 +598,15 @@ BUCKET_LABELS = [str(i) for i in range(MAX_BUCKET)] + [f"{MAX_BUCKET}+", "total"
 
 def _fit_columns(outcome: FitOutcome) -> dict[str, Any]:
     """Fit-level columns (repeated on every bucket row of a scope)."""
-    s = outcome.summary
     bg, gg = outcome.bgnbd, outcome.gamma_gamma
     corr = outcome.correlation
     pop_mean = gg.params.population_mean_order_value if gg is not None else None
     return {
         "fit_status": outcome.status,
         "fit_status_reason": outcome.reason,
-        "fit_customers": len(s),
-        "fit_repeat_buyers": int((s["frequency"] > 0).sum()) if len(s) else 0,
-        "history_days": int(round(float(s["T"].max()))) if len(s) else None,
+        "fit_customers": outcome.customers,
+        "fit_repeat_buyers": outcome.repeat_buyers,
+        "history_days": outcome.history_days,
         "bgnbd_success": bg.success if bg else None,
         "bgnbd_at_bound": ", ".join(bg.at_bound) if bg else None,
         "bgnbd_iterations": bg.iterations if bg else None,
@@ -534,7 +657,7 @@ def _bucket_rows(
         "actual": scope == SCOPE_HOLDOUT,
         "actual_value": scope == SCOPE_HOLDOUT,
     }
-    freq = outcome.summary["frequency"].to_numpy()
+    freq = outcome.rows["frequency"].to_numpy()
     bucket = np.minimum(freq, MAX_BUCKET)
     rows: list[dict[str, Any]] = []
     for i, label in enumerate(BUCKET_LABELS):
@@ -637,7 +760,7 @@ def _calibration(
 ) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     hold, pred = predict_checked(hold_fit, settings.calibration_days)
-    by_customer = actuals[["actual", "actual_value"]].reindex(hold.summary.index, fill_value=0)
+    by_customer = actuals[["actual", "actual_value"]].reindex(hold.rows.index, fill_value=0)
     rows += _bucket_rows(
         SCOPE_HOLDOUT,
         hold,
@@ -664,7 +787,7 @@ def _calibration(
                 "predicted_value": pred["predicted_value"],
                 "actual_value": np.nan,
             },
-            index=current.summary.index,
+            index=current.rows.index,
         ),
     )
     return pd.DataFrame(rows, columns=CALIBRATION_SCHEMA.names)
@@ -704,15 +827,17 @@ def scope_horizon_days(scope: str, settings: PredictionSettings) -> int:
 
 def fits_table(
     scopes: Sequence[tuple[str, dt.date | str]],
-    summary_for: Callable[[dt.date], pd.DataFrame],
+    inputs_for: Callable[[dt.date], FitInputs | pd.DataFrame],
     settings: PredictionSettings,
 ) -> pa.Table:
     """One row per (fit scope, fit end date) of ``scopes`` with its fit (gate, BG/NBD and
     Gamma-Gamma parameters and diagnostics), fitting once per distinct fit end date:
     scopes that share a date (as_of and the current month_end) share the fit.
-    ``summary_for(date)`` returns the per-customer summary (:func:`summary_from_rows`) as of
-    that date. The status is the fit's; :func:`predict_checked` may still demote it when
-    the closed forms are not finite over a horizon.
+    ``inputs_for(date)`` returns the fit's inputs as of that date: :class:`FitInputs`
+    (the models: :func:`fit_inputs_from_relation`) or a per-customer summary
+    (:func:`summary_from_rows`); both give the same fit. The status is the fit's;
+    :func:`predict_checked` may still demote it when the closed forms are not finite over
+    a horizon.
 
     Dates are fitted oldest first. The fits that are published or checked on their own
     (the oldest date, and the dates of the as_of and holdout scopes) start from the default
@@ -725,7 +850,10 @@ def fits_table(
     previous: FitOutcome | None = None
     for end in ends:
         start = None if end in cold else previous
-        previous = outcomes[end] = fit_summary(summary_for(end), end, settings, start)
+        inputs = inputs_for(end)
+        if not isinstance(inputs, FitInputs):
+            inputs = fit_inputs_from_summary(inputs)
+        previous = outcomes[end] = fit_inputs(inputs, end, settings, start)
     rows: list[dict[str, Any]] = []
     for scope, fit_end in scopes:
         end = _as_date(fit_end)
@@ -760,8 +888,9 @@ def _bounds(value: Any) -> tuple[str, ...]:
 
 def outcome_from_fit_row(row: Mapping[str, Any], summary: pd.DataFrame) -> FitOutcome:
     """The :class:`FitOutcome` a row of :func:`fits_table` describes, over ``summary`` (the
-    per-customer summary as of the row's fit end date, as the fit saw it). No fitting:
-    the parameters and diagnostics are read back (doubles round-trip exactly)."""
+    per-customer summary as of the row's fit end date, or its distinct input rows: what
+    to predict). No fitting: the parameters, diagnostics and counts are read back
+    (doubles round-trip exactly)."""
     bg = gg = None
     if _present(row["bgnbd_success"]):
         bg = btyd.BGNBDFit(
@@ -797,6 +926,7 @@ def outcome_from_fit_row(row: Mapping[str, Any], summary: pd.DataFrame) -> FitOu
             at_bound=_bounds(row["gamma_gamma_at_bound"]),
         )
     correlation = row["frequency_monetary_correlation"]
+    history = row["history_days"]
     return FitOutcome(
         fit_end=_as_date(row["fit_end_date"]),
         status=str(row["fit_status"]),
@@ -805,20 +935,10 @@ def outcome_from_fit_row(row: Mapping[str, Any], summary: pd.DataFrame) -> FitOu
         bgnbd=bg,
         gamma_gamma=gg,
         correlation=float(correlation) if _present(correlation) else float("nan"),
+        customers=int(row["fit_customers"]),
+        repeat_buyers=int(row["fit_repeat_buyers"]),
+        history_days=int(history) if _present(history) else None,
     )
-
-
-def customer_predictions_table_from_fit(
-    fit_row: Mapping[str, Any],
-    summary: pd.DataFrame,
-    customers: pd.DataFrame,
-    settings: PredictionSettings,
-) -> pa.Table:
-    """fct_customer_predictions from the as_of row of :func:`fits_table` and the summary as
-    of as_of_date (no second fit)."""
-    outcome = outcome_from_fit_row(fit_row, summary)
-    df = _customer_predictions(outcome, customers, settings)
-    return pa.Table.from_pandas(df, schema=CUSTOMER_SCHEMA, preserve_index=False)
 
 
 def calibration_table_from_fits(
@@ -840,69 +960,190 @@ def calibration_table_from_fits(
     return pa.Table.from_pandas(df, schema=CALIBRATION_SCHEMA, preserve_index=False)
 
 
-# --------------------------------------------------------------------------------------
-# int_customer_months_predicted (fct_base_future_value_monthly)
-# --------------------------------------------------------------------------------------
-
-MONTHLY_SCHEMA = pa.schema(
-    [
-        ("as_of_month", pa.date32()),
-        ("fit_end_date", pa.date32()),
-        ("customer_key", pa.int32()),
-        ("prediction_status", pa.string()),
-        ("horizon_days", pa.int32()),
-        ("expected_orders_365d", pa.float64()),
-        ("p_repurchase_365d", pa.float64()),
-        ("predicted_value_365d", pa.float64()),
-        ("elapsed_days", pa.int32()),
-        ("expected_orders_elapsed", pa.float64()),
-        ("predicted_value_elapsed", pa.float64()),
-    ]
-)
-
-
-def monthly_predictions_frame(
-    outcome: FitOutcome, elapsed_days: int, settings: PredictionSettings
-) -> pd.DataFrame:
-    """Per customer of the outcome's summary (customer_key index): the predictions over the
-    horizon after the fit end, and over its first ``elapsed_days`` (the part of the horizon
-    already observed at as_of_date: what the calibration compares with actuals). Columns of
-    ``MONTHLY_SCHEMA``; prediction columns null where the (checked) status does not allow
-    them, as in fct_customer_predictions."""
-    outcome, pred = predict_checked(outcome, settings.horizon_days)
-    s = outcome.summary
-    n = len(s)
-    elapsed = np.full(n, np.nan)
-    if outcome.purchases_usable:
-        if elapsed_days > 0:
-            (dx, dtx, dt), inverse = btyd.distinct_rows(s["frequency"], s["recency"], s["T"])
-            elapsed = btyd.expected_purchases(outcome.bgnbd.params, elapsed_days, dx, dtx, dt)
-            elapsed = np.asarray(elapsed, dtype=float)[inverse]
-        else:
-            elapsed = np.zeros(n)
-    value = pred["expected_order_value"].to_numpy(dtype=float)
-    end = outcome.fit_end
-    return pd.DataFrame(
-        {
-            "as_of_month": np.full(n, end.replace(day=1), dtype=object),
-            "fit_end_date": np.full(n, end, dtype=object),
-            "customer_key": s.index.to_numpy(),
-            "prediction_status": np.full(n, outcome.status, dtype=object),
-            "horizon_days": settings.horizon_days,
-            "expected_orders_365d": pred["expected_orders"].to_numpy(dtype=float),
-            "p_repurchase_365d": pred["p_repurchase"].to_numpy(dtype=float),
-            "predicted_value_365d": pred["predicted_value"].to_numpy(dtype=float),
-            "elapsed_days": elapsed_days,
-            "expected_orders_elapsed": elapsed,
-            "predicted_value_elapsed": elapsed * value,
-        },
-        columns=MONTHLY_SCHEMA.names,
+def calibration_table_from_relations(
+    summary: Any, fits: Any, settings: PredictionSettings
+) -> pa.Table:
+    """fct_prediction_calibration from DuckDB relations over int_customers_purchases_
+    summarised and int_predictions_fitted. The bucket totals are float sums over customers
+    in customer_key order, so the per-customer numbers are read (numeric columns only, as
+    NumPy arrays), not their distinct rows."""
+    fit_rows = {row["fit_scope"]: row for row in fit_rows_of(fits, SCOPE_HOLDOUT, SCOPE_AS_OF)}
+    arrays = {}
+    for scope in (SCOPE_HOLDOUT, SCOPE_AS_OF):
+        arrays[scope] = (
+            summary.filter(f"fit_scope = '{scope}'")
+            .select(
+                "customer_key, frequency, recency_days, t_days, "
+                "cast(repeat_net_revenue as double) as repeat_net_revenue, "
+                "actual_purchase_days, cast(actual_net_revenue as double) as actual_value"
+            )
+            .order("customer_key")
+            .fetchnumpy()
+        )
+    summaries = {
+        scope: summary_from_arrays(cols, pd.Index(cols[KEY], name="customer_id"))
+        for scope, cols in arrays.items()
+    }
+    hold = arrays[SCOPE_HOLDOUT]
+    actuals = pd.DataFrame(
+        {"actual": hold["actual_purchase_days"], "actual_value": hold["actual_value"]},
+        index=summaries[SCOPE_HOLDOUT].index,
+    )
+    return calibration_table_from_fits(
+        fit_rows[SCOPE_HOLDOUT],
+        summaries[SCOPE_HOLDOUT],
+        actuals,
+        fit_rows[SCOPE_AS_OF],
+        summaries[SCOPE_AS_OF],
+        settings,
     )
 
 
-def monthly_predictions_table(frames: Sequence[pd.DataFrame]) -> pa.Table:
-    """The frames of :func:`monthly_predictions_frame` as one Arrow table."""
-    if not frames:
-        return MONTHLY_SCHEMA.empty_table()
-    tables = [pa.Table.from_pandas(f, schema=MONTHLY_SCHEMA, preserve_index=False) for f in frames]
-    return pa.concat_tables(tables)
+# --------------------------------------------------------------------------------------
+# fct_customer_predictions, int_customer_months_predicted: scored per distinct input row
+# --------------------------------------------------------------------------------------
+
+
+def fit_rows_of(fits: Any, *scopes: str) -> list[dict[str, Any]]:
+    """The rows of int_predictions_fitted (a DuckDB relation) of the given fit scopes,
+    oldest fit end first, as dicts (a handful of rows)."""
+    wanted = ", ".join(f"'{scope}'" for scope in scopes)
+    rows = fits.filter(f"fit_scope in ({wanted})").order("fit_end_date, fit_scope")
+    return rows.df().to_dict("records")
+
+
+def input_join(customers: str, scored: str) -> str:
+    """SQL join condition of customers' summary rows (alias ``customers``) to their
+    :func:`scored_inputs` rows (alias ``scored``): equal ``INPUT_COLUMNS``."""
+    return " and ".join(f"{customers}.{name} = {scored}.{name}" for name in INPUT_COLUMNS)
+
+
+def distinct_inputs(rows: Any) -> pa.Table:
+    """The distinct ``INPUT_COLUMNS`` of a DuckDB relation's rows (one fit end's customers)
+    as Arrow: the columns as stored (exact join keys) and repeat_net_revenue also as
+    double (``repeat_value``, as the per-customer path reads it)."""
+    keys = ", ".join(INPUT_COLUMNS)
+    return (
+        rows.aggregate(keys, keys)
+        .select(f"{keys}, cast(repeat_net_revenue as double) as repeat_value")
+        .to_arrow_table()
+    )
+
+
+# the double columns of :func:`scored_inputs` (then order_value_source)
+SCORED_DOUBLES = (
+    "monetary_value",
+    "p_alive",
+    "expected_orders",
+    "p_repurchase",
+    "expected_order_value",
+)
+
+
+def _column(values: Any, type_: pa.DataType) -> pa.Array:
+    """An Arrow column; NaN and None become null (as pa.Table.from_pandas does)."""
+    return pa.array(np.asarray(values), type=type_, from_pandas=True)
+
+
+def scored_inputs(
+    fit_row: Mapping[str, Any],
+    inputs: pa.Table,
+    horizon_days: int,
+    elapsed_days: int | None = None,
+) -> tuple[FitOutcome, pa.Table]:
+    """Predictions per distinct input row of :func:`distinct_inputs` with the fit of
+    ``fit_row`` (read back, no fitting): a customer's predictions are a function of its
+    ``INPUT_COLUMNS``, so the models join them back to the customers in SQL.
+
+    Returns the checked outcome (:func:`predict_checked`: its status and reason are every
+    customer's) and a table of the input columns, monetary_value, p_alive,
+    expected_orders, p_repurchase, expected_order_value, order_value_source and, with
+    ``elapsed_days``, expected_orders_elapsed (over the first elapsed_days after the fit
+    end, 0 when none have elapsed). Predicted values are expected_orders (or
+    expected_orders_elapsed) x expected_order_value, multiplied in SQL like here.
+    Columns are null where the status does not allow them."""
+    rows = summary_from_arrays(
+        {
+            "frequency": inputs.column("frequency").to_numpy(),
+            "recency_days": inputs.column("recency_days").to_numpy(),
+            "t_days": inputs.column("t_days").to_numpy(),
+            "repeat_net_revenue": inputs.column("repeat_value").to_numpy(),
+        }
+    )
+    outcome, pred = predict_checked(outcome_from_fit_row(fit_row, rows), horizon_days)
+    s = outcome.rows
+    double = pa.float64()
+    columns: dict[str, Any] = {name: inputs.column(name) for name in INPUT_COLUMNS}
+    columns["monetary_value"] = _column(s["monetary_value"], double)
+    for name in SCORED_DOUBLES[1:]:
+        columns[name] = _column(pred[name], double)
+    columns["order_value_source"] = _column(pred["order_value_source"], pa.string())
+    if elapsed_days is not None:
+        elapsed = np.full(len(s), np.nan)
+        if outcome.purchases_usable and elapsed_days > 0:
+            (dx, dtx, dt_), inverse = btyd.distinct_rows(s["frequency"], s["recency"], s["T"])
+            elapsed = btyd.expected_purchases(outcome.bgnbd.params, elapsed_days, dx, dtx, dt_)
+            elapsed = np.asarray(elapsed, dtype=float)[inverse]
+        elif outcome.purchases_usable:
+            elapsed = np.zeros(len(s))
+        columns["expected_orders_elapsed"] = _column(elapsed, double)
+    return outcome, pa.table(columns)
+
+
+def fit_table(outcome: FitOutcome, horizon_days: int, **extra: Any) -> pa.Table:
+    """One row: a checked outcome's fit end, horizon, status and reason (the columns every
+    customer of the fit shares), and ``extra`` scalar columns."""
+    return pa.table(
+        {
+            "fit_end_date": pa.array([outcome.fit_end], pa.date32()),
+            "horizon_days": pa.array([horizon_days], pa.int32()),
+            "prediction_status": pa.array([outcome.status], pa.string()),
+            "prediction_status_reason": pa.array([outcome.reason], pa.string()),
+            **{name: pa.array([value]) for name, value in extra.items()},
+        }
+    )
+
+
+def registered(session: Any, prefix: str, **objects: Any) -> dict[str, str]:
+    """Names under which a Python model's SQL (``session.sql``) reads DuckDB relations
+    (dbt.ref) and Arrow tables: temporary views and registered tables of the model's
+    connection, prefixed by the model's name."""
+    names: dict[str, str] = {}
+    for key, obj in objects.items():
+        name = f"__{prefix}__{key}"
+        if isinstance(obj, pa.Table):
+            session.register(name, obj)
+        else:
+            obj.create_view(name, replace=True)
+        names[key] = name
+    return names
+
+
+def monthly_scored(
+    summary: Any, fits: Any, settings: PredictionSettings
+) -> tuple[pa.Table, pa.Table]:
+    """int_customer_months_predicted's inputs to join: per month_end fit of ``fits``
+    (int_predictions_fitted) over ``summary`` (int_customers_purchases_summarised, scope
+    month_end; DuckDB relations), the :func:`fit_table` rows (one per month) and the
+    :func:`scored_inputs` rows with the elapsed part, keyed by fit_end_date."""
+    fit_tables, scored_tables = [], []
+    for row in fit_rows_of(fits, SCOPE_MONTH_END):
+        end = _as_date(row["fit_end_date"])
+        rows = summary.filter(f"fit_end_date = date '{end.isoformat()}'")
+        # one elapsed part per month (one fit end, one scope)
+        elapsed = int(rows.aggregate("max(elapsed_days)").fetchall()[0][0] or 0)
+        outcome, scored = scored_inputs(row, distinct_inputs(rows), settings.horizon_days, elapsed)
+        fit_tables.append(fit_table(outcome, settings.horizon_days))
+        ends = pa.array([end] * scored.num_rows, pa.date32())
+        scored_tables.append(scored.append_column("fit_end_date", ends))
+    if not fit_tables:  # no month end with a customer: empty tables of the same columns
+        empty = FitOutcome(dt.date(1970, 1, 1), STATUS_INSUFFICIENT_DATA, "", None)
+        fit_tables.append(fit_table(empty, settings.horizon_days).slice(0, 0))
+        inputs = distinct_inputs(summary.limit(0))
+        columns = {name: inputs.column(name) for name in INPUT_COLUMNS}
+        for name in (*SCORED_DOUBLES, "expected_orders_elapsed"):
+            columns[name] = pa.array([], pa.float64())
+        columns["order_value_source"] = pa.array([], pa.string())
+        columns["fit_end_date"] = pa.array([], pa.date32())
+        scored_tables.append(pa.table(columns))
+    return pa.concat_tables(fit_tables), pa.concat_tables(scored_tables)

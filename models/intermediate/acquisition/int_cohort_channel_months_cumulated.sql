@@ -3,7 +3,8 @@
 -- revenue of valid orders in that month and cumulated since acquisition (attributed-to-order
 -- view: returns reduce the order they refund), and the CM2 of its orders with a known cost
 -- cumulated the same way (margin payback). is_month_complete: the month ended on or
--- before as_of_date. Months come from the data's own order months (portable spine).
+-- before as_of_date. Months come from int_months_spined (the one month spine: every month
+-- from the first valid order's to the as_of_date month).
 with
 
 customers as (
@@ -29,17 +30,12 @@ orders as (
 
 ),
 
-as_of as (
-
-    select as_of_date
-    from {{ ref('int_as_of_date') }}
-
-),
-
 activity_months as (
 
-    select distinct order_month as activity_month
-    from orders
+    select
+        month as activity_month,
+        is_complete as is_month_complete
+    from {{ ref('int_months_spined') }}
 
 ),
 
@@ -92,12 +88,11 @@ grid as (
         cohort_channels.cohort_month,
         cohort_channels.channel,
         cohort_channels.new_customers,
-        activity_months.activity_month
+        activity_months.activity_month,
+        activity_months.is_month_complete
     from cohort_channels
     inner join activity_months
         on cohort_channels.cohort_month <= activity_months.activity_month
-    cross join as_of
-    where activity_months.activity_month <= as_of.as_of_date
 
 ),
 
@@ -108,6 +103,7 @@ grid_valued as (
         grid.channel,
         grid.activity_month,
         grid.new_customers,
+        grid.is_month_complete,
         coalesce(revenue_with_total.net_revenue, 0) as net_revenue,
         coalesce(revenue_with_total.contribution_margin, 0) as contribution_margin
     from grid
@@ -140,10 +136,8 @@ final as (
                 ) as {{ type_money() }}
             ) as cumulative_{{ measure }},
         {%- endfor %}
-        {{ month_window_is_complete('grid_valued.activity_month', 1, 'as_of.as_of_date') }}
-            as is_month_complete
+        grid_valued.is_month_complete
     from grid_valued
-    cross join as_of
 
 )
 

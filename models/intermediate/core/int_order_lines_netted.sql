@@ -14,7 +14,10 @@ order_lines as (
         is_gift,
         gross_sales,
         discounts,
-        gifted_value
+        gifted_value,
+        unit_cost,
+        has_known_cost,
+        cogs
     from {{ ref('int_order_lines_priced') }}
 
 ),
@@ -30,17 +33,6 @@ orders as (
         is_valid_order,
         order_sequence
     from {{ ref('int_orders_netted') }}
-
-),
-
-line_costs as (
-
-    select
-        order_line_id,
-        unit_cost,
-        has_known_cost,
-        cogs
-    from {{ ref('int_order_lines_costed') }}
 
 ),
 
@@ -108,12 +100,12 @@ final as (
             as returned_quantity,
 
         -- margin (issue 15): unknown cost stays null, never 0
-        line_costs.unit_cost,
-        coalesce(line_costs.has_known_cost, false) as has_known_cost,
-        cast(line_costs.cogs as {{ type_money() }}) as cogs,
+        order_lines.unit_cost,
+        coalesce(order_lines.has_known_cost, false) as has_known_cost,
+        cast(order_lines.cogs as {{ type_money() }}) as cogs,
         cast(
             order_lines.gross_sales - order_lines.discounts
-            - coalesce(refunds_per_line.returns, 0) - line_costs.cogs
+            - coalesce(refunds_per_line.returns, 0) - order_lines.cogs
             as {{ type_money() }}
         ) as gross_margin
     from order_lines
@@ -121,8 +113,6 @@ final as (
         on order_lines.order_id = orders.order_id
     left join refunds_per_line
         on order_lines.order_line_id = refunds_per_line.order_line_id
-    left join line_costs
-        on order_lines.order_line_id = line_costs.order_line_id
 
 )
 

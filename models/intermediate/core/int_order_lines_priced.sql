@@ -1,4 +1,11 @@
--- grain: one row per order line, with its revenue ladder excl. VAT (returns excepted).
+-- grain: one row per order line, with its revenue ladder excl. VAT (returns excepted) and
+-- its cost: the unit cost (line's cost at the time of sale, else the product's, else
+-- unknown), COGS and the cost given back by returned units (doc blocks unit_cost, cogs).
+-- One line hub read by the order and line hubs (int_orders_validated, int_orders_netted,
+-- int_order_lines_netted) and int_refunds_allocated: 7.7M lines at 1M customers are
+-- written once here, not once for prices and once for costs (docs/performance.md).
+{%- set restock = var('restock_returned_goods') in [true, 'true', 'True'] %}
+{%- set restocked_quantity = 'returned_quantity' if restock else '0' %}
 with
 
 order_lines as (
@@ -11,7 +18,8 @@ order_lines as (
         unit_price,
         discount_amount,
         tax_rate,
-        is_gift
+        is_gift,
+        unit_cost
     from {{ ref('stg_shop__order_lines') }}
 
 ),
@@ -22,6 +30,36 @@ orders as (
         order_id,
         prices_include_tax
     from {{ ref('stg_shop__orders') }}
+
+),
+
+products as (
+
+    select
+        product_id,
+        unit_cost
+    from {{ ref('stg_shop__products') }}
+
+),
+
+refunds as (
+
+    select
+        order_line_id,
+        refund_quantity
+    from {{ ref('stg_shop__refunds') }}
+
+),
+
+returned_per_line as (
+
+    -- units returned on line-level refunds; a refund without a quantity returns no unit
+    select
+        order_line_id,
+        sum(coalesce(refund_quantity, 0)) as returned_quantity
+    from refunds
+    where order_line_id is not null
+    group by order_line_id
 
 ),
 
@@ -36,6 +74,16 @@ lines_in_price_basis as (
         order_lines.tax_rate,
         order_lines.is_gift,
         orders.prices_include_tax,
+        -- the line's cost at the time of sale wins; unknown stays null, never 0
+        coalesce(order_lines.unit_cost, products.unit_cost) as unit_cost,
+        case
+            when order_lines.unit_cost is not null then 'order_line'
+            when products.unit_cost is not null then 'product'
+        end as unit_cost_source,
+        -- never more units back than the line sold (a larger refund quantity is capped)
+        least(
+            coalesce(returned_per_line.returned_quantity, 0), order_lines.quantity
+        ) as returned_quantity,
         order_lines.unit_price * order_lines.quantity as list_amount,
         -- a gift is a 100% discount whatever the export says; no discount exceeds the line
         case
@@ -49,6 +97,10 @@ lines_in_price_basis as (
     from order_lines
     inner join orders
         on order_lines.order_id = orders.order_id
+    left join products
+        on order_lines.product_id = products.product_id
+    left join returned_per_line
+        on order_lines.order_line_id = returned_per_line.order_line_id
 
 ),
 
@@ -67,6 +119,9 @@ lines_excl_vat as (
         is_gift,
         prices_include_tax,
         vat_divisor,
+        unit_cost,
+        unit_cost_source,
+        returned_quantity,
         list_amount,
         discount_in_price_basis,
         cast(list_amount - discount_in_price_basis as {{ type_money() }}) as paid_amount,
@@ -107,7 +162,16 @@ final as (
         case
             when is_gift then cast(0 as decimal(38, 12))
             else cast(discount_in_price_basis / vat_divisor as decimal(38, 12))
-        end as non_gift_discounts
+        end as non_gift_discounts,
+        -- cost; returned units back in stock give their cost back (var restock_returned_goods)
+        unit_cost,
+        unit_cost_source,
+        unit_cost is not null as has_known_cost,
+        returned_quantity,
+        {{ restocked_quantity }} as restocked_quantity,
+        quantity * unit_cost as gross_cogs,
+        {{ restocked_quantity }} * unit_cost as restocked_cost,
+        (quantity - {{ restocked_quantity }}) * unit_cost as cogs
     from lines_excl_vat
 
 )

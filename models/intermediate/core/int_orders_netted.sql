@@ -1,7 +1,7 @@
 -- grain: one row per order (valid or not); money excl. VAT, returns attributed to the order.
 -- Hub of the core area: fct_orders selects from it, and every intermediate model that needs
 -- orders reads this model, never the mart (one direction of flow).
--- Margins (issue 15, doc blocks in _margin__docs.md): COGS from int_order_lines_costed,
+-- Margins (issue 15, doc blocks in _margin__docs.md): COGS from int_order_lines_priced,
 -- shipping paid to carriers from staging, payment fees and fulfilment from vars.
 {%- set shipping_as_revenue = var('shipping_charged_as_revenue') in [true, 'true', 'True'] %}
 with
@@ -44,20 +44,12 @@ orders as (
 
 ),
 
-line_costs as (
+order_lines as (
 
     select
         order_id,
         has_known_cost,
-        cogs
-    from {{ ref('int_order_lines_costed') }}
-
-),
-
-lines_paid as (
-
-    select
-        order_id,
+        cogs,
         -- what the customer paid for the line, VAT included
         case
             when prices_include_tax then paid_amount
@@ -76,7 +68,7 @@ shipping_costs as (
 
 ),
 
-costs_per_order as (
+lines_per_order as (
 
     -- an order's COGS is known only when every one of its lines' costs is
     select
@@ -84,18 +76,9 @@ costs_per_order as (
         case
             when min(case when has_known_cost then 1 else 0 end) = 1 then sum(cogs)
         end as cogs,
-        min(case when has_known_cost then 1 else 0 end) = 1 as has_known_line_costs
-    from line_costs
-    group by order_id
-
-),
-
-paid_per_order as (
-
-    select
-        order_id,
+        min(case when has_known_cost then 1 else 0 end) = 1 as has_known_line_costs,
         sum(paid_incl_vat) as paid_incl_vat
-    from lines_paid
+    from order_lines
     group by order_id
 
 ),
@@ -132,16 +115,16 @@ order_costs as (
     select
         orders.order_id,
         shipping_costs.shipping_cost,
-        costs_per_order.cogs,
+        lines_per_order.cogs,
         orders.gross_sales - orders.discounts - coalesce(refunds_per_order.returns, 0)
-        - costs_per_order.cogs as gross_margin,
+        - lines_per_order.cogs as gross_margin,
         -- fees and fulfilment exist for valid orders only (nothing charged, nothing shipped
         -- otherwise); fees on the amount paid incl. VAT and shipping, before refunds
         case
             when orders.is_valid_order
                 then
                     {{ var('payment_fee_rate') }}
-                    * (coalesce(paid_per_order.paid_incl_vat, 0) + orders.shipping_amount)
+                    * (coalesce(lines_per_order.paid_incl_vat, 0) + orders.shipping_amount)
                     + {{ var('payment_fee_fixed') }}
             else 0
         end as payment_fees,
@@ -149,15 +132,13 @@ order_costs as (
             when orders.is_valid_order then {{ var('fulfillment_cost_per_order') }}
             else 0
         end as fulfillment_cost,
-        coalesce(costs_per_order.has_known_line_costs, false)
+        coalesce(lines_per_order.has_known_line_costs, false)
         and shipping_costs.shipping_cost is not null as has_known_cost
     from orders
     left join refunds_per_order
         on orders.order_id = refunds_per_order.order_id
-    left join costs_per_order
-        on orders.order_id = costs_per_order.order_id
-    left join paid_per_order
-        on orders.order_id = paid_per_order.order_id
+    left join lines_per_order
+        on orders.order_id = lines_per_order.order_id
     left join shipping_costs
         on orders.order_id = shipping_costs.order_id
 

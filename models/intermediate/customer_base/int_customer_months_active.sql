@@ -2,6 +2,8 @@
 -- month): how the buyer is classified that month (new / returning / reactivated), the
 -- customer's state at the month end (orders and value to date, purchase rhythm) and how long
 -- that state lasts (until the next buyer month; active until the window lapses).
+-- Grouped, sorted and joined on the integer customer_key (int_purchase_days_sequenced);
+-- the text id is joined back once (classified).
 {%- set window_months = var('reactivation_window_months') | int %}
 with
 
@@ -9,6 +11,7 @@ purchase_days as (
 
     select
         customer_id,
+        customer_key,
         purchase_month,
         purchase_day_number,
         days_since_previous_purchase,
@@ -18,36 +21,50 @@ purchase_days as (
 
 ),
 
+customers as (
+
+    select
+        customer_key,
+        customer_id
+    from purchase_days
+    where purchase_day_number = 1
+
+),
+
 buyer_months as (
 
     select
-        customer_id,
+        customer_key,
         purchase_month as month,
         count(*) as purchase_days,
         sum(orders) as orders,
         sum(net_revenue) as net_revenue,
         min(purchase_day_number) = 1 as is_new_customer
     from purchase_days
-    group by customer_id, purchase_month
+    group by customer_key, purchase_month
 
 ),
 
 buyer_months_ordered as (
 
     select
-        customer_id,
+        customer_key,
         month,
         purchase_days,
         orders,
         net_revenue,
         is_new_customer,
-        lag(month) over (partition by customer_id order by month) as previous_buyer_month,
-        lead(month) over (partition by customer_id order by month) as next_buyer_month,
+        lag(month) over (partition by customer_key order by month) as previous_buyer_month,
+        lead(month) over (partition by customer_key order by month) as next_buyer_month,
         sum(orders) over (
-            partition by customer_id order by month rows between unbounded preceding and current row
+            partition by customer_key
+            order by month
+            rows between unbounded preceding and current row
         ) as orders_to_date,
         sum(net_revenue) over (
-            partition by customer_id order by month rows between unbounded preceding and current row
+            partition by customer_key
+            order by month
+            rows between unbounded preceding and current row
         ) as net_revenue_to_date
     from buyer_months
 
@@ -57,20 +74,20 @@ gaps_to_date as (
 
     -- every gap between consecutive purchase days up to each buyer month's end, ranked
     select
-        buyer_months.customer_id,
+        buyer_months.customer_key,
         buyer_months.month,
         purchase_days.days_since_previous_purchase as gap_days,
         row_number() over (
-            partition by buyer_months.customer_id, buyer_months.month
+            partition by buyer_months.customer_key, buyer_months.month
             order by purchase_days.days_since_previous_purchase
         ) as gap_rank,
         count(*) over (
-            partition by buyer_months.customer_id, buyer_months.month
+            partition by buyer_months.customer_key, buyer_months.month
         ) as gaps
     from buyer_months
     inner join purchase_days
         on
-            buyer_months.customer_id = purchase_days.customer_id
+            buyer_months.customer_key = purchase_days.customer_key
             and buyer_months.month >= purchase_days.purchase_month
     where purchase_days.days_since_previous_purchase is not null
 
@@ -81,20 +98,20 @@ median_gaps_to_date as (
     -- median = the middle gap (odd count) or the mean of the two middle gaps (even count):
     -- ranks r with n <= 2r <= n + 2, in integer arithmetic (portable)
     select
-        customer_id,
+        customer_key,
         month,
         max(gaps) as purchase_gaps_to_date,
         avg(cast(gap_days as {{ type_double() }})) as median_gap_days_to_date
     from gaps_to_date
     where 2 * gap_rank >= gaps and 2 * gap_rank <= gaps + 2
-    group by customer_id, month
+    group by customer_key, month
 
 ),
 
 classified as (
 
     select
-        buyer_months_ordered.customer_id,
+        customers.customer_id,
         buyer_months_ordered.month,
         buyer_months_ordered.purchase_days,
         buyer_months_ordered.orders,
@@ -113,9 +130,11 @@ classified as (
         coalesce(median_gaps_to_date.purchase_gaps_to_date, 0) as purchase_gaps_to_date,
         median_gaps_to_date.median_gap_days_to_date
     from buyer_months_ordered
+    inner join customers
+        on buyer_months_ordered.customer_key = customers.customer_key
     left join median_gaps_to_date
         on
-            buyer_months_ordered.customer_id = median_gaps_to_date.customer_id
+            buyer_months_ordered.customer_key = median_gaps_to_date.customer_key
             and buyer_months_ordered.month = median_gaps_to_date.month
 
 ),

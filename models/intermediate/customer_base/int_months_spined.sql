@@ -1,5 +1,6 @@
 -- grain: one row per calendar month (reporting timezone) from the month of the first valid
--- order to the month of as_of_date, with or without orders (a spine for monthly marts).
+-- order to the month of as_of_date, with or without orders: the one month spine of the
+-- monthly and cohort models (as_of_date carried on every row for their completeness rules).
 with recursive
 
 orders as (
@@ -53,6 +54,7 @@ final as (
     select
         month,
         month_end_date,
+        as_of_date,
         -- stocks of the current (incomplete) month are as of as_of_date
         case
             when {{ month_window_is_complete('month', 1, 'as_of_date') }} then month_end_date

@@ -26,24 +26,15 @@ orders as (
 
 ),
 
-first_order_lines as (
+first_products as (
 
+    -- the first product is the first order's main product (highest-value paid line)
     select
         order_id,
-        order_line_id,
-        product_id,
-        net_sales_before_returns
-    from {{ ref('int_order_lines_netted') }}
-    where is_valid_order and order_sequence = 1 and not is_gift
-
-),
-
-products as (
-
-    select
-        product_id,
-        product_category
-    from {{ ref('stg_shop__products') }}
+        main_product_id as product_id,
+        main_product_category as product_category
+    from {{ ref('int_orders_main_product_picked') }}
+    where order_sequence = 1
 
 ),
 
@@ -104,33 +95,6 @@ customers_margin as (
         days_to_repay_cac,
         cac_repayment_ratio
     from {{ ref('int_customers_margin_valued') }}
-
-),
-
-first_lines_ranked as (
-
-    -- the first product is the first order's highest-value paid line (ties: product id)
-    select
-        order_id,
-        product_id,
-        row_number() over (
-            partition by order_id
-            order by net_sales_before_returns desc, product_id asc, order_line_id asc
-        ) as line_rank
-    from first_order_lines
-
-),
-
-first_products as (
-
-    select
-        first_lines_ranked.order_id,
-        first_lines_ranked.product_id,
-        coalesce(products.product_category, 'uncategorised') as product_category
-    from first_lines_ranked
-    left join products
-        on first_lines_ranked.product_id = products.product_id
-    where first_lines_ranked.line_rank = 1
 
 ),
 

@@ -8,12 +8,23 @@
 -- to actual_end_date (the elapsed part of the scope's horizon, at most as_of_date).
 -- DuckDB only, like the prediction models that read it (dbt_project.yml, predictions).
 {{ config(enabled=(target.type == 'duckdb')) }}
+{#- the scopes, numbered: 0 = as_of, 1 = holdout, 2.. = the month ends, latest first #}
+{%- set scope_count = 2 + var('prediction_history_months') %}
+{#- per scope, each measure summed over the purchase days that fall in its range #}
+{%- set scope_measures = [
+    ('fit_days', 'in_fit', '1', '0'),
+    ('last_purchase_date', 'in_fit', 'purchase_date', none),
+    ('fit_net_revenue', 'in_fit', 'net_revenue', none),
+    ('actual_purchase_days', 'after_fit', '1', '0'),
+    ('actual_net_revenue', 'after_fit', 'net_revenue', '0'),
+] %}
 with
 
-purchase_days_sequenced as (
+purchase_days as (
 
     select
         customer_id,
+        customer_key,
         purchase_date,
         purchase_day_number,
         net_revenue
@@ -23,28 +34,14 @@ purchase_days_sequenced as (
 
 first_days as (
 
-    -- one row per customer: its first purchase day, and an integer key in customer id
-    -- order (the fits group and align on it; the scopes below group on it, not on the
-    -- text id)
+    -- one row per customer: its first purchase day
     select
+        customer_key,
         customer_id,
         purchase_date as first_purchase_date,
-        net_revenue as first_day_net_revenue,
-        row_number() over (order by customer_id) as customer_key
-    from purchase_days_sequenced
+        net_revenue as first_day_net_revenue
+    from purchase_days
     where purchase_day_number = 1
-
-),
-
-purchase_days as (
-
-    select
-        first_days.customer_key,
-        purchase_days_sequenced.purchase_date,
-        purchase_days_sequenced.net_revenue
-    from purchase_days_sequenced
-    inner join first_days
-        on purchase_days_sequenced.customer_id = first_days.customer_id
 
 ),
 
@@ -58,6 +55,7 @@ as_of as (
 fit_ends as (
 
     select
+        0 as scope_index,
         'as_of' as fit_scope,
         as_of_date as fit_end_date,
         {{ var('prediction_horizon_days') }} as horizon_days,
@@ -65,6 +63,7 @@ fit_ends as (
     from as_of
     union all
     select
+        1 as scope_index,
         'holdout' as fit_scope,
         cast(
             {{ dbt.dateadd('day', -var('prediction_calibration_days'), 'as_of_date') }} as date
@@ -75,6 +74,7 @@ fit_ends as (
     {%- for months_back in range(var('prediction_history_months')) %}
         union all
         select
+            {{ 2 + months_back }} as scope_index,
             'month_end' as fit_scope,
             -- the month's last day; the current month is cut at as_of_date
             least(
@@ -95,6 +95,7 @@ fit_ends as (
 fit_scopes as (
 
     select
+        scope_index,
         fit_scope,
         fit_end_date,
         -- what happened after the fit end is observed up to as_of_date, within the horizon
@@ -106,85 +107,108 @@ fit_scopes as (
 
 ),
 
-days_scoped as (
+fit_dates as (
 
+    -- the scopes' dates side by side (one row), so that one pass over the purchase days
+    -- sums every scope
     select
-        fit_scopes.fit_scope,
-        fit_scopes.fit_end_date,
-        fit_scopes.actual_end_date,
-        purchase_days.customer_key,
-        purchase_days.purchase_date,
-        purchase_days.net_revenue,
-        purchase_days.purchase_date <= fit_scopes.fit_end_date as is_in_fit
-    from purchase_days
-    inner join fit_scopes
-        on purchase_days.purchase_date <= fit_scopes.actual_end_date
+        {%- for i in range(scope_count) %}
+            max(case when scope_index = {{ i }} then fit_end_date end) as fit_end_date_{{ i }},
+            max(case when scope_index = {{ i }} then actual_end_date end)
+                as actual_end_date_{{ i }},
+        {%- endfor %}
+        count(*) as scopes
+    from fit_scopes
 
 ),
 
 customers_summarised as (
 
+    -- one row per customer (integer key): each scope's sums over the purchase days on or
+    -- before its fit end (in_fit) and in (fit end, actual_end_date] (after_fit). One group
+    -- by on the customer instead of a purchase days x scopes join grouped per scope.
     select
-        fit_scope,
-        fit_end_date,
-        actual_end_date,
-        customer_key,
-        sum(case when is_in_fit then 1 else 0 end) - 1 as frequency,
-        min(case when is_in_fit then purchase_date end) as first_purchase_date,
-        max(case when is_in_fit then purchase_date end) as last_purchase_date,
-        sum(case when is_in_fit then net_revenue end) as net_revenue,
-        sum(case when is_in_fit then 0 else 1 end) as actual_purchase_days,
-        sum(case when is_in_fit then 0 else net_revenue end) as actual_net_revenue
-    from days_scoped
-    group by fit_scope, fit_end_date, actual_end_date, customer_key
-    -- customers whose first purchase is after the fit end are not in the scope
-    having min(case when is_in_fit then purchase_date end) is not null
+        {%- for i in range(scope_count) %}
+            {%- set ranges = {
+                'in_fit': 'purchase_days.purchase_date <= fit_dates.fit_end_date_' ~ i,
+                'after_fit': 'purchase_days.purchase_date > fit_dates.fit_end_date_' ~ i
+                    ~ ' and purchase_days.purchase_date <= fit_dates.actual_end_date_' ~ i,
+            } %}
+            {%- for measure, range_name, value, otherwise in scope_measures %}
+                {%- set aggregate = 'max' if measure == 'last_purchase_date' else 'sum' %}
+                {%- set value_column = value if value == '1' else 'purchase_days.' ~ value %}
+                {{ aggregate }}(
+                    case
+                        when {{ ranges[range_name] }} then {{ value_column }}
+                        {%- if otherwise is not none %}
+                            else {{ otherwise }}
+                        {%- endif %}
+                    end
+                ) as {{ measure }}_{{ i }},
+            {%- endfor %}
+        {%- endfor %}
+        purchase_days.customer_key
+    from purchase_days
+    cross join fit_dates
+    group by purchase_days.customer_key
+
+),
+
+customers_scoped as (
+
+    -- one row per scope x customer who bought by the scope's fit end
+    select
+        {%- for measure, range_name, value, otherwise in scope_measures %}
+            case fit_scopes.scope_index
+                {%- for i in range(scope_count) %}
+                    when {{ i }} then customers_summarised.{{ measure }}_{{ i }}
+                {%- endfor %}
+            end as {{ measure }},
+        {%- endfor %}
+        fit_scopes.fit_scope,
+        fit_scopes.fit_end_date,
+        fit_scopes.actual_end_date,
+        first_days.customer_id,
+        first_days.customer_key,
+        first_days.first_purchase_date,
+        first_days.first_day_net_revenue
+    from customers_summarised
+    inner join first_days
+        on customers_summarised.customer_key = first_days.customer_key
+    cross join fit_scopes
 
 ),
 
 final as (
 
     select
-        customers_summarised.fit_scope,
-        customers_summarised.fit_end_date,
-        first_days.customer_id,
-        cast(customers_summarised.customer_key as {{ dbt.type_int() }}) as customer_key,
-        cast(customers_summarised.frequency as {{ dbt.type_int() }}) as frequency,
+        fit_scope,
+        fit_end_date,
+        customer_id,
+        cast(customer_key as {{ dbt.type_int() }}) as customer_key,
+        cast(fit_days - 1 as {{ dbt.type_int() }}) as frequency,
         cast(
-            {{ dbt.datediff(
-                'customers_summarised.first_purchase_date',
-                'customers_summarised.last_purchase_date',
-                'day',
-            ) }} as {{ dbt.type_int() }}
+            {{ dbt.datediff('first_purchase_date', 'last_purchase_date', 'day') }}
+            as {{ dbt.type_int() }}
         ) as recency_days,
         cast(
-            {{ dbt.datediff(
-                'customers_summarised.first_purchase_date',
-                'customers_summarised.fit_end_date',
-                'day',
-            ) }} as {{ dbt.type_int() }}
+            {{ dbt.datediff('first_purchase_date', 'fit_end_date', 'day') }}
+            as {{ dbt.type_int() }}
         ) as t_days,
-        customers_summarised.first_purchase_date,
-        first_days.first_day_net_revenue,
+        first_purchase_date,
+        first_day_net_revenue,
         -- total less the first day, as btyd.summarise_orders computes it
-        customers_summarised.net_revenue - first_days.first_day_net_revenue
-            as repeat_net_revenue,
-        customers_summarised.actual_end_date,
+        fit_net_revenue - first_day_net_revenue as repeat_net_revenue,
+        actual_end_date,
         cast(
-            {{ dbt.datediff(
-                'customers_summarised.fit_end_date',
-                'customers_summarised.actual_end_date',
-                'day',
-            ) }} as {{ dbt.type_int() }}
+            {{ dbt.datediff('fit_end_date', 'actual_end_date', 'day') }}
+            as {{ dbt.type_int() }}
         ) as elapsed_days,
-        cast(customers_summarised.actual_purchase_days as {{ dbt.type_int() }})
-            as actual_purchase_days,
-        customers_summarised.actual_net_revenue
-    from customers_summarised
-    -- a customer in a scope bought by its fit end, so its first purchase day in the scope
-    -- is its first purchase day
-    inner join first_days
-        on customers_summarised.customer_key = first_days.customer_key
+        cast(actual_purchase_days as {{ dbt.type_int() }}) as actual_purchase_days,
+        actual_net_revenue
+    from customers_scoped
+    -- customers whose first purchase is after the fit end are not in the scope
+    where fit_days > 0
 
 )
 

@@ -1,5 +1,7 @@
 -- grain: one row per customer x calendar date with at least one valid order (a purchase
 -- day). Same-day orders are one purchase occasion, so gaps between purchases are never 0.
+-- customer_key: an integer key in customer id order (1 = the first customer id), so that
+-- the per-customer work downstream groups, sorts and joins on integers, not on text ids.
 with
 
 orders as (
@@ -48,23 +50,41 @@ purchase_days_ordered as (
 
 ),
 
+customer_keys as (
+
+    -- numbered on the narrow rows of the first purchase days (one per customer)
+    select
+        customer_id,
+        row_number() over (order by customer_id) as customer_key
+    from purchase_days_ordered
+    where purchase_day_number = 1
+
+),
+
 final as (
 
     select
-        customer_id,
-        purchase_date,
-        purchase_month,
-        cast(purchase_day_number as {{ dbt.type_int() }}) as purchase_day_number,
-        previous_purchase_date,
+        purchase_days_ordered.customer_id,
+        cast(customer_keys.customer_key as {{ dbt.type_int() }}) as customer_key,
+        purchase_days_ordered.purchase_date,
+        purchase_days_ordered.purchase_month,
+        cast(purchase_days_ordered.purchase_day_number as {{ dbt.type_int() }})
+            as purchase_day_number,
+        purchase_days_ordered.previous_purchase_date,
         cast(
-            {{ dbt.datediff('previous_purchase_date', 'purchase_date', 'day') }}
-            as {{ dbt.type_int() }}
+            {{ dbt.datediff(
+                'purchase_days_ordered.previous_purchase_date',
+                'purchase_days_ordered.purchase_date',
+                'day',
+            ) }} as {{ dbt.type_int() }}
         ) as days_since_previous_purchase,
-        cast(orders as {{ dbt.type_int() }}) as orders,
-        net_revenue,
+        cast(purchase_days_ordered.orders as {{ dbt.type_int() }}) as orders,
+        purchase_days_ordered.net_revenue,
         -- the customer's first valid order is on its first purchase day (0 on other days)
-        first_order_net_revenue
+        purchase_days_ordered.first_order_net_revenue
     from purchase_days_ordered
+    inner join customer_keys
+        on purchase_days_ordered.customer_id = customer_keys.customer_id
 
 )
 

@@ -3,8 +3,8 @@
 -- whose second valid order's main product (or its category) is second_key. Each repeater
 -- (a customer with a second valid order and a first product) counts exactly once per
 -- level, so a first key's cells add up to its repeaters in fct_first_product_performance.
--- The second order's main product follows the first product's rule: the order's
--- highest-value paid line (ties: product id, then line id).
+-- The second order's main product follows the first product's rule
+-- (int_orders_main_product_picked).
 {%- set product_levels = [
     ('product', 'first_product_id', 'second_product_id'),
     ('category', 'first_product_category', 'second_product_category'),
@@ -23,50 +23,15 @@ customers as (
 
 ),
 
-second_order_lines as (
-
-    select
-        customer_id,
-        order_line_id,
-        product_id,
-        net_sales_before_returns
-    from {{ ref('int_order_lines_netted') }}
-    where is_valid_order and order_sequence = 2 and not is_gift
-
-),
-
-products as (
-
-    select
-        product_id,
-        product_category
-    from {{ ref('stg_shop__products') }}
-
-),
-
-second_lines_ranked as (
-
-    select
-        customer_id,
-        product_id,
-        row_number() over (
-            partition by customer_id
-            order by net_sales_before_returns desc, product_id asc, order_line_id asc
-        ) as line_rank
-    from second_order_lines
-
-),
-
 second_products as (
 
+    -- the second order's main product: the first product's rule (highest-value paid line)
     select
-        second_lines_ranked.customer_id,
-        second_lines_ranked.product_id as second_product_id,
-        coalesce(products.product_category, 'uncategorised') as second_product_category
-    from second_lines_ranked
-    left join products
-        on second_lines_ranked.product_id = products.product_id
-    where second_lines_ranked.line_rank = 1
+        customer_id,
+        main_product_id as second_product_id,
+        main_product_category as second_product_category
+    from {{ ref('int_orders_main_product_picked') }}
+    where order_sequence = 2
 
 ),
 

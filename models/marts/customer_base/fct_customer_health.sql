@@ -20,7 +20,17 @@ base as (
         new_customers,
         net_revenue_to_date,
         orders,
-        orders_12m
+        orders_12m,
+        -- its ratios, each computed once (some are published under two names below)
+        {{ safe_divide('active_customers_12m', 'customers_to_date') }} as active_share,
+        {{ safe_divide('inactive_customers', 'customers_to_date') }} as inactive_share,
+        {{ safe_divide('repeat_customers', 'customers_to_date') }} as repeat_customer_share,
+        {{ safe_divide('active_high_aov_customers', 'active_customers_12m') }}
+            as active_high_aov_share,
+        {{ safe_divide('new_customers', 'buyers') }} as new_customer_share,
+        {{ safe_divide('net_revenue_to_date', 'customers_to_date') }} as average_customer_value,
+        {{ safe_divide('orders_12m', 'active_customers_12m') }}
+            as orders_per_active_customer_12m
     from {{ ref('int_segment_months_counted') }}
     where segment_type = 'all'
 
@@ -56,26 +66,22 @@ final as (
         base.repeat_customers,
         base.active_high_aov_customers,
         cast({{ var('health_aov_threshold') }} as {{ type_double() }}) as health_aov_threshold,
-        {{ safe_divide('base.active_customers_12m', 'base.customers_to_date') }} as active_share,
-        {{ safe_divide('base.inactive_customers', 'base.customers_to_date') }} as inactive_share,
-        {{ safe_divide('base.repeat_customers', 'base.customers_to_date') }}
-            as repeat_customer_share,
-        {{ safe_divide('base.active_high_aov_customers', 'base.active_customers_12m') }}
-            as active_high_aov_share,
+        base.active_share,
+        base.inactive_share,
+        base.repeat_customer_share,
+        base.active_high_aov_share,
 
         -- the month's buyers
         base.buyers,
         base.new_customers,
-        {{ safe_divide('base.new_customers', 'base.buyers') }} as new_customer_share,
+        base.new_customer_share,
 
         -- value and frequency
         cast(base.net_revenue_to_date as {{ type_money() }}) as net_revenue_to_date,
-        {{ safe_divide('base.net_revenue_to_date', 'base.customers_to_date') }}
-            as average_customer_value,
+        base.average_customer_value,
         base.orders,
         base.orders_12m,
-        {{ safe_divide('base.orders_12m', 'base.active_customers_12m') }}
-            as orders_per_active_customer_12m,
+        base.orders_per_active_customer_12m,
         purchases.purchase_gaps_12m,
         purchases.median_days_between_purchases_12m,
 
@@ -90,17 +96,14 @@ final as (
             as repeat_order_aov,
 
         -- the 12-month base under names that cannot be read as the lifecycle status (the
-        -- former active_* / inactive_* names above are kept for consumers)
+        -- former active_* / inactive_* names above are kept for consumers): the same values
         base.active_customers_12m as buyers_12m,
         base.inactive_customers as non_buyers_12m,
-        {{ safe_divide('base.active_customers_12m', 'base.customers_to_date') }}
-            as buyers_12m_share,
-        {{ safe_divide('base.inactive_customers', 'base.customers_to_date') }}
-            as non_buyers_12m_share,
+        base.active_share as buyers_12m_share,
+        base.inactive_share as non_buyers_12m_share,
         base.active_high_aov_customers as high_aov_buyers_12m,
-        {{ safe_divide('base.active_high_aov_customers', 'base.active_customers_12m') }}
-            as high_aov_buyers_12m_share,
-        {{ safe_divide('base.orders_12m', 'base.active_customers_12m') }} as orders_per_buyer_12m
+        base.active_high_aov_share as high_aov_buyers_12m_share,
+        base.orders_per_active_customer_12m as orders_per_buyer_12m
     from base
     inner join purchases
         on base.month = purchases.month

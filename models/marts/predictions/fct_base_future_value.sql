@@ -104,19 +104,8 @@ final as (
         -- segment
         segment_type,
         segment_value,
-        -- customers
-        cast(customers as {{ dbt.type_bigint() }}) as customers,
-        cast(customers_predicted as {{ dbt.type_bigint() }}) as customers_predicted,
-        cast(customers_value_predicted as {{ dbt.type_bigint() }})
-            as customers_value_predicted,
-        -- predicted, next horizon_days (sums are null when nobody is predicted)
-        cast(predicted_value_365d as {{ type_double() }}) as predicted_value_365d,
-        {{ safe_divide('predicted_value_365d', 'customers_value_predicted') }}
-            as predicted_value_365d_per_customer,
-        cast(expected_orders_365d as {{ type_double() }}) as expected_orders_365d,
-        cast(expected_repurchasers_365d as {{ type_double() }}) as expected_repurchasers_365d,
-        {{ safe_divide('expected_repurchasers_365d', 'customers_predicted') }}
-            as p_repurchase_365d,
+        -- customers; predicted, next horizon_days
+        {{ future_value_predicted() }},
         -- historical
         cast(customers_365d_complete as {{ dbt.type_bigint() }}) as customers_365d_complete,
         cast(ltv_365d as {{ type_money() }}) as ltv_365d,

@@ -15,37 +15,59 @@
     'horizon_days',
 ] %}
 {%- set keys = month_keys + ['segment_type', 'segment_value'] %}
+{#- what is summed per segment: customers first aggregated per month and combination of
+    segment attributes, then those rows once per segment type -#}
+{%- set measures = [
+    'customers',
+    'customers_predicted',
+    'customers_value_predicted',
+    'predicted_value_365d',
+    'expected_orders_365d',
+    'expected_repurchasers_365d',
+    'expected_orders_elapsed',
+    'predicted_value_elapsed',
+    'actual_orders_elapsed',
+    'actual_net_revenue_elapsed',
+] %}
+{%- set attributes = [
+    'acquisition_channel',
+    'first_order_offer_type',
+    'first_product_id',
+    'first_product_category',
+    'cohort_month',
+] %}
 with
-
-summaries as (
-
-    select
-        fit_end_date,
-        customer_id,
-        customer_key,
-        actual_end_date,
-        elapsed_days,
-        actual_purchase_days,
-        actual_net_revenue
-    from {{ ref('int_customers_purchases_summarised') }}
-    where fit_scope = 'month_end'
-
-),
 
 predictions as (
 
+    -- one row per as-of month x customer, with what the customer bought since the fit end
     select
         as_of_month,
         fit_end_date,
-        customer_key,
+        actual_end_date,
+        elapsed_days,
         prediction_status,
         horizon_days,
+        customer_key,
         expected_orders_365d,
         p_repurchase_365d,
         predicted_value_365d,
         expected_orders_elapsed,
-        predicted_value_elapsed
+        predicted_value_elapsed,
+        actual_purchase_days,
+        actual_net_revenue
     from {{ ref('int_customer_months_predicted') }}
+
+),
+
+customer_keys as (
+
+    -- every customer of a month end had bought by as_of_date: the as_of scope has them all
+    select
+        customer_key,
+        customer_id
+    from {{ ref('int_customers_purchases_summarised') }}
+    where fit_scope = 'as_of'
 
 ),
 
@@ -62,57 +84,50 @@ customers as (
 
 ),
 
-customer_months_joined as (
+customer_attributes as (
 
     select
-        predictions.as_of_month,
-        predictions.fit_end_date,
-        summaries.actual_end_date,
-        summaries.elapsed_days,
-        predictions.prediction_status,
-        predictions.horizon_days,
+        customer_keys.customer_key,
         customers.acquisition_channel,
         customers.first_order_offer_type,
         customers.first_product_id,
         customers.first_product_category,
-        customers.cohort_month,
+        customers.cohort_month
+    from customer_keys
+    left join customers
+        on customer_keys.customer_id = customers.customer_id
+
+),
+
+customer_months_joined as (
+
+    select
+        {%- for key in month_keys %}
+            predictions.{{ key }},
+        {%- endfor %}
+        {%- for attribute in attributes %}
+            customer_attributes.{{ attribute }},
+        {%- endfor %}
         predictions.expected_orders_365d,
         predictions.p_repurchase_365d,
         predictions.predicted_value_365d,
         predictions.expected_orders_elapsed,
         predictions.predicted_value_elapsed,
-        summaries.actual_purchase_days,
-        summaries.actual_net_revenue
+        predictions.actual_purchase_days,
+        predictions.actual_net_revenue
     from predictions
-    inner join summaries
-        on
-            predictions.fit_end_date = summaries.fit_end_date
-            and predictions.customer_key = summaries.customer_key
-    left join customers
-        on summaries.customer_id = customers.customer_id
+    inner join customer_attributes
+        on predictions.customer_key = customer_attributes.customer_key
 
 ),
 
-customer_months_segmented as (
+attribute_months_aggregated as (
 
-    {{ segments_unioned('customer_months_joined', segments, month_keys + [
-        'expected_orders_365d',
-        'p_repurchase_365d',
-        'predicted_value_365d',
-        'expected_orders_elapsed',
-        'predicted_value_elapsed',
-        'actual_purchase_days',
-        'actual_net_revenue',
-    ]) }}
-
-),
-
-segments_aggregated as (
-
-    -- fit_end_date, actual_end_date, elapsed_days, prediction_status and horizon_days are
-    -- one value per as-of month (one fit, one scope)
+    -- one row per as-of month x combination of segment attributes (far fewer than
+    -- customers): the segments below add these rows up instead of every customer once per
+    -- segment type
     select
-        {%- for key in keys %}
+        {%- for key in month_keys + attributes %}
             {{ key }},
         {%- endfor %}
         count(*) as customers,
@@ -125,7 +140,36 @@ segments_aggregated as (
         sum(predicted_value_elapsed) as predicted_value_elapsed,
         sum(actual_purchase_days) as actual_orders_elapsed,
         sum(actual_net_revenue) as actual_net_revenue_elapsed
-    from customer_months_segmented
+    from customer_months_joined
+    group by {{ (month_keys + attributes) | join(', ') }}
+
+),
+
+attribute_months_segmented as (
+
+    {{ segments_unioned('attribute_months_aggregated', segments, month_keys + measures) }}
+
+),
+
+segments_aggregated as (
+
+    -- fit_end_date, actual_end_date, elapsed_days, prediction_status and horizon_days are
+    -- one value per as-of month (one fit, one scope)
+    select
+        {%- for key in keys %}
+            {{ key }},
+        {%- endfor %}
+        sum(customers) as customers,
+        sum(customers_predicted) as customers_predicted,
+        sum(customers_value_predicted) as customers_value_predicted,
+        sum(predicted_value_365d) as predicted_value_365d,
+        sum(expected_orders_365d) as expected_orders_365d,
+        sum(expected_repurchasers_365d) as expected_repurchasers_365d,
+        sum(expected_orders_elapsed) as expected_orders_elapsed,
+        sum(predicted_value_elapsed) as predicted_value_elapsed,
+        sum(actual_orders_elapsed) as actual_orders_elapsed,
+        sum(actual_net_revenue_elapsed) as actual_net_revenue_elapsed
+    from attribute_months_segmented
     group by {{ keys | join(', ') }}
 
 ),
@@ -143,21 +187,9 @@ final as (
         segment_value,
         prediction_status,
         cast(horizon_days as {{ dbt.type_int() }}) as horizon_days,
-        -- customers (first valid order on or before fit_end_date)
-        cast(customers as {{ dbt.type_bigint() }}) as customers,
-        cast(customers_predicted as {{ dbt.type_bigint() }}) as customers_predicted,
-        cast(customers_value_predicted as {{ dbt.type_bigint() }})
-            as customers_value_predicted,
-        -- predicted, horizon_days after fit_end_date (null when nobody is predicted)
-        cast(predicted_value_365d as {{ type_double() }}) as predicted_value_365d,
-        {{ safe_divide('predicted_value_365d', 'customers_value_predicted') }}
-            as predicted_value_365d_per_customer,
-        cast(expected_orders_365d as {{ type_double() }}) as expected_orders_365d,
-        {{ safe_divide('expected_orders_365d', 'customers_predicted') }}
-            as expected_orders_365d_per_customer,
-        cast(expected_repurchasers_365d as {{ type_double() }}) as expected_repurchasers_365d,
-        {{ safe_divide('expected_repurchasers_365d', 'customers_predicted') }}
-            as p_repurchase_365d,
+        -- customers (first valid order on or before fit_end_date); predicted,
+        -- horizon_days after fit_end_date
+        {{ future_value_predicted(with_orders_per_customer=true) }},
         -- calibration: the elapsed part of the horizon, (fit_end_date, actual_end_date]
         actual_end_date,
         cast(elapsed_days as {{ dbt.type_int() }}) as elapsed_days,
