@@ -163,34 +163,20 @@ cells as (
 
 cells_costed as (
 
+    -- the cell's CAC, and its cohort's value per new customer once the window is mature
     select
-        month,
-        channel,
-        spend,
-        spend_fully_loaded,
-        cac_fully_loaded,
-        new_customers,
-        {{ safe_divide('spend', 'new_customers') }} as cac,
-        month_new_customers,
-        unknown_channel_new_customers,
-        net_sales_before_returns,
-        returns,
-        net_revenue,
-        first_order_net_revenue,
+        cells.*,
         {%- for n in windows %}
-            is_ltv_{{ n }}d_mature,
             case
-                when is_ltv_{{ n }}d_mature and new_customers > 0
-                    then net_revenue_{{ n }}d
+                when cells.is_ltv_{{ n }}d_mature and cells.new_customers > 0
+                    then cells.net_revenue_{{ n }}d
             end as cohort_net_revenue_{{ n }}d,
             case
-                when is_ltv_{{ n }}d_mature
-                    then {{ safe_divide('net_revenue_' ~ n ~ 'd', 'new_customers') }}
+                when cells.is_ltv_{{ n }}d_mature
+                    then {{ safe_divide('cells.net_revenue_' ~ n ~ 'd', 'cells.new_customers') }}
             end as ltv_{{ n }}d,
-            margin_ltv_{{ n }}d,
         {%- endfor %}
-        cost_coverage,
-        as_of_date
+        {{ safe_divide('cells.spend', 'cells.new_customers') }} as cac
     from cells
 
 ),

@@ -52,17 +52,7 @@ known_channels as (
 final as (
 
     select
-        spend.spend_row_id,
-        spend.spend_date,
-        spend.spend_month,
-        spend.source_channel,
-        spend.utm_source,
-        spend.utm_medium,
-        spend.campaign,
-        spend.currency,
-        spend.spend_amount,
-        spend.fx_rate_to_shop_currency,
-        spend.spend_shop_currency,
+        spend.*,
         coalesce(named_channels.channel, utm_known_channels.channel, 'unattributed')
             as channel,
         case

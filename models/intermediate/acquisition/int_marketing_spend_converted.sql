@@ -40,24 +40,20 @@ spend_numbered as (
     -- staged spend has no key: number the rows deterministically (identical rows are
     -- interchangeable, so their relative order does not matter)
     select
-        row_number() over (
-            order by
-                spend_date,
-                source_channel,
-                utm_source,
-                utm_medium,
-                campaign,
-                currency,
-                spend_amount
+        cast(
+            row_number() over (
+                order by
+                    spend.spend_date,
+                    spend.source_channel,
+                    spend.utm_source,
+                    spend.utm_medium,
+                    spend.campaign,
+                    spend.currency,
+                    spend.spend_amount
+            ) as {{ dbt.type_int() }}
         ) as spend_row_id,
-        spend_date,
-        {{ month_start('spend_date') }} as spend_month,
-        source_channel,
-        utm_source,
-        utm_medium,
-        campaign,
-        currency,
-        spend_amount
+        {{ month_start('spend.spend_date') }} as spend_month,
+        spend.*
     from spend
 
 ),
@@ -65,68 +61,48 @@ spend_numbered as (
 spend_rated as (
 
     select
-        spend_numbered.spend_row_id,
-        spend_numbered.spend_date,
-        spend_numbered.spend_month,
-        spend_numbered.source_channel,
-        spend_numbered.utm_source,
-        spend_numbered.utm_medium,
-        spend_numbered.campaign,
-        spend_numbered.currency,
-        spend_numbered.spend_amount,
-        case
-            when spend_numbered.currency = '{{ var("shop_currency") }}' then 1.0
-            else fx_rates.rate_to_shop_currency
-        end as fx_rate_to_shop_currency,
-        as_of.as_of_date
+        spend_numbered.*,
+        cast(
+            case
+                when spend_numbered.currency = '{{ var("shop_currency") }}' then 1.0
+                else fx_rates.rate_to_shop_currency
+            end as {{ type_double() }}
+        ) as fx_rate_to_shop_currency
     from spend_numbered
     left join fx_rates
         on
             spend_numbered.spend_month = fx_rates.month
             and spend_numbered.currency = fx_rates.currency
-    cross join as_of
 
 ),
 
 spend_checked as (
 
+    -- the first failing rule wins
     select
-        spend_row_id,
-        spend_date,
-        spend_month,
-        source_channel,
-        utm_source,
-        utm_medium,
-        campaign,
-        currency,
-        spend_amount,
-        fx_rate_to_shop_currency,
+        spend_rated.*,
         case
-            when fx_rate_to_shop_currency is null then 'missing_fx_rate'
-            when spend_date > as_of_date then 'after_as_of_date'
+            when spend_rated.fx_rate_to_shop_currency is null then 'missing_fx_rate'
+            when spend_rated.spend_date > as_of.as_of_date then 'after_as_of_date'
         end as reject_reason
     from spend_rated
+    cross join as_of
 
 ),
 
 final as (
 
+    -- each step above adds its columns to the staged row; the accepted rows get their amount
+    -- in the shop currency
     select
-        cast(spend_row_id as {{ dbt.type_int() }}) as spend_row_id,
-        spend_date,
-        spend_month,
-        source_channel,
-        utm_source,
-        utm_medium,
-        campaign,
-        currency,
-        spend_amount,
-        cast(fx_rate_to_shop_currency as {{ type_double() }}) as fx_rate_to_shop_currency,
+        spend_checked.*,
         case
-            when reject_reason is null
-                then cast(spend_amount * fx_rate_to_shop_currency as {{ type_money() }})
-        end as spend_shop_currency,
-        reject_reason
+            when spend_checked.reject_reason is null
+                then cast(
+                        spend_checked.spend_amount * spend_checked.fx_rate_to_shop_currency
+                        as {{ type_money() }}
+                    )
+        end as spend_shop_currency
     from spend_checked
 
 )

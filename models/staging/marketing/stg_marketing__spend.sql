@@ -18,14 +18,12 @@ renamed as (
 
     select
         cast(spend_date as date) as spend_date,
-        {{ escape_formula_text("nullif(lower(trim(channel)), '')") }} as source_channel,
-        {{ escape_formula_text("nullif(lower(trim(utm_source)), '')") }} as utm_source,
-        {{ escape_formula_text("nullif(lower(trim(utm_medium)), '')") }} as utm_medium,
-        {{ escape_formula_text("nullif(trim(campaign), '')") }} as campaign,
+        {{ clean_text('channel', 'lower') }} as source_channel,
+        {{ clean_text('utm_source', 'lower') }} as utm_source,
+        {{ clean_text('utm_medium', 'lower') }} as utm_medium,
+        {{ clean_text('campaign') }} as campaign,
         cast(amount as {{ type_money() }}) as spend_amount,
-        {{ escape_formula_text(
-            "coalesce(nullif(upper(trim(currency)), ''), '" ~ var("shop_currency") ~ "')"
-        ) }} as currency
+        {{ clean_text('currency', 'upper', var('shop_currency')) }} as currency
     from source
 
 )

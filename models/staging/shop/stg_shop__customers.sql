@@ -17,7 +17,7 @@ renamed as (
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         email_hash,
-        {{ escape_formula_text("nullif(upper(trim(country)), '')") }} as country
+        {{ clean_text('country', 'upper') }} as country
     from source
 
 )

@@ -33,22 +33,16 @@ renamed as (
         cast(ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
 
         -- attributes
-        {{ escape_formula_text(
-            "coalesce(nullif(lower(trim(status)), ''), 'completed')"
-        ) }} as order_status,
-        {{ escape_formula_text(
-            "coalesce(nullif(upper(trim(currency)), ''), '" ~ var("shop_currency") ~ "')"
-        ) }} as currency,
+        {{ clean_text('status', 'lower', 'completed') }} as order_status,
+        {{ clean_text('currency', 'upper', var('shop_currency')) }} as currency,
         coalesce(
             prices_include_tax, {{ var("default_prices_include_tax") }}
         ) as prices_include_tax,
-        {{ escape_formula_text("nullif(lower(trim(utm_source)), '')") }} as utm_source,
-        {{ escape_formula_text("nullif(lower(trim(utm_medium)), '')") }} as utm_medium,
-        {{ escape_formula_text("nullif(lower(trim(utm_campaign)), '')") }} as utm_campaign,
-        {{ escape_formula_text("nullif(upper(trim(discount_code)), '')") }} as discount_code,
-        {{ escape_formula_text(
-            "coalesce(nullif(lower(trim(purchase_type)), ''), 'one_time')"
-        ) }} as purchase_type,
+        {{ clean_text('utm_source', 'lower') }} as utm_source,
+        {{ clean_text('utm_medium', 'lower') }} as utm_medium,
+        {{ clean_text('utm_campaign', 'lower') }} as utm_campaign,
+        {{ clean_text('discount_code', 'upper') }} as discount_code,
+        {{ clean_text('purchase_type', 'lower', 'one_time') }} as purchase_type,
 
         -- amounts (order's tax basis)
         cast(coalesce(shipping_amount, 0) as {{ type_money() }}) as shipping_amount,

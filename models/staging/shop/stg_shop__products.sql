@@ -16,9 +16,7 @@ renamed as (
     select
         cast(product_id as {{ dbt.type_string() }}) as product_id,
         {{ escape_formula_text('trim(product_name)') }} as product_name,
-        {{ escape_formula_text(
-            "coalesce(nullif(lower(trim(category)), ''), 'uncategorised')"
-        ) }} as product_category,
+        {{ clean_text('category', 'lower', 'uncategorised') }} as product_category,
         -- cost per unit excl. VAT, shop currency; null = unknown (never 0)
         cast(unit_cost as {{ type_money() }}) as unit_cost
     from source

@@ -28,7 +28,7 @@ renamed as (
         -- amounts (order's tax basis)
         cast(amount as {{ type_money() }}) as refund_amount,
         cast(quantity as {{ dbt.type_int() }}) as refund_quantity,
-        {{ escape_formula_text("nullif(trim(reason), '')") }} as refund_reason
+        {{ clean_text('reason') }} as refund_reason
 
     from source
 
