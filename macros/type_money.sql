@@ -3,7 +3,8 @@
 {%- endmacro %}
 
 {% macro default__type_money() -%}
-    {#- Fixed-point money: 18 digits, 4 after the point (docs/decisions.md, "Money is fixed-point"). -#}
+    {#- Fixed-point money: 18 digits, 4 after the point
+        (docs/decisions.md, "Money is fixed-point"). -#}
     numeric(18, 4)
 {%- endmacro %}
 

@@ -183,9 +183,13 @@ cohort_months_counted as (
         cohort_months_spined.calendar_month_end,
         cohort_months_spined.as_of_date,
         cohort_months_spined.is_complete,
-        {%- for measure in measures %}
+        {%- for measure in measures if measure != 'net_revenue' %}
             coalesce(activity_per_cohort_month.{{ measure }}, 0) as {{ measure }},
         {%- endfor %}
+        -- a month without orders has 0.0000 of money (on PostgreSQL a bare 0 is a numeric of
+        -- scale 0, which the unit test and the contract see as another value)
+        cast(coalesce(activity_per_cohort_month.net_revenue, 0) as {{ type_money() }})
+            as net_revenue,
         cohort_months_spined.cohort_size
     from cohort_months_spined
     left join activity_per_cohort_month
