@@ -59,6 +59,23 @@ def test_measure_sees_the_peak_memory_of_a_child(tmp_path):
     assert measured.seconds >= 0.3
 
 
+def test_measure_does_not_charge_a_child_with_this_process_s_memory(tmp_path):
+    """A child reports the parent's high-water mark in ru_maxrss (its pages before exec):
+    after this process grew by 400 MB, a child that allocates nothing still measures small."""
+    ballast = bytearray(400 * 2**20)
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touch every page: resident
+    cmd = [sys.executable, "-c", "pass"]
+    measured = benchmark.measure(cmd, {}, tmp_path / "log.txt")
+    assert measured.peak_mb < 200, measured.peak_mb
+    del ballast
+
+
+def test_kernel_peak_counts_only_what_exceeds_this_process_s_mark():
+    assert benchmark.kernel_peak(3_000_000, 1_000_000) == 3_000_000
+    assert benchmark.kernel_peak(1_000_000, 1_000_000) == 0
+    assert benchmark.kernel_peak(500_000, 1_000_000) == 0
+
+
 def test_compare_frames_reports_every_kind_of_difference():
     peer = pd.DataFrame(
         {"customer_id": ["a", "b", "c"], "net_revenue": [10.0, 20.0, None], "n": [1, 2, 3]}

@@ -185,6 +185,12 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
+def kernel_peak(child_maxrss: int, own_high_water: int) -> int:
+    """The child's ``ru_maxrss`` when it can only be the child's own (above this process's
+    high-water mark when the child was started), else 0 (measure: the polled figure)."""
+    return child_maxrss if child_maxrss > own_high_water else 0
+
+
 def measure(
     cmd: Sequence[str], env: dict[str, str], log_path: Path, interval: float = 0.25
 ) -> Measured:
@@ -192,8 +198,13 @@ def measure(
 
     Peak memory is the larger of the polled sum of RSS over the process tree and the
     kernel's maximum resident set size of the child (``wait4``), so short peaks between
-    two polls of a single process are not missed.
+    two polls of a single process are not missed. The kernel's figure counts the pages the
+    child held before its ``exec``, a copy of this process: once this process has grown
+    (the peer comparison reads the marts into pandas), every child would report at least
+    this process's own high-water mark. So the kernel's figure is used only when it is above
+    that mark (then it is the child's own); otherwise the polled figure stands.
     """
+    own_high_water = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as out:
         out.write(f"\n$ {' '.join(cmd)}\n".encode())
@@ -213,7 +224,7 @@ def measure(
             time.sleep(0.02)
         seconds = time.perf_counter() - t0
     child.returncode = os.waitstatus_to_exitcode(status)
-    peak = max(peak, usage.ru_maxrss * 1024)  # ru_maxrss is in KB on Linux
+    peak = max(peak, kernel_peak(usage.ru_maxrss, own_high_water) * 1024)  # KB on Linux
     return Measured(
         seconds=seconds,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
