@@ -1376,7 +1376,8 @@ def markdown(doc: dict[str, Any]) -> str:
         floor = big["floor_per_model_seconds"]
         lines += [
             "",
-            f"## Models at {big['customers']:,} customers ({big['incremental_mode']})",
+            # the full build's `dbt run` (run_results.json), median over the runs
+            f"## Models at {big['customers']:,} customers (full `dbt run`, median over runs)",
             "",
             "| model | dbt s (run_results) | floor s |",
             "| --- | --- | --- |",
