@@ -7,10 +7,15 @@
 --   first_subscription: subscribers by the month of their first valid subscription order,
 --     with their valid orders from that order on (fct_subscription_cohorts).
 -- Measures are not masked here: the marts null them until is_complete (null_until_complete).
-{%- set measures = [
-    'active_customers', 'subscription_active_customers', 'order_count',
-    'second_order_customers', 'net_revenue',
-] %}
+{#- measure -> its value in a month without orders: money is 0 at money's scale (on
+    PostgreSQL a bare 0 is a numeric of scale 0, another value to the contract) #}
+{%- set measures = {
+    'active_customers': '0',
+    'subscription_active_customers': '0',
+    'order_count': '0',
+    'second_order_customers': '0',
+    'net_revenue': 'cast(0 as ' ~ type_money() ~ ')',
+} %}
 {#- measure -> its running total from the cohort month #}
 {%- set cumulated = {
     'second_order_customers': 'cumulative_repeat_customers',
@@ -183,13 +188,10 @@ cohort_months_counted as (
         cohort_months_spined.calendar_month_end,
         cohort_months_spined.as_of_date,
         cohort_months_spined.is_complete,
-        {%- for measure in measures if measure != 'net_revenue' %}
-            coalesce(activity_per_cohort_month.{{ measure }}, 0) as {{ measure }},
+        {%- for measure, none_in_month in measures.items() %}
+            coalesce(activity_per_cohort_month.{{ measure }}, {{ none_in_month }})
+                as {{ measure }},
         {%- endfor %}
-        -- a month without orders has 0.0000 of money (on PostgreSQL a bare 0 is a numeric of
-        -- scale 0, which the unit test and the contract see as another value)
-        cast(coalesce(activity_per_cohort_month.net_revenue, 0) as {{ type_money() }})
-            as net_revenue,
         cohort_months_spined.cohort_size
     from cohort_months_spined
     left join activity_per_cohort_month
