@@ -110,20 +110,7 @@ lines_excl_vat as (
     -- division returns a double on DuckDB); discounts are gross minus net so the ladder
     -- adds up exactly: gross_sales - discounts = net_sales_before_returns to the last digit
     select
-        order_line_id,
-        order_id,
-        product_id,
-        quantity,
-        unit_price,
-        tax_rate,
-        is_gift,
-        prices_include_tax,
-        vat_divisor,
-        unit_cost,
-        unit_cost_source,
-        returned_quantity,
-        list_amount,
-        discount_in_price_basis,
+        lines_in_price_basis.*,
         cast(list_amount - discount_in_price_basis as {{ type_money() }}) as paid_amount,
         cast(list_amount / vat_divisor as {{ type_money() }}) as gross_sales,
         cast(

@@ -182,13 +182,7 @@ pieces_with_history as (
 pieces_capped as (
 
     select
-        refund_id,
-        order_id,
-        order_line_id,
-        refunded_at,
-        refund_quantity,
-        vat_divisor,
-        allocated_amount,
+        pieces_with_history.*,
         cast(
             greatest(0, least(allocated_amount, line_paid_amount - refunded_before))
             as {{ type_money() }}
@@ -200,14 +194,7 @@ pieces_capped as (
 pieces_recognised_to_date as (
 
     select
-        refund_id,
-        order_id,
-        order_line_id,
-        refunded_at,
-        refund_quantity,
-        vat_divisor,
-        allocated_amount,
-        recognised_amount,
+        pieces_capped.*,
         sum(recognised_amount) over (
             partition by order_id, order_line_id
             order by refunded_at, refund_id

@@ -18,9 +18,9 @@ customers as (
         first_order_season,
         first_order_purchase_type,
         activation_speed,
-        days_to_second_order,
         as_of_date,
-        {{ dbt.datediff('first_order_date', 'as_of_date', 'day') }}
+        days_to_second_order,
+        cast({{ dbt.datediff('first_order_date', 'as_of_date', 'day') }} as {{ dbt.type_int() }})
             as days_observed
     from {{ ref('int_customers_enriched') }}
 
@@ -29,21 +29,7 @@ customers as (
 final as (
 
     select
-        customer_id,
-        cohort_month,
-        first_order_date,
-        acquisition_channel,
-        first_order_offer_type,
-        first_order_discount_band,
-        first_product_id,
-        first_product_category,
-        is_bfcm_acquired,
-        first_order_season,
-        first_order_purchase_type,
-        activation_speed,
-        as_of_date,
-        days_to_second_order,
-        cast(days_observed as {{ dbt.type_int() }}) as days_observed,
+        customers.*,
         cast(coalesce(days_to_second_order, days_observed) as {{ dbt.type_int() }})
             as duration_days,
         days_to_second_order is not null as is_event
