@@ -26,49 +26,40 @@ orders as (
 
 ),
 
-as_of as (
+months as (
 
-    select as_of_date
-    from {{ ref('int_as_of_date') }}
-
-),
-
-snapshot_offsets as (
-
-    {%- for months_before in range(var('rfm_snapshot_months') + 1) %}
-        {%- if not loop.first %}
-            union all
-        {%- endif %}
-        select cast({{ months_before }} as {{ dbt.type_int() }}) as months_before_as_of
-    {%- endfor %}
+    -- the one month spine: each month's snapshot_date is its last day, as_of_date for the
+    -- as_of month (int_months_spined)
+    select
+        month,
+        snapshot_date,
+        as_of_date
+    from {{ ref('int_months_spined') }}
 
 ),
 
 as_of_month as (
 
     select
-        as_of_date,
-        {{ month_start('as_of_date') }} as as_of_month_start
-    from as_of
+        max(as_of_date) as as_of_date,
+        max(month) as as_of_month_start
+    from months
 
 ),
 
 snapshots as (
 
-    -- as_of_date itself, then the last day of each previous month (the day before the
-    -- first day of the following month)
+    -- as_of_date itself, then the last day of each of the var rfm_snapshot_months previous
+    -- months (months before the first valid order have no customer to score)
     select
-        snapshot_offsets.months_before_as_of,
-        case
-            when snapshot_offsets.months_before_as_of = 0 then as_of_month.as_of_date
-            else cast({{ dbt.dateadd('day', -1, dbt.dateadd(
-                'month',
-                '1 - snapshot_offsets.months_before_as_of',
-                'as_of_month.as_of_month_start',
-            )) }} as date)
-        end as snapshot_date
-    from snapshot_offsets
+        cast({{ dbt.datediff('months.month', 'as_of_month.as_of_month_start', 'month') }}
+            as {{ dbt.type_int() }}) as months_before_as_of,
+        months.snapshot_date
+    from months
     cross join as_of_month
+    where
+        {{ dbt.datediff('months.month', 'as_of_month.as_of_month_start', 'month') }}
+        <= {{ var('rfm_snapshot_months') }}
 
 ),
 
@@ -83,8 +74,8 @@ customer_months as (
         sum(orders.net_revenue) as month_net_revenue,
         max(orders.order_date) as month_last_order_date
     from orders
-    cross join as_of
-    where orders.order_date <= as_of.as_of_date
+    cross join as_of_month
+    where orders.order_date <= as_of_month.as_of_date
     group by orders.customer_id, {{ month_start('orders.order_date') }}
 
 ),
@@ -232,15 +223,17 @@ customers_scored as (
 
 ),
 
-customers_segmented as (
+final as (
 
     -- the segment grid (first match wins; R = recency, F = frequency, M = monetary score):
     -- champions R>=4 F>=4 M>=4 | loyal R>=3 F>=3 | new R=5 F=1 | promising R>=4 F<=2 |
     -- needs_attention R=3 F<=2 | at_risk R<=2 F>=3 | hibernating R=2 F<=2 | lost R=1 F<=2
     select
+        customer_id,
         months_before_as_of,
         snapshot_date,
-        customer_id,
+        {{ month_start('snapshot_date') }} as snapshot_month,
+        months_before_as_of = 0 as is_as_of_snapshot,
         order_count,
         net_revenue,
         recency_days,
@@ -259,25 +252,6 @@ customers_segmented as (
             else 'lost'
         end as rfm_segment
     from customers_scored
-
-),
-
-final as (
-
-    select
-        customer_id,
-        months_before_as_of,
-        snapshot_date,
-        {{ month_start('snapshot_date') }} as snapshot_month,
-        months_before_as_of = 0 as is_as_of_snapshot,
-        order_count,
-        net_revenue,
-        recency_days,
-        recency_score,
-        frequency_score,
-        monetary_score,
-        rfm_segment
-    from customers_segmented
 
 )
 
