@@ -166,12 +166,12 @@ inactivity_per_cohort as (
     -- no valid order in months 6-12 / 12-24 after the first order, per acquisition cohort
     select
         customers.cohort_month,
-        count(customers_inactivity.is_inactive_6m) as inactive_6m_observed_customers,
-        sum(case when customers_inactivity.is_inactive_6m then 1 else 0 end)
-            as inactive_6m_customers,
-        count(customers_inactivity.is_inactive_12m) as inactive_12m_observed_customers,
-        sum(case when customers_inactivity.is_inactive_12m then 1 else 0 end)
-            as inactive_12m_customers
+        {%- for label in ['6m', '12m'] %}
+            count(customers_inactivity.is_inactive_{{ label }})
+                as inactive_{{ label }}_observed_customers,
+            sum(case when customers_inactivity.is_inactive_{{ label }} then 1 else 0 end)
+                as inactive_{{ label }}_customers{{ ',' if not loop.last }}
+        {%- endfor %}
     from customers
     inner join customers_inactivity
         on customers.customer_id = customers_inactivity.customer_id
