@@ -1,5 +1,5 @@
 {% macro null_until_complete(expression, data_type=none, is_complete='is_complete') -%}
-    {#- The one masking rule of the cohort marts: a measure of a period or window that has
+    {#- The one masking rule of the cohort marts and their hubs: a measure of a period or window that has
         not fully elapsed by as_of_date is null, not a partial number. `is_complete` is the
         boolean SQL expression saying the period is complete (null counts as not complete);
         `data_type`, when given, is the type the result is cast to. -#}

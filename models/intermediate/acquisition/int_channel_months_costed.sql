@@ -171,10 +171,10 @@ cells_costed as (
                 when cells.is_ltv_{{ n }}d_mature and cells.new_customers > 0
                     then cells.net_revenue_{{ n }}d
             end as cohort_net_revenue_{{ n }}d,
-            case
-                when cells.is_ltv_{{ n }}d_mature
-                    then {{ safe_divide('cells.net_revenue_' ~ n ~ 'd', 'cells.new_customers') }}
-            end as ltv_{{ n }}d,
+            {{ null_until_complete(
+                safe_divide('cells.net_revenue_' ~ n ~ 'd', 'cells.new_customers'),
+                is_complete='cells.is_ltv_' ~ n ~ 'd_mature'
+            ) }} as ltv_{{ n }}d,
         {%- endfor %}
         {{ safe_divide('cells.spend', 'cells.new_customers') }} as cac
     from cells

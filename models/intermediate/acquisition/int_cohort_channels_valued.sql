@@ -123,13 +123,12 @@ final as (
         cast(first_order_net_revenue as {{ type_money() }}) as first_order_net_revenue,
         {%- for n in windows %}
             is_{{ n }}d_mature,
-            case
-                when is_{{ n }}d_mature then cast(net_revenue_{{ n }}d as {{ type_money() }})
-            end as net_revenue_{{ n }}d,
-            case
-                when is_{{ n }}d_mature
-                    then cast(repeat_customers_{{ n }}d as {{ dbt.type_int() }})
-            end as repeat_customers_{{ n }}d,
+            {{ null_until_complete(
+                'net_revenue_' ~ n ~ 'd', type_money(), 'is_' ~ n ~ 'd_mature'
+            ) }} as net_revenue_{{ n }}d,
+            {{ null_until_complete(
+                'repeat_customers_' ~ n ~ 'd', dbt.type_int(), 'is_' ~ n ~ 'd_mature'
+            ) }} as repeat_customers_{{ n }}d,
             cast(
                 case
                     when

@@ -312,12 +312,9 @@ final as (
         {%- for metric in mom_metrics %}
             cast({{ metric }}_previous_month as {{ dbt.type_int() }})
                 as {{ metric }}_previous_month,
-            case
-                when is_complete
-                    then {{ safe_divide(
-                        metric ~ ' - ' ~ metric ~ '_previous_month', metric ~ '_previous_month'
-                    ) }}
-            end as {{ metric }}_mom_pct,
+            {{ null_until_complete(safe_divide(
+                metric ~ ' - ' ~ metric ~ '_previous_month', metric ~ '_previous_month'
+            )) }} as {{ metric }}_mom_pct,
         {%- endfor %}
 
         -- customer base at the month end (as_of_date for the current month)

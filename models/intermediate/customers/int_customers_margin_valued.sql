@@ -220,18 +220,13 @@ final as (
                 end as {{ type_money() }}
             ) as margin_ltv_{{ n }}d,
             customers_costed.net_revenue_{{ n }}d,
-            cast(
-                case
-                    when customers_costed.is_window_{{ n }}d_complete
-                        then customers_costed.net_revenue_{{ n }}d_covered
-                end as {{ type_money() }}
-            ) as net_revenue_{{ n }}d_covered,
-            cast(
-                case
-                    when customers_costed.is_window_{{ n }}d_complete
-                        then customers_costed.contribution_margin_{{ n }}d_covered
-                end as {{ type_money() }}
-            ) as contribution_margin_{{ n }}d_covered,
+            {%- for measure in ['net_revenue', 'contribution_margin'] %}
+                {{ null_until_complete(
+                    'customers_costed.' ~ measure ~ '_' ~ n ~ 'd_covered',
+                    type_money(),
+                    'customers_costed.is_window_' ~ n ~ 'd_complete'
+                ) }} as {{ measure }}_{{ n }}d_covered,
+            {%- endfor %}
         {%- endfor %}
         cast(customers_costed.acquisition_cac as {{ type_double() }}) as acquisition_cac,
         customers_costed.contribution_margin >= customers_costed.acquisition_cac

@@ -116,18 +116,16 @@ final as (
                 'customers_observed.first_order_date', n, 'customers_observed.as_of_date'
             ) %}
             {{ is_complete }} as is_window_{{ n }}d_complete,
-            case
-                when {{ is_complete }}
-                    then value_per_customer.net_revenue_{{ n }}d
-            end as ltv_{{ n }}d,
-            case
-                when {{ is_complete }}
-                    then value_per_customer.repeat_net_revenue_{{ n }}d
-            end as ltv_{{ n }}d_excl_first_order,
-            case
-                when {{ is_complete }}
-                    then coalesce(customers_observed.days_to_second_order < {{ n }}, false)
-            end as has_repeat_within_{{ n }}d,
+            {{ null_until_complete(
+                'value_per_customer.net_revenue_' ~ n ~ 'd', is_complete=is_complete
+            ) }} as ltv_{{ n }}d,
+            {{ null_until_complete(
+                'value_per_customer.repeat_net_revenue_' ~ n ~ 'd', is_complete=is_complete
+            ) }} as ltv_{{ n }}d_excl_first_order,
+            {{ null_until_complete(
+                'coalesce(customers_observed.days_to_second_order < ' ~ n ~ ', false)',
+                is_complete=is_complete
+            ) }} as has_repeat_within_{{ n }}d,
         {%- endfor %}
         {%- for label, bounds in inactivity_windows.items() %}
             case
