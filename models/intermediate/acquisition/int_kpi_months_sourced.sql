@@ -184,16 +184,13 @@ cohort_rates as (
     select
         cohort_month,
         new_customers,
-        net_revenue_182d,
-        net_revenue_365d,
-        {{ safe_divide('net_revenue_182d', 'new_customers') }} as ltv_182d,
-        {{ safe_divide('net_revenue_365d', 'new_customers') }} as ltv_365d,
-        new_customers - repeat_customers_182d as churned_customers_182d,
-        new_customers - repeat_customers_365d as churned_customers_365d,
-        {{ safe_divide('new_customers - repeat_customers_182d', 'new_customers') }}
-            as churn_182d,
-        {{ safe_divide('new_customers - repeat_customers_365d', 'new_customers') }}
-            as churn_365d
+        {%- for n in [182, 365] %}
+            {%- set churned = 'new_customers - repeat_customers_' ~ n ~ 'd' %}
+            net_revenue_{{ n }}d,
+            {{ safe_divide('net_revenue_' ~ n ~ 'd', 'new_customers') }} as ltv_{{ n }}d,
+            {{ churned }} as churned_customers_{{ n }}d,
+            {{ safe_divide(churned, 'new_customers') }} as churn_{{ n }}d{{ ',' if not loop.last }}
+        {%- endfor %}
     from cohorts
 
 ),
