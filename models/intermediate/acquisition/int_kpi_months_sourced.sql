@@ -165,13 +165,13 @@ inactivity_per_cohort as (
 
     -- no valid order in months 6-12 / 12-24 after the first order, per acquisition cohort
     select
-        customers.cohort_month,
         {%- for label in ['6m', '12m'] %}
             count(customers_inactivity.is_inactive_{{ label }})
                 as inactive_{{ label }}_observed_customers,
             sum(case when customers_inactivity.is_inactive_{{ label }} then 1 else 0 end)
-                as inactive_{{ label }}_customers{{ ',' if not loop.last }}
+                as inactive_{{ label }}_customers,
         {%- endfor %}
+        customers.cohort_month
     from customers
     inner join customers_inactivity
         on customers.customer_id = customers_inactivity.customer_id
@@ -182,15 +182,15 @@ inactivity_per_cohort as (
 cohort_rates as (
 
     select
-        cohort_month,
-        new_customers,
         {%- for n in [182, 365] %}
             {%- set churned = 'new_customers - repeat_customers_' ~ n ~ 'd' %}
             net_revenue_{{ n }}d,
             {{ safe_divide('net_revenue_' ~ n ~ 'd', 'new_customers') }} as ltv_{{ n }}d,
             {{ churned }} as churned_customers_{{ n }}d,
-            {{ safe_divide(churned, 'new_customers') }} as churn_{{ n }}d{{ ',' if not loop.last }}
+            {{ safe_divide(churned, 'new_customers') }} as churn_{{ n }}d,
         {%- endfor %}
+        cohort_month,
+        new_customers
     from cohorts
 
 ),

@@ -111,10 +111,17 @@ lines_excl_vat as (
     -- adds up exactly: gross_sales - discounts = net_sales_before_returns to the last digit
     select
         lines_in_price_basis.*,
-        cast(list_amount - discount_in_price_basis as {{ type_money() }}) as paid_amount,
-        cast(list_amount / vat_divisor as {{ type_money() }}) as gross_sales,
         cast(
-            (list_amount - discount_in_price_basis) / vat_divisor as {{ type_money() }}
+            lines_in_price_basis.list_amount - lines_in_price_basis.discount_in_price_basis
+            as {{ type_money() }}
+        ) as paid_amount,
+        cast(
+            lines_in_price_basis.list_amount / lines_in_price_basis.vat_divisor
+            as {{ type_money() }}
+        ) as gross_sales,
+        cast(
+            (lines_in_price_basis.list_amount - lines_in_price_basis.discount_in_price_basis)
+            / lines_in_price_basis.vat_divisor as {{ type_money() }}
         ) as net_sales_before_returns
     from lines_in_price_basis
 

@@ -184,8 +184,13 @@ pieces_capped as (
     select
         pieces_with_history.*,
         cast(
-            greatest(0, least(allocated_amount, line_paid_amount - refunded_before))
-            as {{ type_money() }}
+            greatest(
+                0,
+                least(
+                    pieces_with_history.allocated_amount,
+                    pieces_with_history.line_paid_amount - pieces_with_history.refunded_before
+                )
+            ) as {{ type_money() }}
         ) as recognised_amount
     from pieces_with_history
 
@@ -195,9 +200,9 @@ pieces_recognised_to_date as (
 
     select
         pieces_capped.*,
-        sum(recognised_amount) over (
-            partition by order_id, order_line_id
-            order by refunded_at, refund_id
+        sum(pieces_capped.recognised_amount) over (
+            partition by pieces_capped.order_id, pieces_capped.order_line_id
+            order by pieces_capped.refunded_at, pieces_capped.refund_id
             rows between unbounded preceding and current row
         ) as recognised_through_piece
     from pieces_capped

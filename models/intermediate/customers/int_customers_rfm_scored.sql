@@ -52,8 +52,10 @@ snapshots as (
     -- as_of_date itself, then the last day of each of the var rfm_snapshot_months previous
     -- months (months before the first valid order have no customer to score)
     select
-        cast({{ dbt.datediff('months.month', 'as_of_month.as_of_month_start', 'month') }}
-            as {{ dbt.type_int() }}) as months_before_as_of,
+        cast(
+            {{ dbt.datediff('months.month', 'as_of_month.as_of_month_start', 'month') }}
+            as {{ dbt.type_int() }}
+        ) as months_before_as_of,
         months.snapshot_date
     from months
     cross join as_of_month

@@ -20,8 +20,10 @@ customers as (
         activation_speed,
         as_of_date,
         days_to_second_order,
-        cast({{ dbt.datediff('first_order_date', 'as_of_date', 'day') }} as {{ dbt.type_int() }})
-            as days_observed
+        cast(
+            {{ dbt.datediff('first_order_date', 'as_of_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as days_observed
     from {{ ref('int_customers_enriched') }}
 
 ),
@@ -30,9 +32,11 @@ final as (
 
     select
         customers.*,
-        cast(coalesce(days_to_second_order, days_observed) as {{ dbt.type_int() }})
-            as duration_days,
-        days_to_second_order is not null as is_event
+        cast(
+            coalesce(customers.days_to_second_order, customers.days_observed)
+            as {{ dbt.type_int() }}
+        ) as duration_days,
+        customers.days_to_second_order is not null as is_event
     from customers
 
 )

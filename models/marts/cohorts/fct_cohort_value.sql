@@ -49,12 +49,12 @@ inactivity_aggregated as (
         customers_segmented.cohort_month,
         customers_segmented.segment_type,
         customers_segmented.segment_value,
-        {%- for label in inactivity_windows %}
-            count(customers_inactivity.is_inactive_{{ label }})
-                as inactivity_observed_customers_{{ label }},
-            sum(case when customers_inactivity.is_inactive_{{ label }} then 1 else 0 end)
-                as inactive_customers_{{ label }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        count(customers_inactivity.is_inactive_6m) as inactivity_observed_customers_6m,
+        sum(case when customers_inactivity.is_inactive_6m then 1 else 0 end)
+            as inactive_customers_6m,
+        count(customers_inactivity.is_inactive_12m) as inactivity_observed_customers_12m,
+        sum(case when customers_inactivity.is_inactive_12m then 1 else 0 end)
+            as inactive_customers_12m
     from customers_segmented
     left join customers_inactivity
         on customers_segmented.customer_id = customers_inactivity.customer_id
