@@ -253,6 +253,26 @@ def test_mart_comments_and_primary_keys_reach_postgres(pg: Any, fixture_warehous
     assert {t for (t,) in keys} == tables, "every mart table declares its primary key"
 
 
+def test_not_null_constraints_reach_postgres(pg: Any, fixture_warehouse: Path) -> None:
+    """The contracts' not_null constraints and primary keys make the same columns NOT NULL
+    on PostgreSQL as on DuckDB (where tests/test_constraints.py checks them against the
+    manifest): their not_null data tests run on Spark only."""
+    portable, _ = project_marts()
+    with duckdb.connect(str(fixture_warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select table_name, column_name from duckdb_columns() "
+            "where schema_name = 'marts' and not is_nullable"
+        ).fetchall()
+    expected = {(t, c) for t, c in rows if t in portable}
+    _, pg_not_null = pg_rows(
+        pg,
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'marts' and is_nullable = 'NO'",
+    )
+    assert len(expected) > 100, "the marts are expected to declare not_null columns"
+    assert set(pg_not_null) == expected
+
+
 def _is_view_on_postgres(name: str) -> bool:
     """The model's config makes it a view outside Spark (`materialized=(... else 'view')`)."""
     sql = next(MARTS_DIR.glob(f"*/{name}.sql")).read_text(encoding="utf-8")

@@ -91,8 +91,31 @@ def primary_key(node: dict) -> set[str]:
     return columns
 
 
+def not_null_constrained(node: dict) -> set[str]:
+    """Columns of a model's declared not_null constraints (column or model level)."""
+    columns = {
+        c for k in node.get("constraints", []) if k["type"] == "not_null" for c in k["columns"]
+    }
+    for name, column in node["columns"].items():
+        if any(k["type"] == "not_null" for k in column.get("constraints", [])):
+            columns.add(name)
+    return columns
+
+
+def enforces_constraints(node: dict) -> bool:
+    """DuckDB and PostgreSQL enforce this model's constraints at write time: a SQL table or
+    incremental model with an enforced contract (dbt applies no constraint to a view, and a
+    Python model has no enforced contract)."""
+    return (
+        node["language"] == "sql"
+        and node["config"]["materialized"] in {"table", "incremental"}
+        and bool(node["config"]["contract"]["enforced"])
+    )
+
+
 def spark_only_tests(manifest: dict) -> list[dict]:
-    """Tests disabled on this (DuckDB) target: the ones that repeat an enforced primary key."""
+    """Tests disabled on this (DuckDB) target: the ones that repeat an enforced primary key
+    or an enforced not_null constraint."""
     return [n for v in manifest["disabled"].values() for n in v if n["resource_type"] == "test"]
 
 
@@ -171,17 +194,22 @@ def key_checked_on_duckdb(manifest: dict, model: dict, key: set[str]) -> bool:
     return False
 
 
-def test_only_enforced_primary_key_tests_are_spark_only(manifest):
-    """A data test is switched off on DuckDB only when the key is checked there anyway:
+def test_only_enforced_key_and_not_null_tests_are_spark_only(manifest):
+    """A data test is switched off on DuckDB only when the database checks it anyway:
     unique / not_null on a key column, unique_combination on exactly the key, of a model
     whose enforced primary key the database checks, or of a view over a parent whose key is
-    checked (a key test or an enforced key)."""
+    checked (a key test or an enforced key); or not_null on a column whose not_null
+    constraint the database enforces (a table mart with an enforced contract)."""
     by_id = {**manifest["nodes"]}
     disabled = spark_only_tests(manifest)
     assert disabled, "the key tests of enforced primary keys are expected to be Spark-only"
     for test in disabled:
         meta = test.get("test_metadata") or {}
         model = by_id[test["attached_node"]]
+        if meta.get("name") == "not_null" and test["column_name"] in not_null_constrained(model):
+            assert str(test["config"]["enabled"]) == "False", test["name"]
+            assert enforces_constraints(model), test["name"]
+            continue
         key = primary_key(model)
         assert model["config"]["contract"]["enforced"] and key, test["name"]
         assert key_checked_on_duckdb(manifest, model, key), test["name"]
@@ -192,6 +220,23 @@ def test_only_enforced_primary_key_tests_are_spark_only(manifest):
             assert {test["column_name"]} == key, test["name"]
         else:
             assert meta.get("name") == "not_null" and test["column_name"] in key, test["name"]
+
+
+def test_every_not_null_constraint_is_enforced_and_keeps_its_spark_test(manifest):
+    """A not_null constraint is declared only where DuckDB and PostgreSQL enforce it, and the
+    column keeps its not_null data test, Spark-only (disabled here): Spark enforces no
+    contract (docs/spark.md), so there the test is the check."""
+    spark_only = {
+        (test["attached_node"], test["column_name"])
+        for test in spark_only_tests(manifest)
+        if (test.get("test_metadata") or {}).get("name") == "not_null"
+    }
+    constrained = [(node, c) for node in models(manifest) for c in not_null_constrained(node)]
+    assert constrained, "marts with enforced contracts are expected to declare not_null"
+    for node, column in constrained:
+        where = f"{node['name']}.{column}"
+        assert enforces_constraints(node), f"{where}: not_null constraint nothing enforces"
+        assert (node["unique_id"], column) in spark_only, f"{where}: no Spark-only not_null test"
 
 
 def test_marts_enforce_contracts(manifest):

@@ -273,6 +273,29 @@ def test_spark_marts_have_the_contract_types(spark_build: SparkBuild, fixture_db
     assert not wrong, f"{len(wrong)} Spark columns differ from the contract: {wrong[:10]}"
 
 
+def test_spark_runs_the_not_null_tests_of_not_null_constraints(spark_build: SparkBuild) -> None:
+    """Spark enforces no contract: a column whose not_null constraint DuckDB and PostgreSQL
+    enforce (their builds skip its test) has its not_null data test in the Spark build,
+    which ran and passed it (the fixture fails on any failed test)."""
+    manifest = spark_build.manifest
+    tested = {
+        (node["attached_node"], node["column_name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and (node.get("test_metadata") or {}).get("name") == "not_null"
+    }
+    constrained = [
+        (node["unique_id"], name)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        for name, column in node["columns"].items()
+        if any(k["type"] == "not_null" for k in column.get("constraints", []))
+    ]
+    assert len(constrained) > 100, "the marts are expected to declare not_null constraints"
+    missing = [c for c in constrained if c not in tested]
+    assert not missing, f"not_null constraints without a not_null test on Spark: {missing}"
+
+
 def test_the_comparison_detects_a_difference() -> None:
     """Control for the comparison itself: 1e-4 relative is a difference, 1e-9 is rounding."""
     assert equal(100.0, 100.0 + 1e-7) and not equal(100.0, 100.01)
