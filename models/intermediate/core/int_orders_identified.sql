@@ -1,6 +1,8 @@
 -- grain: one row per order, with the customer identity it resolves to.
 -- customer id when present; else the registered customer owning the normalised email;
 -- else a guest identity from the email hash; else none (the order cannot be attributed).
+-- A view: int_orders_validated (a view) is its one reader, int_orders_netted computes both.
+{{ config(materialized='view') }}
 with
 
 orders as (

@@ -1,8 +1,8 @@
 -- grain: one row per order (valid or not); money excl. VAT, returns attributed to the order.
 -- Hub of the core area: fct_orders selects from it, and every intermediate model that needs
 -- orders reads this model, never the mart (one direction of flow).
--- Margins (issue 15, doc blocks in _margin__docs.md): COGS from int_order_lines_priced,
--- shipping paid to carriers from staging, payment fees and fulfilment from vars.
+-- Margins (issue 15, doc blocks in _margin__docs.md): COGS of the lines and shipping paid to
+-- carriers (summed and carried by int_orders_validated), payment fees and fulfilment from vars.
 {%- set shipping_as_revenue = var('shipping_charged_as_revenue') in [true, 'true', 'True'] %}
 with
 
@@ -39,47 +39,12 @@ orders as (
         discounts,
         gifted_value,
         discount_depth,
-        shipping_amount
-    from {{ ref('int_orders_validated') }}
-
-),
-
-order_lines as (
-
-    select
-        order_id,
-        has_known_cost,
-        cogs,
-        -- what the customer paid for the line, VAT included
-        case
-            when prices_include_tax then paid_amount
-            else paid_amount * (1 + tax_rate)
-        end as paid_incl_vat
-    from {{ ref('int_order_lines_priced') }}
-
-),
-
-shipping_costs as (
-
-    select
-        order_id,
+        shipping_amount,
+        lines_cogs,
+        has_known_line_costs,
+        paid_incl_vat,
         shipping_cost
-    from {{ ref('stg_shop__orders') }}
-
-),
-
-lines_per_order as (
-
-    -- an order's COGS is known only when every one of its lines' costs is
-    select
-        order_id,
-        case
-            when min(case when has_known_cost then 1 else 0 end) = 1 then sum(cogs)
-        end as cogs,
-        min(case when has_known_cost then 1 else 0 end) = 1 as has_known_line_costs,
-        sum(paid_incl_vat) as paid_incl_vat
-    from order_lines
-    group by order_id
+    from {{ ref('int_orders_validated') }}
 
 ),
 
@@ -114,17 +79,17 @@ order_costs as (
 
     select
         orders.order_id,
-        shipping_costs.shipping_cost,
-        lines_per_order.cogs,
+        orders.shipping_cost,
+        orders.lines_cogs as cogs,
         orders.gross_sales - orders.discounts - coalesce(refunds_per_order.returns, 0)
-        - lines_per_order.cogs as gross_margin,
+        - orders.lines_cogs as gross_margin,
         -- fees and fulfilment exist for valid orders only (nothing charged, nothing shipped
         -- otherwise); fees on the amount paid incl. VAT and shipping, before refunds
         case
             when orders.is_valid_order
                 then
                     {{ var('payment_fee_rate') }}
-                    * (coalesce(lines_per_order.paid_incl_vat, 0) + orders.shipping_amount)
+                    * (coalesce(orders.paid_incl_vat, 0) + orders.shipping_amount)
                     + {{ var('payment_fee_fixed') }}
             else 0
         end as payment_fees,
@@ -132,15 +97,11 @@ order_costs as (
             when orders.is_valid_order then {{ var('fulfillment_cost_per_order') }}
             else 0
         end as fulfillment_cost,
-        coalesce(lines_per_order.has_known_line_costs, false)
-        and shipping_costs.shipping_cost is not null as has_known_cost
+        coalesce(orders.has_known_line_costs, false)
+        and orders.shipping_cost is not null as has_known_cost
     from orders
     left join refunds_per_order
         on orders.order_id = refunds_per_order.order_id
-    left join lines_per_order
-        on orders.order_id = lines_per_order.order_id
-    left join shipping_costs
-        on orders.order_id = shipping_costs.order_id
 
 ),
 

@@ -1,5 +1,8 @@
 -- grain: one row per order (all orders), with identity, channel, line totals excl. VAT,
 -- the one is_valid_order rule, and the order's sequence among the customer's valid orders.
+-- A view: int_orders_netted is its one reader, so the order hub is one query over the lines
+-- and orders, not a 2.9M-row table written and read back (docs/performance.md).
+{{ config(materialized='view') }}
 with
 
 orders as (
@@ -15,7 +18,8 @@ orders as (
         utm_medium,
         utm_campaign,
         discount_code,
-        purchase_type
+        purchase_type,
+        shipping_cost
     from {{ ref('stg_shop__orders') }}
 
 ),
@@ -50,7 +54,14 @@ order_lines as (
         discounts,
         gifted_value,
         non_gift_gross_sales,
-        non_gift_discounts
+        non_gift_discounts,
+        has_known_cost,
+        cogs,
+        -- what the customer paid for the line, VAT included
+        case
+            when prices_include_tax then paid_amount
+            else paid_amount * (1 + tax_rate)
+        end as paid_incl_vat
     from {{ ref('int_order_lines_priced') }}
 
 ),
@@ -81,7 +92,13 @@ lines_per_order as (
         sum(discounts) as discounts,
         sum(gifted_value) as gifted_value,
         sum(non_gift_gross_sales) as non_gift_gross_sales,
-        sum(non_gift_discounts) as non_gift_discounts
+        sum(non_gift_discounts) as non_gift_discounts,
+        -- an order's COGS is known only when every one of its lines' costs is
+        case
+            when min(case when has_known_cost then 1 else 0 end) = 1 then sum(cogs)
+        end as lines_cogs,
+        min(case when has_known_cost then 1 else 0 end) = 1 as has_known_line_costs,
+        sum(paid_incl_vat) as paid_incl_vat
     from order_lines
     group by order_id
 
@@ -100,6 +117,7 @@ orders_joined as (
         orders.currency,
         orders.prices_include_tax,
         orders.shipping_amount,
+        orders.shipping_cost,
         orders.utm_source,
         orders.utm_medium,
         orders.utm_campaign,
@@ -117,6 +135,9 @@ orders_joined as (
         cast(
             coalesce(lines_per_order.non_gift_discounts, 0) as decimal(38, 12)
         ) as non_gift_discounts,
+        lines_per_order.lines_cogs,
+        lines_per_order.has_known_line_costs,
+        lines_per_order.paid_incl_vat,
         as_of.as_of_date
     from orders
     inner join identities
@@ -263,7 +284,13 @@ final as (
             cast(orders_flagged.discount_ratio as {{ dbt.type_numeric() }})
             as {{ type_double() }}
         ) as discount_depth,
-        orders_flagged.shipping_amount
+        orders_flagged.shipping_amount,
+
+        -- line costs and what was paid, for the order's margins (int_orders_netted)
+        orders_flagged.lines_cogs,
+        orders_flagged.has_known_line_costs,
+        orders_flagged.paid_incl_vat,
+        orders_flagged.shipping_cost
     from orders_flagged
     left join valid_orders_sequenced
         on orders_flagged.order_id = valid_orders_sequenced.order_id
