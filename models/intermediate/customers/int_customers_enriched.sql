@@ -142,14 +142,16 @@ first_orders as (
 
 latest_orders as (
 
-    -- the latest valid order (highest sequence) gives the current plan type
+    -- the latest valid order gives the current plan type: order_sequence numbers a
+    -- customer's valid orders 1..n, so the latest is the one whose sequence is the count
     select
-        customer_id,
-        purchase_type,
-        row_number() over (
-            partition by customer_id order by order_sequence desc, order_id desc
-        ) as recency_rank
+        orders.customer_id,
+        orders.purchase_type
     from orders
+    inner join orders_per_customer
+        on
+            orders.customer_id = orders_per_customer.customer_id
+            and orders.order_sequence = orders_per_customer.order_count
 
 ),
 
@@ -267,9 +269,7 @@ final as (
     left join customers_lifecycle
         on first_orders.customer_id = customers_lifecycle.customer_id
     left join latest_orders
-        on
-            first_orders.customer_id = latest_orders.customer_id
-            and latest_orders.recency_rank = 1
+        on first_orders.customer_id = latest_orders.customer_id
     left join customers_margin
         on first_orders.customer_id = customers_margin.customer_id
     cross join as_of
