@@ -51,9 +51,7 @@ failures as (
         expected,
         actual
     from formatted
-    where
-        (expected is null and actual is not null)
-        or (expected is not null and (actual is null or actual <> expected))
+    where {{ differs_from_expected('actual', 'expected') }}
 
 )
 

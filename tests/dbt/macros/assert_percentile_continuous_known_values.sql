@@ -86,21 +86,9 @@ failures as (
 
     select * from compared
     where
-        (expected_p25 is null and actual_p25 is not null)
-        or (
-            expected_p25 is not null
-            and (actual_p25 is null or abs(actual_p25 - expected_p25) > 1e-9)
-        )
-        or (expected_median is null and actual_median is not null)
-        or (
-            expected_median is not null
-            and (actual_median is null or abs(actual_median - expected_median) > 1e-9)
-        )
-        or (expected_p90 is null and actual_p90 is not null)
-        or (
-            expected_p90 is not null
-            and (actual_p90 is null or abs(actual_p90 - expected_p90) > 1e-9)
-        )
+        {{ differs_from_expected('actual_p25', 'expected_p25', '1e-9') }}
+        or {{ differs_from_expected('actual_median', 'expected_median', '1e-9') }}
+        or {{ differs_from_expected('actual_p90', 'expected_p90', '1e-9') }}
 
 )
 

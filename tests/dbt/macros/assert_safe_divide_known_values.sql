@@ -48,9 +48,7 @@ failures as (
         expected,
         actual
     from divided
-    where
-        (expected is null and actual is not null)
-        or (expected is not null and (actual is null or abs(actual - expected) > 1e-12))
+    where {{ differs_from_expected('actual', 'expected', '1e-12') }}
 
 )
 
