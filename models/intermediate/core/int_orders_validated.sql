@@ -57,11 +57,14 @@ order_lines as (
         non_gift_discounts,
         has_known_cost,
         cogs,
-        -- what the customer paid for the line, VAT included
-        case
-            when prices_include_tax then paid_amount
-            else paid_amount * (1 + tax_rate)
-        end as paid_incl_vat
+        -- what the customer paid for the line, VAT included, rounded to the money scale
+        -- once per line (tax_rate is a double) so the order's sum is exact
+        cast(
+            case
+                when prices_include_tax then paid_amount
+                else paid_amount * (1 + tax_rate)
+            end as {{ type_money() }}
+        ) as paid_incl_vat
     from {{ ref('int_order_lines_priced') }}
 
 ),
