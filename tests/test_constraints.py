@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import ParsedProject
+from test_project_conventions import constrained_columns
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,16 +32,7 @@ PLANTED = [
 
 def declared_not_null(node: dict) -> set[str]:
     """Columns the contract makes NOT NULL: a not_null constraint or the primary key."""
-    columns = {
-        c
-        for k in node.get("constraints", [])
-        if k["type"] in {"primary_key", "not_null"}
-        for c in k.get("columns", [])
-    }
-    for name, column in node["columns"].items():
-        if any(k["type"] in {"primary_key", "not_null"} for k in column.get("constraints", [])):
-            columns.add(name)
-    return columns
+    return constrained_columns(node, "primary_key") | constrained_columns(node, "not_null")
 
 
 def test_declared_not_null_columns_are_not_null_in_the_warehouse(

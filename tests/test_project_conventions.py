@@ -80,26 +80,23 @@ def key_tests(nodes: list[dict]) -> set[str]:
     return tested
 
 
-def primary_key(node: dict) -> set[str]:
-    """Columns of a model's declared primary_key constraint (model or column level)."""
-    columns = {
-        c for k in node.get("constraints", []) if k["type"] == "primary_key" for c in k["columns"]
-    }
+def constrained_columns(node: dict, kind: str) -> set[str]:
+    """Columns of a model's declared constraints of one kind (model or column level)."""
+    columns = {c for k in node.get("constraints", []) if k["type"] == kind for c in k["columns"]}
     for name, column in node["columns"].items():
-        if any(k["type"] == "primary_key" for k in column.get("constraints", [])):
+        if any(k["type"] == kind for k in column.get("constraints", [])):
             columns.add(name)
     return columns
+
+
+def primary_key(node: dict) -> set[str]:
+    """Columns of a model's declared primary_key constraint (model or column level)."""
+    return constrained_columns(node, "primary_key")
 
 
 def not_null_constrained(node: dict) -> set[str]:
     """Columns of a model's declared not_null constraints (column or model level)."""
-    columns = {
-        c for k in node.get("constraints", []) if k["type"] == "not_null" for c in k["columns"]
-    }
-    for name, column in node["columns"].items():
-        if any(k["type"] == "not_null" for k in column.get("constraints", [])):
-            columns.add(name)
-    return columns
+    return constrained_columns(node, "not_null")
 
 
 def enforces_constraints(node: dict) -> bool:
