@@ -147,14 +147,43 @@ def built_once(
         return result
 
 
+def hold_read_lock(database: Path) -> subprocess.Popen[str]:
+    """A process holding a read-only connection on database until its stdin closes.
+
+    DuckDB's readers share the file lock and a writer needs it alone: while this process
+    runs, a test (or a dbt command it starts) that opens the file for writing fails at once
+    with DuckDB's "Could not set lock" error, instead of failing whichever reader in another
+    pytest process happens to open the file during that write (a race, seen in CI).
+    """
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('ready', flush=True); sys.stdin.read()",
+            str(database),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "ready", database
+    return holder
+
+
 @pytest.fixture(scope="session")
-def fixture_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Path of a warehouse built from tests/fixtures/store_small."""
-    prebuilt = prebuilt_fixture()
-    if prebuilt:
-        return prebuilt
-    work = tmp_path_factory.mktemp("fixture_wh")
-    return build_warehouse(FIXTURE_RAW, work / "fixture.duckdb", work, unit_tests=True)
+def fixture_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Path of a warehouse built from tests/fixtures/store_small, read-only for the session
+    (hold_read_lock): a test that writes copies it first."""
+    database = prebuilt_fixture()
+    if database is None:
+        work = tmp_path_factory.mktemp("fixture_wh")
+        database = build_warehouse(FIXTURE_RAW, work / "fixture.duckdb", work, unit_tests=True)
+    holder = hold_read_lock(database)
+    try:
+        yield database
+    finally:
+        holder.communicate()
 
 
 class ParsedProject(NamedTuple):

@@ -9,10 +9,13 @@ vars' values (dbt renders ``{{ var(...) }}`` in the freshness counts).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+import pytest
 from conftest import dbt_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,12 +47,21 @@ def _dbt(
     )
 
 
-def test_freshness_uses_the_vars(fixture_warehouse: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def warehouse(fixture_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the fixture warehouse: dbt opens its warehouse for writing, even for
+    `dbt source freshness`, and the fixture warehouse is read-only (conftest)."""
+    copy = tmp_path_factory.mktemp("freshness") / fixture_warehouse.name
+    shutil.copyfile(fixture_warehouse, copy)
+    return copy
+
+
+def test_freshness_uses_the_vars(warehouse: Path, tmp_path: Path) -> None:
     dbt_vars = {
         "source_freshness_warn_hours": WARN_HOURS,
         "source_freshness_error_hours": ERROR_HOURS,
     }
-    done = _dbt(["source", "freshness"], fixture_warehouse, tmp_path, dbt_vars)
+    done = _dbt(["source", "freshness"], warehouse, tmp_path, dbt_vars)
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((tmp_path / "target" / "sources.json").read_text())["results"]
     checked = {r["unique_id"].split(".", 2)[2]: r for r in results}
@@ -70,37 +82,29 @@ def _freshness(warehouse: Path, work: Path, dbt_vars: dict[str, object]) -> dict
     return {r["unique_id"].split(".", 2)[2]: r["status"] for r in results}
 
 
-def test_freshness_is_measured_against_the_reference_date(
-    fixture_warehouse: Path, tmp_path: Path
-) -> None:
+def test_freshness_is_measured_against_the_reference_date(warehouse: Path, tmp_path: Path) -> None:
     """The fixture store ends on 2026-10-31 (newest order 2026-10-30 18:16 UTC, refund
     2026-10-31 10:35, spend day 2026-10-31). With freshness_reference = the day after, every
     source is fresh under the default thresholds (48 h warn, 168 h error); with a reference
     20 days later every source is past the error threshold: the reference, not the clock,
     is what the age is measured against."""
-    fresh = _freshness(fixture_warehouse, tmp_path / "a", {"freshness_reference": "2026-11-01"})
+    fresh = _freshness(warehouse, tmp_path / "a", {"freshness_reference": "2026-11-01"})
     assert fresh == dict.fromkeys(
         ("shop.orders", "shop.refunds", "marketing.marketing_spend"), "pass"
     )
-    stale = _freshness(fixture_warehouse, tmp_path / "b", {"freshness_reference": "2026-11-20"})
+    stale = _freshness(warehouse, tmp_path / "b", {"freshness_reference": "2026-11-20"})
     assert set(stale.values()) == {"error"}, stale
 
 
-def test_as_of_date_after_the_load_date_is_refused(fixture_warehouse: Path, tmp_path: Path) -> None:
+def test_as_of_date_after_the_load_date_is_refused(warehouse: Path, tmp_path: Path) -> None:
     """A pinned as_of_date after raw._load_manifest's load date stops the run, naming both
     dates, before any node runs (issue 14: a future reference date made customers "lost")."""
-    import shutil
-
-    import duckdb
-
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(fixture_warehouse, copy)
-    with duckdb.connect(str(copy), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         (load_date,) = con.execute(
             "select cast(max(coalesce(exported_at, loaded_at)) as date) from raw._load_manifest"
         ).fetchone()
     future = "2099-05-01"
-    done = _dbt(["build"], copy, tmp_path, {"as_of_date": future})
+    done = _dbt(["build"], warehouse, tmp_path, {"as_of_date": future})
     out = done.stdout + done.stderr
     assert done.returncode != 0, out
     assert f"as_of_date {future} is after the load date" in out, out
