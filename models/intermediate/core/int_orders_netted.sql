@@ -75,11 +75,16 @@ refunds_per_order as (
 
 ),
 
-order_costs as (
+orders_costed as (
 
+    -- each order with its refunds and its costs, one row per order (final reads only this)
     select
-        orders.order_id,
-        orders.shipping_cost,
+        orders.*,
+        refunds_per_order.refund_count,
+        refunds_per_order.refunded_amount,
+        coalesce(refunds_per_order.returns, 0) as returns,
+        refunds_per_order.refund_excess,
+        refunds_per_order.last_refunded_at,
         orders.lines_cogs as cogs,
         orders.gross_sales - orders.discounts - coalesce(refunds_per_order.returns, 0)
         - orders.lines_cogs as gross_margin,
@@ -109,86 +114,82 @@ final as (
 
     select
         -- ids
-        orders.order_id,
-        orders.customer_id,
-        orders.source_customer_id,
-        orders.identity_source,
+        orders_costed.order_id,
+        orders_costed.customer_id,
+        orders_costed.source_customer_id,
+        orders_costed.identity_source,
 
         -- dates
-        orders.ordered_at,
-        orders.ordered_at_local,
-        orders.order_date,
-        orders.order_month,
+        orders_costed.ordered_at,
+        orders_costed.ordered_at_local,
+        orders_costed.order_date,
+        orders_costed.order_month,
 
         -- validity and sequence
-        orders.order_status,
-        orders.is_valid_order,
-        orders.invalid_reason,
-        cast(orders.order_sequence as {{ dbt.type_int() }}) as order_sequence,
-        orders.is_first_order,
-        orders.previous_order_date,
-        cast(orders.days_since_previous_order as {{ dbt.type_int() }})
+        orders_costed.order_status,
+        orders_costed.is_valid_order,
+        orders_costed.invalid_reason,
+        cast(orders_costed.order_sequence as {{ dbt.type_int() }}) as order_sequence,
+        orders_costed.is_first_order,
+        orders_costed.previous_order_date,
+        cast(orders_costed.days_since_previous_order as {{ dbt.type_int() }})
             as days_since_previous_order,
 
         -- attributes
-        orders.channel,
-        orders.utm_source,
-        orders.utm_medium,
-        orders.utm_campaign,
-        orders.discount_code,
-        orders.purchase_type,
-        orders.currency,
-        orders.prices_include_tax,
-        orders.is_bfcm_order,
-        cast(orders.line_count as {{ dbt.type_int() }}) as line_count,
-        cast(orders.units as {{ dbt.type_int() }}) as units,
+        orders_costed.channel,
+        orders_costed.utm_source,
+        orders_costed.utm_medium,
+        orders_costed.utm_campaign,
+        orders_costed.discount_code,
+        orders_costed.purchase_type,
+        orders_costed.currency,
+        orders_costed.prices_include_tax,
+        orders_costed.is_bfcm_order,
+        cast(orders_costed.line_count as {{ dbt.type_int() }}) as line_count,
+        cast(orders_costed.units as {{ dbt.type_int() }}) as units,
 
         -- revenue ladder excl. VAT
-        orders.gross_sales,
-        orders.discounts,
-        orders.gifted_value,
-        cast(coalesce(refunds_per_order.returns, 0) as {{ type_money() }}) as returns,
-        cast(orders.gross_sales - orders.discounts as {{ type_money() }})
+        orders_costed.gross_sales,
+        orders_costed.discounts,
+        orders_costed.gifted_value,
+        cast(orders_costed.returns as {{ type_money() }}) as returns,
+        cast(orders_costed.gross_sales - orders_costed.discounts as {{ type_money() }})
             as net_sales_before_returns,
         cast(
-            orders.gross_sales - orders.discounts - coalesce(refunds_per_order.returns, 0)
+            orders_costed.gross_sales - orders_costed.discounts - orders_costed.returns
             as {{ type_money() }}
         ) as net_revenue,
-        orders.discount_depth,
+        orders_costed.discount_depth,
 
         -- refunds and memo amounts
-        cast(coalesce(refunds_per_order.refund_count, 0) as {{ dbt.type_int() }})
+        cast(coalesce(orders_costed.refund_count, 0) as {{ dbt.type_int() }})
             as refund_count,
-        cast(coalesce(refunds_per_order.refunded_amount, 0) as {{ type_money() }})
+        cast(coalesce(orders_costed.refunded_amount, 0) as {{ type_money() }})
             as refunded_amount,
-        cast(coalesce(refunds_per_order.refund_excess, 0) as {{ type_money() }})
+        cast(coalesce(orders_costed.refund_excess, 0) as {{ type_money() }})
             as refund_excess,
-        refunds_per_order.last_refunded_at,
+        orders_costed.last_refunded_at,
         (
-            orders.gross_sales - orders.discounts > 0
-            and coalesce(refunds_per_order.returns, 0)
-            >= (orders.gross_sales - orders.discounts) - 0.005
+            orders_costed.gross_sales - orders_costed.discounts > 0
+            and orders_costed.returns
+            >= (orders_costed.gross_sales - orders_costed.discounts) - 0.005
         ) as is_fully_refunded,
-        orders.shipping_amount,
+        orders_costed.shipping_amount,
 
         -- margins (issue 15): null when a line's cost or the shipping cost is unknown
-        cast(order_costs.cogs as {{ type_money() }}) as cogs,
-        cast(order_costs.gross_margin as {{ type_money() }}) as gross_margin,
-        order_costs.shipping_cost,
-        cast(order_costs.payment_fees as {{ type_money() }}) as payment_fees,
-        cast(order_costs.fulfillment_cost as {{ type_money() }}) as fulfillment_cost,
+        cast(orders_costed.cogs as {{ type_money() }}) as cogs,
+        cast(orders_costed.gross_margin as {{ type_money() }}) as gross_margin,
+        orders_costed.shipping_cost,
+        cast(orders_costed.payment_fees as {{ type_money() }}) as payment_fees,
+        cast(orders_costed.fulfillment_cost as {{ type_money() }}) as fulfillment_cost,
         cast(
-            order_costs.gross_margin - order_costs.shipping_cost
-            {%- if shipping_as_revenue %} + orders.shipping_amount{% endif %}
-            - order_costs.payment_fees - order_costs.fulfillment_cost
+            orders_costed.gross_margin - orders_costed.shipping_cost
+            {%- if shipping_as_revenue %} + orders_costed.shipping_amount{% endif %}
+            - orders_costed.payment_fees - orders_costed.fulfillment_cost
             as {{ type_money() }}
         ) as contribution_margin,
-        order_costs.has_known_cost
-    from orders
-    left join refunds_per_order
-        on orders.order_id = refunds_per_order.order_id
-    left join order_costs
-        on orders.order_id = order_costs.order_id
+        orders_costed.has_known_cost
+    from orders_costed
 
 )
 
