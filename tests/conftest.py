@@ -241,13 +241,19 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_warehouse(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Path of a warehouse built from the generated demo store (read-only for the tests)."""
-    return built_once(
+def demo_warehouse(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Path of a warehouse built from the generated demo store, read-only for the tests
+    (hold_read_lock: both pytest-xdist workers read the one file)."""
+    database = built_once(
         tmp_path_factory,
         "demo_wh",
         lambda work: build_warehouse(demo_store, work / "demo.duckdb", work),
     )
+    holder = hold_read_lock(database)
+    try:
+        yield database
+    finally:
+        holder.communicate()
 
 
 @pytest.fixture()
