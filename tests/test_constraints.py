@@ -1,4 +1,4 @@
-"""The not_null constraints of the marts reach the database and DuckDB enforces them.
+"""The not_null and check constraints of the marts reach the database and DuckDB enforces them.
 
 A mart column whose contract declares `constraints: [{type: not_null}]` (a table mart with an
 enforced contract) has no not_null data test on DuckDB or PostgreSQL: the database refuses the
@@ -28,6 +28,10 @@ PLANTED = [
     ("dim_customers", "acquisition_channel", "int_customers_enriched"),
     ("fct_returns", "refund_date", "int_refunds_dated"),
 ]
+# (mart, column, the intermediate table the mart copies it from, a value its check refuses):
+# the row rules (accepted_range, accepted_values, expression_is_true) of the table marts are
+# check constraints on DuckDB and PostgreSQL, their data tests Spark-only
+BROKEN_RULE = ("fct_first_product_performance", "customers", "int_first_products_aggregated", 0)
 
 
 def declared_not_null(node: dict) -> set[str]:
@@ -63,9 +67,10 @@ def test_declared_not_null_columns_are_not_null_in_the_warehouse(
 def planted_null_run(
     fixture_warehouse: Path, parsed_project: ParsedProject
 ) -> Iterator[tuple[subprocess.CompletedProcess, Path]]:
-    """A copy of the fixture warehouse with one null planted in each PLANTED input, and
-    `dbt run` of the marts that copy those columns. The copy takes the name and place of the
-    session's parse (conftest.parsed_project), so the run reuses that parse."""
+    """A copy of the fixture warehouse with one null planted in each PLANTED input and the
+    BROKEN_RULE value in its input, and `dbt run` of the marts that copy those columns. The
+    copy takes the name and place of the session's parse (conftest.parsed_project), so the
+    run reuses that parse."""
     database = parsed_project.database
     shutil.copyfile(fixture_warehouse, database)
     with duckdb.connect(str(database)) as con:
@@ -77,7 +82,9 @@ def planted_null_run(
             assert con.execute(
                 f"select count(*) from intermediate.{parent} where {column} is null"
             ).fetchone()[0], f"{parent}.{column}: no null planted"
-    marts = [mart for mart, _, _ in PLANTED]
+        mart, column, parent, value = BROKEN_RULE
+        con.execute(f"update intermediate.{parent} set {column} = {value}")
+    marts = [mart for mart, _, _ in PLANTED] + [BROKEN_RULE[0]]
     done = subprocess.run(
         [str(BIN / "dbt"), "run", "--select", *marts, *parsed_project.paths],
         cwd=ROOT,
@@ -106,3 +113,18 @@ def test_a_null_in_a_not_null_column_fails_the_build(
             for mart, column, _ in PLANTED:
                 count = f"select count(*), count({column}) from marts.{mart}"
                 assert con.execute(count).fetchone() == before.execute(count).fetchone()
+
+
+def test_a_row_breaking_a_check_constraint_fails_the_build(
+    planted_null_run: tuple[subprocess.CompletedProcess, Path], fixture_warehouse: Path
+) -> None:
+    done, database = planted_null_run
+    output = done.stdout + done.stderr
+    mart = BROKEN_RULE[0]
+    assert f'CHECK constraint failed on table "{mart}__dbt_tmp"' in output, output
+    assert f"Failure in model {mart} " in output, output
+    with duckdb.connect(str(database), read_only=True) as con:
+        with duckdb.connect(str(fixture_warehouse), read_only=True) as before:
+            count = f"select count(*), min(customers) from marts.{mart}"
+            assert con.execute(count).fetchone() == before.execute(count).fetchone()
+            assert con.execute(count).fetchone()[1] >= 1

@@ -273,6 +273,28 @@ def test_not_null_constraints_reach_postgres(pg: Any, fixture_warehouse: Path) -
     assert set(pg_not_null) == expected
 
 
+def test_check_constraints_reach_postgres(pg: Any, fixture_warehouse: Path) -> None:
+    """The contracts' check constraints (the table marts' row rules) are on the same tables on
+    PostgreSQL as on DuckDB, as many per table: their data tests run on Spark only, so the
+    database is the check (tests/test_project_conventions.py ties each to its test)."""
+    portable, _ = project_marts()
+    with duckdb.connect(str(fixture_warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select table_name, count(*) from duckdb_constraints() "
+            "where schema_name = 'marts' and constraint_type = 'CHECK' group by table_name"
+        ).fetchall()
+    expected = {(t, n) for t, n in rows if t in portable}
+    _, pg_checks = pg_rows(
+        pg,
+        "select c.relname, count(*) from pg_constraint k "
+        "join pg_class c on c.oid = k.conrelid "
+        "join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = 'marts' and k.contype = 'c' group by c.relname",
+    )
+    assert sum(n for _, n in expected) > 200, "the marts are expected to declare checks"
+    assert set(pg_checks) == expected
+
+
 def _is_view_on_postgres(name: str) -> bool:
     """The model's config makes it a view outside Spark (`materialized=(... else 'view')`)."""
     sql = next(MARTS_DIR.glob(f"*/{name}.sql")).read_text(encoding="utf-8")

@@ -110,9 +110,53 @@ def enforces_constraints(node: dict) -> bool:
     )
 
 
+RULE_TESTS = ("accepted_range", "accepted_values", "expression_is_true")
+VAR_CALL = re.compile(r"\{\{\s*var\(\s*(['\"])(\w+)\1\s*\)\s*\}\}")
+
+
+def project_vars() -> dict:
+    """dbt_project.yml's vars (the defaults a parse renders into constraint expressions)."""
+    import yaml
+
+    return yaml.safe_load((ROOT / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+
+
+def check_expression(test: dict, variables: dict) -> str:
+    """The check constraint that states a row rule test's rule, with the test's semantics:
+    accepted_range and accepted_values let a null pass (so does a check); expression_is_true
+    fails a null (hence the coalesce), on the rows its where / where_clause keep."""
+    meta = test["test_metadata"]
+    kwargs, column = meta["kwargs"], test.get("column_name")
+
+    def text(value: object) -> str:
+        rendered = VAR_CALL.sub(lambda m: str(variables[m.group(2)]), str(value))
+        return " ".join(rendered.split())
+
+    if meta["name"] == "accepted_range":
+        bounds = [(">=", kwargs.get("min_value")), ("<=", kwargs.get("max_value"))]
+        return " and ".join(f"{column} {op} {v}" for op, v in bounds if v is not None)
+    if meta["name"] == "accepted_values":
+        assert kwargs.get("quote", True), test["name"]
+        values = ", ".join("'" + str(v).replace("'", "''") + "'" for v in kwargs["values"])
+        return f"{column} in ({values})"
+    rule = f"coalesce(({text(kwargs['expression'])}), false)"
+    kept = [text(c) for c in (kwargs.get("where_clause"), test["config"].get("where")) if c]
+    return f"not coalesce(({') and ('.join(kept)}), false) or {rule}" if kept else rule
+
+
+def check_constraints(node: dict) -> set[tuple[str | None, str]]:
+    """(column or None for the model level, expression) of a model's check constraints."""
+    found = {(None, c["expression"]) for c in node.get("constraints", []) if c["type"] == "check"}
+    for name, column in node.get("columns", {}).items():
+        for c in column.get("constraints", []):
+            if c["type"] == "check":
+                found.add((name, c["expression"]))
+    return found
+
+
 def spark_only_tests(manifest: dict) -> list[dict]:
-    """Tests disabled on this (DuckDB) target: the ones that repeat an enforced primary key
-    or an enforced not_null constraint."""
+    """Tests disabled on this (DuckDB) target: the ones that repeat an enforced primary key,
+    an enforced not_null constraint or an enforced check constraint."""
     return [n for v in manifest["disabled"].values() for n in v if n["resource_type"] == "test"]
 
 
@@ -191,13 +235,16 @@ def key_checked_on_duckdb(manifest: dict, model: dict, key: set[str]) -> bool:
     return False
 
 
-def test_only_enforced_key_and_not_null_tests_are_spark_only(manifest):
+def test_only_enforced_key_not_null_and_check_tests_are_spark_only(manifest):
     """A data test is switched off on DuckDB only when the database checks it anyway:
     unique / not_null on a key column, unique_combination on exactly the key, of a model
     whose enforced primary key the database checks, or of a view over a parent whose key is
-    checked (a key test or an enforced key); or not_null on a column whose not_null
-    constraint the database enforces (a table mart with an enforced contract)."""
+    checked (a key test or an enforced key); not_null on a column whose not_null
+    constraint the database enforces (a table mart with an enforced contract); or a row rule
+    (accepted_range, accepted_values, expression_is_true) whose rule the model's enforced
+    check constraint states, word for word as check_expression writes it."""
     by_id = {**manifest["nodes"]}
+    variables = project_vars()
     disabled = spark_only_tests(manifest)
     assert disabled, "the key tests of enforced primary keys are expected to be Spark-only"
     for test in disabled:
@@ -206,6 +253,12 @@ def test_only_enforced_key_and_not_null_tests_are_spark_only(manifest):
         if meta.get("name") == "not_null" and test["column_name"] in not_null_constrained(model):
             assert str(test["config"]["enabled"]) == "False", test["name"]
             assert enforces_constraints(model), test["name"]
+            continue
+        if meta.get("name") in RULE_TESTS:
+            assert str(test["config"]["enabled"]) == "False", test["name"]
+            assert enforces_constraints(model), test["name"]
+            rule = (test.get("column_name"), check_expression(test, variables))
+            assert rule in check_constraints(model), f"{test['name']}: no check constraint {rule}"
             continue
         key = primary_key(model)
         assert model["config"]["contract"]["enforced"] and key, test["name"]
@@ -234,6 +287,25 @@ def test_every_not_null_constraint_is_enforced_and_keeps_its_spark_test(manifest
         where = f"{node['name']}.{column}"
         assert enforces_constraints(node), f"{where}: not_null constraint nothing enforces"
         assert (node["unique_id"], column) in spark_only, f"{where}: no Spark-only not_null test"
+
+
+def test_every_check_constraint_is_enforced_and_keeps_its_spark_test(manifest):
+    """A check constraint is declared only where DuckDB and PostgreSQL enforce it, and states
+    the rule of a row rule data test kept Spark-only (Spark enforces no contract), so the
+    rule holds on every target and the two cannot drift apart: editing one of them fails
+    this test or the one above."""
+    variables = project_vars()
+    spark_only: set[tuple[str, str | None, str]] = set()
+    for test in spark_only_tests(manifest):
+        if (test.get("test_metadata") or {}).get("name") in RULE_TESTS:
+            column = test.get("column_name")
+            spark_only.add((test["attached_node"], column, check_expression(test, variables)))
+    declared = [(node, rule) for node in models(manifest) for rule in check_constraints(node)]
+    assert len(declared) > 200, "the marts are expected to state their row rules as checks"
+    for node, (column, expression) in declared:
+        where = f"{node['name']}.{column or '(model)'}: {expression}"
+        assert enforces_constraints(node), f"{where}: check constraint nothing enforces"
+        assert (node["unique_id"], column, expression) in spark_only, f"{where}: no Spark test"
 
 
 def test_marts_enforce_contracts(manifest):
