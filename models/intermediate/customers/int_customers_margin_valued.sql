@@ -48,47 +48,57 @@ value_windows as (
 
 ),
 
-first_orders as (
+orders_running as (
 
+    -- each valid order with its customer's first order (date, channel) and, in order
+    -- sequence, the CM2 cumulated so far (null from the first order with an unknown cost):
+    -- one window pass, no join back to the first orders
     select
         customer_id,
-        order_date as first_order_date,
-        {{ month_start('order_date') }} as cohort_month,
-        channel as acquisition_channel,
-        net_revenue as first_order_net_revenue,
-        gross_margin as first_order_gross_margin,
-        has_known_cost as first_order_has_known_cost
+        order_date,
+        order_sequence,
+        net_revenue,
+        gross_margin,
+        contribution_margin,
+        has_known_cost,
+        first_value(order_date) over customer_orders as first_order_date,
+        first_value(channel) over customer_orders as acquisition_channel,
+        sum(contribution_margin) over customer_orders as cumulative_contribution_margin,
+        sum(case when has_known_cost then 0 else 1 end) over customer_orders
+            as unknown_cost_orders_so_far
     from orders
-    where order_sequence = 1
+    window customer_orders as (
+        partition by customer_id
+        order by order_sequence
+        rows between unbounded preceding and current row
+    )
 
 ),
 
 orders_aged as (
 
+    -- the customer's acquisition CAC (its first order's month and channel) on each order
     select
-        orders.customer_id,
-        orders.order_date,
-        orders.order_sequence,
-        orders.net_revenue,
-        orders.gross_margin,
-        orders.contribution_margin,
-        orders.has_known_cost,
-        {{ dbt.datediff('first_orders.first_order_date', 'orders.order_date', 'day') }}
+        orders_running.customer_id,
+        orders_running.order_date,
+        orders_running.order_sequence,
+        orders_running.net_revenue,
+        orders_running.gross_margin,
+        orders_running.contribution_margin,
+        orders_running.has_known_cost,
+        orders_running.first_order_date,
+        orders_running.acquisition_channel,
+        orders_running.cumulative_contribution_margin,
+        orders_running.unknown_cost_orders_so_far,
+        {{ month_start('orders_running.first_order_date') }} as cohort_month,
+        {{ dbt.datediff('orders_running.first_order_date', 'orders_running.order_date', 'day') }}
             as days_since_first_order,
-        -- CM2 cumulated in order sequence (null from the first order with an unknown cost)
-        sum(orders.contribution_margin) over (
-            partition by orders.customer_id
-            order by orders.order_sequence
-            rows between unbounded preceding and current row
-        ) as cumulative_contribution_margin,
-        sum(case when orders.has_known_cost then 0 else 1 end) over (
-            partition by orders.customer_id
-            order by orders.order_sequence
-            rows between unbounded preceding and current row
-        ) as unknown_cost_orders_so_far
-    from orders
-    inner join first_orders
-        on orders.customer_id = first_orders.customer_id
+        acquisition_costs.cac_fully_loaded as acquisition_cac
+    from orders_running
+    left join acquisition_costs
+        on
+            {{ month_start('orders_running.first_order_date') }} = acquisition_costs.month
+            and orders_running.acquisition_channel = acquisition_costs.channel
 
 ),
 
@@ -96,6 +106,16 @@ margins_per_customer as (
 
     select
         customer_id,
+        -- constant per customer: its first order's, carried on every order
+        min(first_order_date) as first_order_date,
+        min(cohort_month) as cohort_month,
+        min(acquisition_channel) as acquisition_channel,
+        min(acquisition_cac) as acquisition_cac,
+        max(case when order_sequence = 1 then net_revenue end) as first_order_net_revenue,
+        max(case when order_sequence = 1 then gross_margin end) as first_order_gross_margin,
+        max(
+            case when order_sequence = 1 then case when has_known_cost then 1 else 0 end end
+        ) = 1 as first_order_has_known_cost,
         count(*) as order_count,
         sum(case when has_known_cost then 0 else 1 end) as unknown_cost_orders,
         count(gross_margin) as orders_with_gross_margin,
@@ -126,7 +146,15 @@ margins_per_customer as (
                 end
             ) as unknown_cost_orders_{{ n }}d,
         {%- endfor %}
-        max(order_sequence) as last_order_sequence
+        -- the first valid order with which the cumulative CM2 reaches the acquisition CAC
+        min(
+            case
+                when
+                    unknown_cost_orders_so_far = 0
+                    and cumulative_contribution_margin >= acquisition_cac
+                    then days_since_first_order
+            end
+        ) as days_to_repay_cac
     from orders_aged
     group by customer_id
 
@@ -135,13 +163,13 @@ margins_per_customer as (
 customers_costed as (
 
     select
-        first_orders.customer_id,
-        first_orders.first_order_date,
-        first_orders.cohort_month,
-        first_orders.acquisition_channel,
-        first_orders.first_order_net_revenue,
-        first_orders.first_order_gross_margin,
-        first_orders.first_order_has_known_cost,
+        margins_per_customer.customer_id,
+        margins_per_customer.first_order_date,
+        margins_per_customer.cohort_month,
+        margins_per_customer.acquisition_channel,
+        margins_per_customer.first_order_net_revenue,
+        margins_per_customer.first_order_gross_margin,
+        margins_per_customer.first_order_has_known_cost,
         margins_per_customer.unknown_cost_orders,
         case
             when margins_per_customer.orders_with_gross_margin = margins_per_customer.order_count
@@ -161,32 +189,11 @@ customers_costed as (
             margins_per_customer.contribution_margin_{{ n }}d_covered,
             margins_per_customer.unknown_cost_orders_{{ n }}d,
         {%- endfor %}
-        acquisition_costs.cac_fully_loaded as acquisition_cac
-    from first_orders
-    inner join margins_per_customer
-        on first_orders.customer_id = margins_per_customer.customer_id
+        margins_per_customer.acquisition_cac,
+        margins_per_customer.days_to_repay_cac
+    from margins_per_customer
     inner join value_windows
-        on first_orders.customer_id = value_windows.customer_id
-    left join acquisition_costs
-        on
-            first_orders.cohort_month = acquisition_costs.month
-            and first_orders.acquisition_channel = acquisition_costs.channel
-
-),
-
-repayments as (
-
-    -- the first valid order with which the cumulative CM2 reaches the acquisition CAC
-    select
-        orders_aged.customer_id,
-        min(orders_aged.days_since_first_order) as days_to_repay_cac
-    from orders_aged
-    inner join customers_costed
-        on orders_aged.customer_id = customers_costed.customer_id
-    where
-        orders_aged.unknown_cost_orders_so_far = 0
-        and orders_aged.cumulative_contribution_margin >= customers_costed.acquisition_cac
-    group by orders_aged.customer_id
+        on margins_per_customer.customer_id = value_windows.customer_id
 
 ),
 
@@ -234,15 +241,13 @@ final as (
         cast(
             case
                 when customers_costed.contribution_margin >= customers_costed.acquisition_cac
-                    then repayments.days_to_repay_cac
+                    then customers_costed.days_to_repay_cac
             end as {{ dbt.type_int() }}
         ) as days_to_repay_cac,
         {{ safe_divide(
             'customers_costed.contribution_margin', 'customers_costed.acquisition_cac'
         ) }} as cac_repayment_ratio
     from customers_costed
-    left join repayments
-        on customers_costed.customer_id = repayments.customer_id
 
 )
 
