@@ -253,17 +253,22 @@ def test_mart_comments_and_primary_keys_reach_postgres(pg: Any, fixture_warehous
     assert {t for (t,) in keys} == tables, "every mart table declares its primary key"
 
 
+def portable_mart_rows(warehouse: Path, sql: str) -> set[tuple[Any, ...]]:
+    """Rows of a DuckDB catalog query whose first column is a mart PostgreSQL builds too."""
+    portable, _ = project_marts()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {row for row in con.execute(sql).fetchall() if row[0] in portable}
+
+
 def test_not_null_constraints_reach_postgres(pg: Any, fixture_warehouse: Path) -> None:
     """The contracts' not_null constraints and primary keys make the same columns NOT NULL
     on PostgreSQL as on DuckDB (where tests/test_constraints.py checks them against the
     manifest): their not_null data tests run on Spark only."""
-    portable, _ = project_marts()
-    with duckdb.connect(str(fixture_warehouse), read_only=True) as con:
-        rows = con.execute(
-            "select table_name, column_name from duckdb_columns() "
-            "where schema_name = 'marts' and not is_nullable"
-        ).fetchall()
-    expected = {(t, c) for t, c in rows if t in portable}
+    expected = portable_mart_rows(
+        fixture_warehouse,
+        "select table_name, column_name from duckdb_columns() "
+        "where schema_name = 'marts' and not is_nullable",
+    )
     _, pg_not_null = pg_rows(
         pg,
         "select table_name, column_name from information_schema.columns "
@@ -277,13 +282,11 @@ def test_check_constraints_reach_postgres(pg: Any, fixture_warehouse: Path) -> N
     """The contracts' check constraints (the table marts' row rules) are on the same tables on
     PostgreSQL as on DuckDB, as many per table: their data tests run on Spark only, so the
     database is the check (tests/test_project_conventions.py ties each to its test)."""
-    portable, _ = project_marts()
-    with duckdb.connect(str(fixture_warehouse), read_only=True) as con:
-        rows = con.execute(
-            "select table_name, count(*) from duckdb_constraints() "
-            "where schema_name = 'marts' and constraint_type = 'CHECK' group by table_name"
-        ).fetchall()
-    expected = {(t, n) for t, n in rows if t in portable}
+    expected = portable_mart_rows(
+        fixture_warehouse,
+        "select table_name, count(*) from duckdb_constraints() "
+        "where schema_name = 'marts' and constraint_type = 'CHECK' group by table_name",
+    )
     _, pg_checks = pg_rows(
         pg,
         "select c.relname, count(*) from pg_constraint k "
