@@ -392,6 +392,28 @@ def test_publish_is_timed_beside_the_build_not_inside_it(tmp_path):
     assert target["measured"] == 40.0
 
 
+def test_a_kept_partial_parse_is_not_reused(tmp_path, monkeypatch):
+    """--reuse-stores after --keep-work from another checkout: the warm-up parse starts from
+    no partial parse (dbt would keep the other checkout's absolute seed paths)."""
+    settings = benchmark.Settings(
+        scales=[1_000], runs=1, out=tmp_path / "out", work_dir=tmp_path / "work",
+        memory_limit="1GB", peer=False, floor=False, reference=False, report=False,
+    )  # fmt: skip
+    scale = benchmark.Scale(settings, 1_000)
+    scale.target.mkdir(parents=True)
+    kept = scale.target / "partial_parse.msgpack"
+    kept.write_bytes(b"from another checkout")
+    seen: list[bool] = []
+
+    def parse_only(cmd, env, log_path, interval=0.25):
+        seen.append(kept.exists())
+        return benchmark.Measured(seconds=1.0, cpu_seconds=1.0, peak_mb=1.0, returncode=0)
+
+    monkeypatch.setattr(benchmark, "measure", parse_only)
+    scale.parse()
+    assert seen == [False]
+
+
 def test_the_build_runs_without_the_serving_copy_then_publishes_it(tmp_path, monkeypatch):
     """The commands of one run (nothing executed): `dbt run` of the build and of the
     incremental run pass publish_serving_copy: false; publish follows dbt test and copies

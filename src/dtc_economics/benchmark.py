@@ -529,8 +529,13 @@ class Scale:
             folder.mkdir(parents=True)
 
     def parse(self) -> None:
-        """Warm dbt's partial parse so that every timed invocation starts like a user's."""
+        """Warm dbt's partial parse so that every timed invocation starts like a user's.
+
+        A partial parse kept in the work folder (--keep-work, then --reuse-stores) may come
+        from another checkout: dbt would reuse it, with that checkout's absolute seed paths
+        (a moved project does not invalidate it), so it is removed first."""
         self.target.mkdir(parents=True, exist_ok=True)
+        (self.target / "partial_parse.msgpack").unlink(missing_ok=True)
         self.fresh()
         measured = measure(self.dbt("parse", "--quiet"), self.env(), self.logs / "parse.log")
         if measured.returncode != 0:
