@@ -202,9 +202,11 @@ def measure(
     child held before its ``exec``, a copy of this process: once this process has grown
     (the peer comparison reads the marts into pandas), every child would report at least
     this process's own high-water mark. So the kernel's figure is used only when it is above
-    that mark (then it is the child's own); otherwise the polled figure stands.
+    that mark (then it is the child's own); otherwise the polled figure stands. The mark is
+    read once the child has exited: read before the start, a few pages this process takes
+    in between (Popen, the log) put an idle child above it, charged with this process's
+    whole size (seen in CI: 663 MB for `python -c pass`).
     """
-    own_high_water = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as out:
         out.write(f"\n$ {' '.join(cmd)}\n".encode())
@@ -224,6 +226,7 @@ def measure(
             time.sleep(0.02)
         seconds = time.perf_counter() - t0
     child.returncode = os.waitstatus_to_exitcode(status)
+    own_high_water = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak = max(peak, kernel_peak(usage.ru_maxrss, own_high_water) * 1024)  # KB on Linux
     return Measured(
         seconds=seconds,
