@@ -418,13 +418,13 @@ def predict(outcome: FitOutcome, horizon_days: float) -> pd.DataFrame:
     )
     out["expected_order_value"] = value
     out["predicted_value"] = out["expected_orders"].to_numpy() * value
-    # labels taken by code: np.where over Python strings builds fixed-width unicode arrays
-    # (about 1.3 s per million customers; this take: 0.02 s)
-    sources = np.array(
-        [VALUE_OWN_HISTORY, VALUE_POPULATION_NON_POSITIVE, VALUE_POPULATION_NO_REPEAT],
-        dtype=object,
+    # a categorical of the labels' codes: np.where over Python strings builds fixed-width
+    # unicode arrays, and a column of str objects is converted to pandas' string dtype
+    # (together about 2 s per million customers; this: 0.01 s)
+    out["order_value_source"] = pd.Categorical.from_codes(
+        np.where(own, 0, np.where(freq >= 1, 1, 2)),
+        categories=[VALUE_OWN_HISTORY, VALUE_POPULATION_NON_POSITIVE, VALUE_POPULATION_NO_REPEAT],
     )
-    out["order_value_source"] = sources[np.where(own, 0, np.where(freq >= 1, 1, 2))]
     return out
 
 
@@ -1043,8 +1043,11 @@ SCORED_DOUBLES = (
 
 
 def _column(values: Any, type_: pa.DataType) -> pa.Array:
-    """An Arrow column; NaN and None become null (as pa.Table.from_pandas does)."""
-    return pa.array(np.asarray(values), type=type_, from_pandas=True)
+    """An Arrow column of ``type_``; NaN and None become null (as pa.Table.from_pandas
+    does). Read from the pandas column itself: through np.asarray, a string or categorical
+    column became an array of Python objects first (about 0.6 s per million rows)."""
+    array = pa.array(values, from_pandas=True)
+    return array if array.type == type_ else array.cast(type_)
 
 
 def scored_inputs(
