@@ -78,23 +78,43 @@ customers_moved as (
 
 ),
 
+transitions as (
+
+    -- customers per snapshot x segment x previous segment (a few hundred rows): the two
+    -- aggregates below read this, not the customer rows a second time
+    select
+        months_before_as_of,
+        rfm_segment,
+        previous_rfm_segment,
+        count(*) as customers,
+        sum(order_count) as orders,
+        -- per-customer RFM values are doubles rounded to cents: summed as exact money
+        sum(cast(net_revenue as {{ type_money() }})) as net_revenue
+    from customers_moved
+    group by
+        months_before_as_of,
+        rfm_segment,
+        previous_rfm_segment
+
+),
+
 segments_entered as (
 
     -- the segment's customers and value at the snapshot, and where they come from
     select
         months_before_as_of,
         rfm_segment,
-        count(*) as customers,
-        sum(order_count) as orders,
-        -- per-customer RFM values are doubles rounded to cents: summed as exact money
-        cast(sum(cast(net_revenue as {{ type_money() }})) as {{ type_money() }}) as net_revenue,
-        sum(case when previous_rfm_segment = rfm_segment then 1 else 0 end) as customers_stayed,
+        sum(customers) as customers,
+        sum(orders) as orders,
+        cast(sum(net_revenue) as {{ type_money() }}) as net_revenue,
+        sum(case when previous_rfm_segment = rfm_segment then customers else 0 end)
+            as customers_stayed,
         {%- for segment in segments %}
-            sum(case when previous_rfm_segment = '{{ segment }}' then 1 else 0 end)
+            sum(case when previous_rfm_segment = '{{ segment }}' then customers else 0 end)
                 as customers_from_{{ segment }},
         {%- endfor %}
-        sum(case when previous_rfm_segment is null then 1 else 0 end) as customers_new
-    from customers_moved
+        sum(case when previous_rfm_segment is null then customers else 0 end) as customers_new
+    from transitions
     group by
         months_before_as_of,
         rfm_segment
@@ -108,10 +128,10 @@ segments_left as (
     select
         months_before_as_of,
         previous_rfm_segment as rfm_segment,
-        count(*) as customers_previous_snapshot,
-        sum(case when rfm_segment != previous_rfm_segment then 1 else 0 end)
+        sum(customers) as customers_previous_snapshot,
+        sum(case when rfm_segment != previous_rfm_segment then customers else 0 end)
             as customers_moved_out
-    from customers_moved
+    from transitions
     where previous_rfm_segment is not null
     group by
         months_before_as_of,
