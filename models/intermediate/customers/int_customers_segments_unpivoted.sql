@@ -1,8 +1,9 @@
 -- grain: one row per customer with a valid order x segment type ('all' plus each
--- first-order segment), with the customer's value windows and second-order survival data:
--- the one long input of fct_cohort_value and fct_customer_base_monthly (first-order
--- semantics: segments never change, except activation_speed and is_subscriber, which are as
--- of as_of_date: a not_yet customer can become fast / slow, a one-time buyer a subscriber).
+-- first-order segment), with the customer's value windows, inactivity flags and
+-- second-order survival data: the one long input of fct_cohort_value and
+-- fct_customer_base_monthly (first-order semantics: segments never change, except
+-- activation_speed and is_subscriber, which are as of as_of_date: a not_yet customer can
+-- become fast / slow, a one-time buyer a subscriber).
 {%- set segment_columns = [
     'acquisition_channel',
     'first_order_offer_type',
@@ -24,6 +25,8 @@
     'has_repeat_within_180d',
     'has_repeat_within_182d',
     'has_repeat_within_365d',
+    'is_inactive_6m',
+    'is_inactive_12m',
 ] %}
 with
 

@@ -27,41 +27,10 @@ customers_segmented as (
         has_repeat_within_90d,
         has_repeat_within_180d,
         has_repeat_within_182d,
-        has_repeat_within_365d
-    from {{ ref('int_customers_segments_unpivoted') }}
-
-),
-
-customers_inactivity as (
-
-    select
-        customer_id,
+        has_repeat_within_365d,
         is_inactive_6m,
         is_inactive_12m
-    from {{ ref('int_customers_value_windows') }}
-
-),
-
-inactivity_aggregated as (
-
-    -- no valid order in months 6-12 / 12-24 after the first order, per cell
-    select
-        customers_segmented.cohort_month,
-        customers_segmented.segment_type,
-        customers_segmented.segment_value,
-        count(customers_inactivity.is_inactive_6m) as inactivity_observed_customers_6m,
-        sum(case when customers_inactivity.is_inactive_6m then 1 else 0 end)
-            as inactive_customers_6m,
-        count(customers_inactivity.is_inactive_12m) as inactivity_observed_customers_12m,
-        sum(case when customers_inactivity.is_inactive_12m then 1 else 0 end)
-            as inactive_customers_12m
-    from customers_segmented
-    left join customers_inactivity
-        on customers_segmented.customer_id = customers_inactivity.customer_id
-    group by
-        customers_segmented.cohort_month,
-        customers_segmented.segment_type,
-        customers_segmented.segment_value
+    from {{ ref('int_customers_segments_unpivoted') }}
 
 ),
 
@@ -79,6 +48,12 @@ cells_aggregated as (
         {%- endfor %}
         {%- for n in value_windows %}
             sum(ltv_{{ n }}d) as net_revenue_{{ n }}d,
+        {%- endfor %}
+        -- no valid order in months 6-12 / 12-24 after the first order
+        {%- for label in inactivity_windows %}
+            count(is_inactive_{{ label }}) as inactivity_observed_customers_{{ label }},
+            sum(case when is_inactive_{{ label }} then 1 else 0 end)
+                as inactive_customers_{{ label }},
         {%- endfor %}
         {{ percentile_continuous('days_to_second_order', 0.25) }} as p25_days_to_second_order,
         {{ percentile_continuous('days_to_second_order', 0.5) }} as median_days_to_second_order,
@@ -190,8 +165,8 @@ final as (
         -- 182..364 / 365..729), null until the 365 / 730-day window is complete
         {%- for label, n in inactivity_windows.items() %}
             {%- set complete = 'cells_windowed.is_window_' ~ n ~ 'd_complete' %}
-            {%- set inactive = 'inactivity_aggregated.inactive_customers_' ~ label %}
-            {%- set observed = 'inactivity_aggregated.inactivity_observed_customers_' ~ label %}
+            {%- set inactive = 'cells_aggregated.inactive_customers_' ~ label %}
+            {%- set observed = 'cells_aggregated.inactivity_observed_customers_' ~ label %}
             {{ null_until_complete(inactive, dbt.type_int(), complete) }}
                 as inactive_customers_{{ label }},
             {{ null_until_complete(observed, dbt.type_int(), complete) }}
@@ -217,11 +192,6 @@ final as (
             cells_aggregated.cohort_month = second_order_survival.cohort_month
             and cells_aggregated.segment_type = second_order_survival.segment_type
             and cells_aggregated.segment_value = second_order_survival.segment_value
-    inner join inactivity_aggregated
-        on
-            cells_aggregated.cohort_month = inactivity_aggregated.cohort_month
-            and cells_aggregated.segment_type = inactivity_aggregated.segment_type
-            and cells_aggregated.segment_value = inactivity_aggregated.segment_value
 
 )
 
