@@ -20,10 +20,21 @@ as_of as (
 
 ),
 
+customer_keys as (
+
+    -- the integer key of each customer id (its first purchase day's row)
+    select
+        customer_id,
+        customer_key
+    from {{ ref('int_purchase_days_sequenced') }}
+    where purchase_day_number = 1
+
+),
+
 rfm_scores as (
 
     select
-        customer_id,
+        customer_key,
         recency_score,
         frequency_score,
         monetary_score,
@@ -160,8 +171,10 @@ final as (
         customers_margin.days_to_repay_cac,
         customers_margin.cac_repayment_ratio
     from customers_ordered
+    left join customer_keys
+        on customers_ordered.customer_id = customer_keys.customer_id
     left join rfm_scores
-        on customers_ordered.customer_id = rfm_scores.customer_id
+        on customer_keys.customer_key = rfm_scores.customer_key
     left join customers_lifecycle
         on customers_ordered.customer_id = customers_lifecycle.customer_id
     left join customers_margin

@@ -7,6 +7,8 @@
 -- Computed from per-customer running state (valid orders accumulated month by month; each
 -- state holds until the customer's next order month), and ranks from the distinct values'
 -- counts: no snapshot x orders join and no sort of every customer-snapshot row.
+-- Keyed on the integer customer_key of int_purchase_days_sequenced (13 snapshots x every
+-- customer: an integer is cheaper to write, join and test than the text customer_id).
 {#- each score: (name, value column, order from worst to best value) #}
 {%- set scores = [
     ('recency', 'recency_days', 'desc'),
@@ -15,14 +17,16 @@
 ] %}
 with
 
-orders as (
+purchase_days as (
 
+    -- valid orders per customer and calendar day, on the integer customer_key
     select
-        customer_id,
-        order_date,
+        customer_key,
+        purchase_date,
+        purchase_month,
+        orders,
         net_revenue
-    from {{ ref('int_orders_netted') }}
-    where is_valid_order
+    from {{ ref('int_purchase_days_sequenced') }}
 
 ),
 
@@ -70,15 +74,15 @@ customer_months as (
     -- one row per customer x month with a valid order: the month's orders (every valid
     -- order is dated on or before as_of_date; the filter keeps the snapshots honest)
     select
-        orders.customer_id,
-        {{ month_start('orders.order_date') }} as order_month,
-        count(*) as month_order_count,
-        sum(orders.net_revenue) as month_net_revenue,
-        max(orders.order_date) as month_last_order_date
-    from orders
+        purchase_days.customer_key,
+        purchase_days.purchase_month as order_month,
+        sum(purchase_days.orders) as month_order_count,
+        sum(purchase_days.net_revenue) as month_net_revenue,
+        max(purchase_days.purchase_date) as month_last_order_date
+    from purchase_days
     cross join as_of_month
-    where orders.order_date <= as_of_month.as_of_date
-    group by orders.customer_id, {{ month_start('orders.order_date') }}
+    where purchase_days.purchase_date <= as_of_month.as_of_date
+    group by purchase_days.customer_key, purchase_days.purchase_month
 
 ),
 
@@ -86,20 +90,20 @@ customer_months_accumulated as (
 
     -- the customer's running state after each month with an order
     select
-        customer_id,
+        customer_key,
         order_month,
         month_last_order_date as last_order_date,
         lead(order_month) over (
-            partition by customer_id
+            partition by customer_key
             order by order_month
         ) as next_order_month,
         sum(month_order_count) over (
-            partition by customer_id
+            partition by customer_key
             order by order_month
             rows between unbounded preceding and current row
         ) as order_count,
         sum(month_net_revenue) over (
-            partition by customer_id
+            partition by customer_key
             order by order_month
             rows between unbounded preceding and current row
         ) as net_revenue
@@ -113,7 +117,7 @@ customer_states as (
     -- as_of month) until the month of the customer's next order: months_before_as_of in
     -- (months before as_of of the next order month, months before as_of of its month]
     select
-        customer_months_accumulated.customer_id,
+        customer_months_accumulated.customer_key,
         customer_months_accumulated.last_order_date,
         customer_months_accumulated.order_count,
         customer_months_accumulated.net_revenue,
@@ -140,7 +144,7 @@ customers_at_snapshot as (
     select
         snapshots.months_before_as_of,
         snapshots.snapshot_date,
-        customer_states.customer_id,
+        customer_states.customer_key,
         customer_states.order_count,
         -- rounded to the cent so that equal amounts tie whatever the summation order (and
         -- half cents round up on every engine: macro round_half_up)
@@ -185,7 +189,7 @@ customers_ranked as (
     select
         customers_at_snapshot.months_before_as_of,
         customers_at_snapshot.snapshot_date,
-        customers_at_snapshot.customer_id,
+        customers_at_snapshot.customer_key,
         customers_at_snapshot.order_count,
         customers_at_snapshot.net_revenue,
         customers_at_snapshot.recency_days,
@@ -209,7 +213,7 @@ customers_scored as (
     select
         months_before_as_of,
         snapshot_date,
-        customer_id,
+        customer_key,
         {%- for score, value, worst_first in scores %}
             cast(
                 floor(
@@ -231,7 +235,7 @@ final as (
     -- champions R>=4 F>=4 M>=4 | loyal R>=3 F>=3 | new R=5 F=1 | promising R>=4 F<=2 |
     -- needs_attention R=3 F<=2 | at_risk R<=2 F>=3 | hibernating R=2 F<=2 | lost R=1 F<=2
     select
-        customer_id,
+        customer_key,
         months_before_as_of,
         snapshot_date,
         {{ month_start('snapshot_date') }} as snapshot_month,

@@ -17,7 +17,7 @@ with
 scores as (
 
     select
-        customer_id,
+        customer_key,
         months_before_as_of,
         snapshot_date,
         snapshot_month,
@@ -73,7 +73,7 @@ customers_moved as (
     from scores as current_scores
     left join scores as previous_scores
         on
-            current_scores.customer_id = previous_scores.customer_id
+            current_scores.customer_key = previous_scores.customer_key
             and current_scores.months_before_as_of + 1 = previous_scores.months_before_as_of
 
 ),
