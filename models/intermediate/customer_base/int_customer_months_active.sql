@@ -2,15 +2,14 @@
 -- month): how the buyer is classified that month (new / returning / reactivated), the
 -- customer's state at the month end (orders and value to date, purchase rhythm) and how long
 -- that state lasts (until the next buyer month; active until the window lapses).
--- Grouped, sorted and joined on the integer customer_key (int_purchase_days_sequenced);
--- the text id is joined back once (classified).
+-- Keyed, grouped, sorted and joined on the integer customer_key (int_purchase_days_sequenced),
+-- as its reader int_segment_months_counted joins the segments (no text customer_id).
 {%- set window_months = var('reactivation_window_months') | int %}
 with
 
 purchase_days as (
 
     select
-        customer_id,
         customer_key,
         purchase_month,
         purchase_day_number,
@@ -18,16 +17,6 @@ purchase_days as (
         orders,
         net_revenue
     from {{ ref('int_purchase_days_sequenced') }}
-
-),
-
-customers as (
-
-    select
-        customer_key,
-        customer_id
-    from purchase_days
-    where purchase_day_number = 1
 
 ),
 
@@ -111,7 +100,7 @@ median_gaps_to_date as (
 classified as (
 
     select
-        customers.customer_id,
+        buyer_months_ordered.customer_key,
         buyer_months_ordered.month,
         buyer_months_ordered.purchase_days,
         buyer_months_ordered.orders,
@@ -130,8 +119,6 @@ classified as (
         coalesce(median_gaps_to_date.purchase_gaps_to_date, 0) as purchase_gaps_to_date,
         median_gaps_to_date.median_gap_days_to_date
     from buyer_months_ordered
-    inner join customers
-        on buyer_months_ordered.customer_key = customers.customer_key
     left join median_gaps_to_date
         on
             buyer_months_ordered.customer_key = median_gaps_to_date.customer_key
@@ -143,7 +130,7 @@ final as (
 
     select
         -- ids
-        customer_id,
+        customer_key,
         month,
 
         -- the month's purchases

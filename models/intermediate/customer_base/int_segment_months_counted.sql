@@ -37,7 +37,7 @@ months as (
 customer_months as (
 
     select
-        customer_id,
+        customer_key,
         month,
         orders,
         net_revenue,
@@ -65,7 +65,7 @@ registrations as (
 customer_segments as (
 
     select
-        customer_id,
+        customer_key,
         segment_type,
         segment_value
     from {{ ref('int_customers_segments_unpivoted') }}
@@ -94,7 +94,7 @@ customer_months_segmented as (
         customer_segments.segment_value
     from customer_months
     inner join customer_segments
-        on customer_months.customer_id = customer_segments.customer_id
+        on customer_months.customer_key = customer_segments.customer_key
     union all
     select
         {%- for column in carried %}

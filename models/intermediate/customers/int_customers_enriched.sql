@@ -77,8 +77,9 @@ customers_margin as (
 final as (
 
     select
-        -- ids
+        -- ids (customer_key: the build's integer key, int_purchase_days_sequenced)
         customers_ordered.customer_id,
+        customer_keys.customer_key,
         customers_ordered.identity_source,
         customers_ordered.country,
 

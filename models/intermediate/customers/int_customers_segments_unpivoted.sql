@@ -3,7 +3,8 @@
 -- second-order survival data: the one long input of fct_cohort_value and
 -- fct_customer_base_monthly (first-order semantics: segments never change, except
 -- activation_speed and is_subscriber, which are as of as_of_date: a not_yet customer can
--- become fast / slow, a one-time buyer a subscriber).
+-- become fast / slow, a one-time buyer a subscriber). Customers by the integer
+-- customer_key, the join key of its readers.
 {%- set segment_columns = [
     'acquisition_channel',
     'first_order_offer_type',
@@ -47,6 +48,7 @@ plan_types as (
 
     select
         customer_id,
+        customer_key,
         is_subscriber
     from {{ ref('int_customers_enriched') }}
 
@@ -66,7 +68,7 @@ customers_valued as (
     -- one row per customer: survival and value windows joined once, before the unpivot
     -- multiplies the rows by the number of segment types
     select
-        survival.customer_id,
+        plan_types.customer_key,
         survival.cohort_month,
         {%- for column in segment_columns if column != 'is_subscriber' %}
             survival.{{ column }},
@@ -93,7 +95,7 @@ final as (
             union all
         {%- endif %}
         select
-            customer_id,
+            customer_key,
             cohort_month,
             '{{ column }}' as segment_type,
             {% if column == 'all' -%}

@@ -14,7 +14,6 @@ with
 customers_segmented as (
 
     select
-        customer_id,
         cohort_month,
         segment_type,
         segment_value,
