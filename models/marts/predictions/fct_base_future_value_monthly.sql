@@ -60,42 +60,18 @@ predictions as (
 
 ),
 
-customer_keys as (
+customer_attributes as (
 
-    -- every customer of a month end had bought by as_of_date: the as_of scope has them all
+    -- every customer of a month end has a valid order on or before as_of_date: a row of the
+    -- hub, found by the build's integer key
     select
         customer_key,
-        customer_id
-    from {{ ref('int_customers_purchases_summarised') }}
-    where fit_scope = 'as_of'
-
-),
-
-customers as (
-
-    select
-        customer_id,
         acquisition_channel,
         first_order_offer_type,
         first_product_id,
         first_product_category,
         cohort_month
     from {{ ref('int_customers_enriched') }}
-
-),
-
-customer_attributes as (
-
-    select
-        customer_keys.customer_key,
-        customers.acquisition_channel,
-        customers.first_order_offer_type,
-        customers.first_product_id,
-        customers.first_product_category,
-        customers.cohort_month
-    from customer_keys
-    left join customers
-        on customer_keys.customer_id = customers.customer_id
 
 ),
 
@@ -115,8 +91,9 @@ customer_months_joined as (
         predictions.predicted_value_elapsed,
         predictions.actual_purchase_days,
         predictions.actual_net_revenue
+    -- a left join all the same: a customer is never dropped from the sums
     from predictions
-    inner join customer_attributes
+    left join customer_attributes
         on predictions.customer_key = customer_attributes.customer_key
 
 ),
