@@ -110,11 +110,11 @@ attribute_months_aggregated as (
         count(*) as customers,
         count(expected_orders_365d) as customers_predicted,
         count(predicted_value_365d) as customers_value_predicted,
-        sum(predicted_value_365d) as predicted_value_365d,
-        sum(expected_orders_365d) as expected_orders_365d,
-        sum(p_repurchase_365d) as expected_repurchasers_365d,
-        sum(expected_orders_elapsed) as expected_orders_elapsed,
-        sum(predicted_value_elapsed) as predicted_value_elapsed,
+        {{ sum_exact('predicted_value_365d') }} as predicted_value_365d,
+        {{ sum_exact('expected_orders_365d') }} as expected_orders_365d,
+        {{ sum_exact('p_repurchase_365d') }} as expected_repurchasers_365d,
+        {{ sum_exact('expected_orders_elapsed') }} as expected_orders_elapsed,
+        {{ sum_exact('predicted_value_elapsed') }} as predicted_value_elapsed,
         sum(actual_purchase_days) as actual_orders_elapsed,
         sum(actual_net_revenue) as actual_net_revenue_elapsed
     from customer_months_joined
