@@ -27,6 +27,13 @@ from dtc_economics import btyd
 from dtc_economics import warehouse_predictions as wp
 
 HORIZON = 365  # default var prediction_horizon_days
+# the purchase summary is keyed on the integer customer_key; the customer id comes from the
+# customer hub, which carries the same key
+SUMMARY_WITH_IDS = (
+    "select summary.*, customers.customer_id "
+    "from intermediate.int_customers_purchases_summarised as summary "
+    "inner join intermediate.int_customers_enriched as customers using (customer_key)"
+)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -122,9 +129,7 @@ def demo(demo_warehouse: Path) -> dict[str, object]:
                 "select customer_id, ltv_365d from intermediate.int_customers_value_windows"
             ).df(),
             "fit": as_of_fit(con),
-            "summary": con.sql(
-                "select * from intermediate.int_customers_purchases_summarised"
-            ).df(),
+            "summary": con.sql(SUMMARY_WITH_IDS).df(),
             "monthly": con.sql("select * from marts.fct_base_future_value_monthly").df(),
             "fits": con.sql("select * from intermediate.int_predictions_fitted").df(),
         }
@@ -609,8 +614,7 @@ def test_monthly_summary_from_the_raw_fixture_files(fixture_db: duckdb.DuckDBPyC
     local = pd.to_datetime(raw["ordered_at"], utc=True).dt.tz_convert("Europe/Paris")
     raw = raw.assign(day=local.dt.tz_localize(None).dt.normalize())
     rows = fixture_db.sql(
-        "select * from intermediate.int_customers_purchases_summarised "
-        "where fit_scope = 'month_end' and customer_id in "
+        SUMMARY_WITH_IDS + " where fit_scope = 'month_end' and customer_id in "
         "('C00000128', 'C00000191', 'C00000105', 'C00000088')"
     ).df()
     as_of = pd.Timestamp(as_of_date(fixture_db))

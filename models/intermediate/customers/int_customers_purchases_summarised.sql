@@ -23,7 +23,6 @@ with
 purchase_days as (
 
     select
-        customer_id,
         customer_key,
         purchase_date,
         purchase_day_number,
@@ -37,7 +36,6 @@ first_days as (
     -- one row per customer: its first purchase day
     select
         customer_key,
-        customer_id,
         purchase_date as first_purchase_date,
         net_revenue as first_day_net_revenue
     from purchase_days
@@ -168,7 +166,6 @@ customers_scoped as (
         fit_scopes.fit_scope,
         fit_scopes.fit_end_date,
         fit_scopes.actual_end_date,
-        first_days.customer_id,
         first_days.customer_key,
         first_days.first_purchase_date,
         first_days.first_day_net_revenue
@@ -184,7 +181,6 @@ final as (
     select
         fit_scope,
         fit_end_date,
-        customer_id,
         cast(customer_key as {{ dbt.type_int() }}) as customer_key,
         cast(fit_days - 1 as {{ dbt.type_int() }}) as frequency,
         cast(

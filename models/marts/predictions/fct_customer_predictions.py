@@ -66,7 +66,7 @@ def model(dbt: Any, session: Any) -> Any:
         from {names["customers"]} as customers
         cross join {names["fit"]} as fit
         left join {names["summary"]} as summary
-            on customers.customer_id = summary.customer_id
+            on customers.customer_key = summary.customer_key
         left join {names["scored"]} as scored
             on {wp.input_join("summary", "scored")}
     """)
