@@ -602,6 +602,55 @@ def test_monthly_on_the_fixture_store(fixture_db: duckdb.DuckDBPyConnection) -> 
         assert row["elapsed_days"] == (pd.Timestamp(as_of) - end).days
 
 
+def test_monthly_scored_rows_go_to_a_temporary_table() -> None:
+    """int_customer_months_predicted's scored rows are written month by month into a
+    temporary table of the model's connection (not held in Python until the join): with
+    one month below the gate, the table holds that month's distinct inputs once, with the
+    fit end; with no month end at all, it exists, empty, with the same columns."""
+    con = duckdb.connect()
+    con.execute(
+        "create table summary as select * from (values "
+        "('month_end', date '2024-01-31', 1, 0, 0, 10, 0.0000::decimal(18, 4), 30), "
+        "('month_end', date '2024-01-31', 2, 0, 0, 10, 0.0000::decimal(18, 4), 30), "
+        "('month_end', date '2024-01-31', 3, 2, 5, 20, 40.0000::decimal(18, 4), 30)) "
+        "as t(fit_scope, fit_end_date, customer_key, frequency, recency_days, t_days, "
+        "repeat_net_revenue, elapsed_days)"
+    )
+    # a fit row of int_predictions_fitted below the gate (no parameters)
+    fit_row = (
+        "select 'month_end' as fit_scope, date '2024-01-31' as fit_end_date, "
+        "'insufficient_data' as fit_status, 'too few customers: 3 < 500' as "
+        "fit_status_reason, null::boolean as bgnbd_success, "
+        "null::boolean as gamma_gamma_success, null::double as "
+        "frequency_monetary_correlation, 20 as history_days, 3 as fit_customers, "
+        "1 as fit_repeat_buyers"
+    )
+    fits = wp.monthly_scored(
+        con, "scored", con.table("summary"), con.sql(fit_row), wp.PredictionSettings()
+    )
+    assert fits.column("prediction_status").to_pylist() == ["insufficient_data"]
+    rows = con.sql("select * from scored order by frequency").df()
+    assert rows[["frequency", "t_days"]].values.tolist() == [[0, 10], [2, 20]]
+    assert (pd.to_datetime(rows["fit_end_date"]) == pd.Timestamp("2024-01-31")).all()
+    assert rows["p_alive"].isna().all()  # below the gate: no prediction
+    empty = duckdb.connect()
+    empty.execute(
+        "create table summary (fit_scope varchar, fit_end_date date, customer_key integer, "
+        "frequency integer, recency_days integer, t_days integer, "
+        "repeat_net_revenue decimal(18, 4), elapsed_days integer)"
+    )
+    fits = wp.monthly_scored(
+        empty,
+        "scored",
+        empty.table("summary"),
+        empty.sql(fit_row + " limit 0"),
+        wp.PredictionSettings(),
+    )
+    assert fits.num_rows == 0
+    got = empty.sql("select * from scored")
+    assert got.fetchall() == [] and sorted(got.columns) == sorted(rows.columns)
+
+
 def test_monthly_summary_from_the_raw_fixture_files(fixture_db: duckdb.DuckDBPyConnection) -> None:
     """The per-month BG/NBD inputs and actuals of four fixture customers, computed here from
     tests/fixtures/store_small/orders.csv alone (all their orders are completed, none is

@@ -1125,13 +1125,17 @@ def registered(session: Any, prefix: str, **objects: Any) -> dict[str, str]:
 
 
 def monthly_scored(
-    summary: Any, fits: Any, settings: PredictionSettings
-) -> tuple[pa.Table, pa.Table]:
+    session: Any, table: str, summary: Any, fits: Any, settings: PredictionSettings
+) -> pa.Table:
     """int_customer_months_predicted's inputs to join: per month_end fit of ``fits``
     (int_predictions_fitted) over ``summary`` (int_customers_purchases_summarised, scope
-    month_end; DuckDB relations), the :func:`fit_table` rows (one per month) and the
-    :func:`scored_inputs` rows with the elapsed part, keyed by fit_end_date."""
-    fit_tables, scored_tables = [], []
+    month_end; DuckDB relations), the :func:`fit_table` rows (one per month, returned) and
+    the :func:`scored_inputs` rows with the elapsed part, keyed by fit_end_date, written
+    month by month into the temporary table ``table`` of ``session`` (DuckDB's memory,
+    under its memory_limit and spilled above it, rather than every month's Arrow rows held
+    in Python until the join: about 3M rows at 1M customers)."""
+    fit_tables = []
+    created = False
     for row in fit_rows_of(fits, SCOPE_MONTH_END):
         end = _as_date(row["fit_end_date"])
         rows = summary.filter(f"fit_end_date = date '{end.isoformat()}'")
@@ -1140,7 +1144,8 @@ def monthly_scored(
         outcome, scored = scored_inputs(row, distinct_inputs(rows), settings.horizon_days, elapsed)
         fit_tables.append(fit_table(outcome, settings.horizon_days))
         ends = pa.array([end] * scored.num_rows, pa.date32())
-        scored_tables.append(scored.append_column("fit_end_date", ends))
+        _append_rows(session, table, scored.append_column("fit_end_date", ends), created)
+        created = True
     if not fit_tables:  # no month end with a customer: empty tables of the same columns
         empty = FitOutcome(dt.date(1970, 1, 1), STATUS_INSUFFICIENT_DATA, "", None)
         fit_tables.append(fit_table(empty, settings.horizon_days).slice(0, 0))
@@ -1150,5 +1155,17 @@ def monthly_scored(
             columns[name] = pa.array([], pa.float64())
         columns["order_value_source"] = pa.array([], pa.string())
         columns["fit_end_date"] = pa.array([], pa.date32())
-        scored_tables.append(pa.table(columns))
-    return pa.concat_tables(fit_tables), pa.concat_tables(scored_tables)
+        _append_rows(session, table, pa.table(columns), created)
+    return pa.concat_tables(fit_tables)
+
+
+def _append_rows(session: Any, table: str, rows: pa.Table, exists: bool) -> None:
+    """Write Arrow ``rows`` into the temporary table ``table`` of ``session`` (created
+    from the first rows), then drop the Python reference to them."""
+    view = f"{table}__rows"
+    session.register(view, rows)
+    if exists:
+        session.execute(f"insert into {table} select * from {view}")
+    else:
+        session.execute(f"create or replace temporary table {table} as select * from {view}")
+    session.unregister(view)

@@ -24,10 +24,11 @@ def model(dbt: Any, session: Any) -> Any:
     summary = dbt.ref("int_customers_purchases_summarised").filter(
         f"fit_scope = '{wp.SCOPE_MONTH_END}'"
     )
-    fits, scored = wp.monthly_scored(summary, dbt.ref("int_predictions_fitted"), settings)
-    names = wp.registered(
-        session, "int_customer_months_predicted", summary=summary, fits=fits, scored=scored
-    )
+    # the scored rows go month by month into a temporary table of this connection
+    scored = "__int_customer_months_predicted__scored"
+    fits = wp.monthly_scored(session, scored, summary, dbt.ref("int_predictions_fitted"), settings)
+    names = wp.registered(session, "int_customer_months_predicted", summary=summary, fits=fits)
+    names["scored"] = scored
     return session.sql(f"""
         select
             cast(date_trunc('month', summary.fit_end_date) as date) as as_of_month,
