@@ -189,7 +189,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--database", type=Path, required=True, help="DuckDB warehouse (raw schema)")
     p.add_argument("--sql", type=Path, default=REFERENCE_SQL, help="the reference script")
     p.add_argument("--compare", action="store_true", help="compare with the marts")
-    p.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 2.5GB")
+    p.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 2.0GB")
     p.add_argument("--temp-dir", type=Path, default=None, help="DuckDB spill folder")
     p.add_argument("--out", type=Path, default=None, help="write the comparison as JSON")
     return p
