@@ -164,8 +164,8 @@ final as (
         returned_quantity,
         {{ restocked_quantity }} as restocked_quantity,
         quantity * unit_cost as gross_cogs,
-        {{ restocked_quantity }} * unit_cost as restocked_cost,
-        (quantity - {{ restocked_quantity }}) * unit_cost as cogs
+        cast({{ restocked_quantity }} * unit_cost as {{ type_money() }}) as restocked_cost,
+        cast((quantity - {{ restocked_quantity }}) * unit_cost as {{ type_money() }}) as cogs
     from lines_excl_vat
 
 )

@@ -136,7 +136,7 @@ final as (
         -- the month's purchases
         cast(purchase_days as {{ dbt.type_int() }}) as purchase_days,
         cast(orders as {{ dbt.type_int() }}) as orders,
-        net_revenue,
+        cast(net_revenue as {{ type_money() }}) as net_revenue,
 
         -- buyer classification (previous valid order strictly before the month)
         case
@@ -151,7 +151,7 @@ final as (
         -- state at the month end
         cast(orders_to_date as {{ dbt.type_int() }}) as orders_to_date,
         orders_to_date >= 2 as is_repeat_customer,
-        net_revenue_to_date,
+        cast(net_revenue_to_date as {{ type_money() }}) as net_revenue_to_date,
         cast(net_revenue_to_date / orders_to_date as {{ type_double() }})
             as average_order_value_to_date,
         cast(purchase_gaps_to_date as {{ dbt.type_int() }}) as purchase_gaps_to_date,

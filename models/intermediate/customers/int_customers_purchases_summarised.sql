@@ -192,16 +192,17 @@ final as (
             as {{ dbt.type_int() }}
         ) as t_days,
         first_purchase_date,
-        first_day_net_revenue,
+        cast(first_day_net_revenue as {{ type_money() }}) as first_day_net_revenue,
         -- total less the first day, as btyd.summarise_orders computes it
-        fit_net_revenue - first_day_net_revenue as repeat_net_revenue,
+        cast(fit_net_revenue - first_day_net_revenue as {{ type_money() }})
+            as repeat_net_revenue,
         actual_end_date,
         cast(
             {{ dbt.datediff('fit_end_date', 'actual_end_date', 'day') }}
             as {{ dbt.type_int() }}
         ) as elapsed_days,
         cast(actual_purchase_days as {{ dbt.type_int() }}) as actual_purchase_days,
-        actual_net_revenue
+        cast(actual_net_revenue as {{ type_money() }}) as actual_net_revenue
     from customers_scoped
     -- customers whose first purchase is after the fit end are not in the scope
     where fit_days > 0

@@ -79,9 +79,10 @@ final as (
             ) }} as {{ dbt.type_int() }}
         ) as days_since_previous_purchase,
         cast(purchase_days_ordered.orders as {{ dbt.type_int() }}) as orders,
-        purchase_days_ordered.net_revenue,
+        cast(purchase_days_ordered.net_revenue as {{ type_money() }}) as net_revenue,
         -- the customer's first valid order is on its first purchase day (0 on other days)
-        purchase_days_ordered.first_order_net_revenue
+        cast(purchase_days_ordered.first_order_net_revenue as {{ type_money() }})
+            as first_order_net_revenue
     from purchase_days_ordered
     inner join customer_keys
         on purchase_days_ordered.customer_id = customer_keys.customer_id
