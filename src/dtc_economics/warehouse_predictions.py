@@ -1161,7 +1161,8 @@ def monthly_scored(
 
 def _append_rows(session: Any, table: str, rows: pa.Table, exists: bool) -> None:
     """Write Arrow ``rows`` into the temporary table ``table`` of ``session`` (created
-    from the first rows), then drop the Python reference to them."""
+    from the first rows, ``exists`` False), then unregister them: from then on the rows
+    live in DuckDB, and the caller's next month replaces its Arrow table."""
     view = f"{table}__rows"
     session.register(view, rows)
     if exists:
