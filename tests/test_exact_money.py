@@ -133,6 +133,38 @@ def test_money_columns_are_fixed_point_decimal(fixture_warehouse: Path) -> None:
     assert not wrong, wrong
 
 
+# Fixed-point columns that are not money: the discount-depth inputs of an order, kept at 12
+# decimals so that a 40%-off order's ratio is 0.4 after rounding (int_order_lines_priced).
+RATIO_INPUTS = {"non_gift_gross_sales", "non_gift_discounts"}
+
+
+def test_fixed_point_columns_leave_every_model_as_money(fixture_warehouse: Path) -> None:
+    """Every DECIMAL column of staging, intermediate and marts is the money type.
+
+    A sum of money in DuckDB widens to DECIMAL(38,4); the money rule (docs/decisions.md)
+    casts it back before it leaves the model, so the layers between the contracts keep the
+    same type as the marts. Views count too: what they expose is what their readers get.
+    """
+    con = duckdb.connect(str(fixture_warehouse), read_only=True)
+    try:
+        columns = con.execute(
+            "select table_schema, table_name, column_name, data_type "
+            "from information_schema.columns "
+            "where table_schema in ('staging', 'intermediate', 'marts') "
+            "and data_type like 'DECIMAL%'"
+        ).fetchall()
+    finally:
+        con.close()
+    layers = {schema for schema, *_ in columns}
+    assert {"staging", "intermediate", "marts"} <= layers, layers
+    wrong = sorted(
+        (schema, table, column, data_type)
+        for schema, table, column, data_type in columns
+        if data_type != MONEY_TYPE and column not in RATIO_INPUTS
+    )
+    assert not wrong, wrong
+
+
 def mart_hashes(database: Path) -> dict[str, tuple[int, str]]:
     """Per mart: row count and an order-independent md5 of every row's full text.
 

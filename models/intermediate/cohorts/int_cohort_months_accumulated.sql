@@ -16,10 +16,10 @@
     'second_order_customers': '0',
     'net_revenue': 'cast(0 as ' ~ type_money() ~ ')',
 } %}
-{#- measure -> its running total from the cohort month #}
+{#- measure -> its running total from the cohort month, and the total's type #}
 {%- set cumulated = {
-    'second_order_customers': 'cumulative_repeat_customers',
-    'net_revenue': 'cumulative_net_revenue',
+    'second_order_customers': ('cumulative_repeat_customers', dbt.type_int()),
+    'net_revenue': ('cumulative_net_revenue', type_money()),
 } %}
 with
 
@@ -150,7 +150,7 @@ activity_per_cohort_month as (
         count(*) as order_count,
         sum(case when cohort_orders.order_sequence = 2 then 1 else 0 end)
             as second_order_customers,
-        sum(cohort_orders.net_revenue) as net_revenue
+        cast(sum(cohort_orders.net_revenue) as {{ type_money() }}) as net_revenue
     from cohort_orders
     inner join cohort_members
         on
@@ -206,11 +206,13 @@ final as (
 
     -- the counted months with the running totals from the cohort month
     select
-        {%- for measure, cumulative in cumulated.items() %}
-            sum({{ measure }}) over (
-                partition by cohort_type, cohort_month
-                order by calendar_month
-                rows between unbounded preceding and current row
+        {%- for measure, (cumulative, cumulative_type) in cumulated.items() %}
+            cast(
+                sum({{ measure }}) over (
+                    partition by cohort_type, cohort_month
+                    order by calendar_month
+                    rows between unbounded preceding and current row
+                ) as {{ cumulative_type }}
             ) as {{ cumulative }},
         {%- endfor %}
         *

@@ -138,9 +138,9 @@ orders_joined as (
         cast(
             coalesce(lines_per_order.non_gift_discounts, 0) as decimal(38, 12)
         ) as non_gift_discounts,
-        lines_per_order.lines_cogs,
+        cast(lines_per_order.lines_cogs as {{ type_money() }}) as lines_cogs,
         lines_per_order.has_known_line_costs,
-        lines_per_order.paid_incl_vat,
+        cast(lines_per_order.paid_incl_vat as {{ type_money() }}) as paid_incl_vat,
         as_of.as_of_date
     from orders
     inner join identities

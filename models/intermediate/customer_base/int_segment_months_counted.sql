@@ -305,7 +305,7 @@ final as (
         {%- for metric in mom_metrics + ['orders'] %}
             cast({{ metric }} as {{ dbt.type_int() }}) as {{ metric }},
         {%- endfor %}
-        net_revenue,
+        cast(net_revenue as {{ type_money() }}) as net_revenue,
 
         -- month over month: previous month's value and % change (null when the previous
         -- month is 0 or missing, or this month is incomplete)
@@ -326,7 +326,7 @@ final as (
             as one_order_customers,
         cast(repeat_customers as {{ dbt.type_int() }}) as repeat_customers,
         cast(active_high_aov_customers as {{ dbt.type_int() }}) as active_high_aov_customers,
-        net_revenue_to_date,
+        cast(net_revenue_to_date as {{ type_money() }}) as net_revenue_to_date,
         cast(orders_12m as {{ dbt.type_int() }}) as orders_12m,
 
         -- sign-ups of the month ('all' rows only)
