@@ -219,20 +219,28 @@ orders_flagged as (
 
 ),
 
-valid_orders_sequenced as (
+orders_sequenced as (
 
+    -- the sequence among the customer's valid orders: one window over every order,
+    -- partitioned by validity too and kept for valid orders (no second pass over the
+    -- orders and no join back)
     select
-        order_id,
-        row_number() over (
-            partition by customer_id
-            order by ordered_at, order_id
-        ) as order_sequence,
-        lag(order_date) over (
-            partition by customer_id
-            order by ordered_at, order_id
-        ) as previous_order_date
+        *,
+        case
+            when invalid_reason is null
+                then row_number() over (
+                    partition by customer_id, invalid_reason is null
+                    order by ordered_at, order_id
+                )
+        end as order_sequence,
+        case
+            when invalid_reason is null
+                then lag(order_date) over (
+                    partition by customer_id, invalid_reason is null
+                    order by ordered_at, order_id
+                )
+        end as previous_order_date
     from orders_flagged
-    where invalid_reason is null
 
 ),
 
@@ -240,63 +248,61 @@ final as (
 
     select
         -- ids
-        orders_flagged.order_id,
-        orders_flagged.customer_id,
-        orders_flagged.source_customer_id,
-        orders_flagged.identity_source,
+        orders_sequenced.order_id,
+        orders_sequenced.customer_id,
+        orders_sequenced.source_customer_id,
+        orders_sequenced.identity_source,
 
         -- dates
-        orders_flagged.ordered_at,
-        orders_flagged.ordered_at_local,
-        orders_flagged.order_date,
-        {{ month_start('orders_flagged.order_date') }} as order_month,
+        orders_sequenced.ordered_at,
+        orders_sequenced.ordered_at_local,
+        orders_sequenced.order_date,
+        {{ month_start('orders_sequenced.order_date') }} as order_month,
 
         -- validity and sequence
-        orders_flagged.order_status,
-        orders_flagged.invalid_reason is null as is_valid_order,
-        orders_flagged.invalid_reason,
-        valid_orders_sequenced.order_sequence,
-        coalesce(valid_orders_sequenced.order_sequence = 1, false) as is_first_order,
-        valid_orders_sequenced.previous_order_date,
+        orders_sequenced.order_status,
+        orders_sequenced.invalid_reason is null as is_valid_order,
+        orders_sequenced.invalid_reason,
+        orders_sequenced.order_sequence,
+        coalesce(orders_sequenced.order_sequence = 1, false) as is_first_order,
+        orders_sequenced.previous_order_date,
         {{ dbt.datediff(
-            'valid_orders_sequenced.previous_order_date',
-            'orders_flagged.order_date',
+            'orders_sequenced.previous_order_date',
+            'orders_sequenced.order_date',
             'day'
         ) }} as days_since_previous_order,
 
         -- attributes
-        orders_flagged.channel,
-        orders_flagged.utm_source,
-        orders_flagged.utm_medium,
-        orders_flagged.utm_campaign,
-        orders_flagged.discount_code,
-        orders_flagged.purchase_type,
-        orders_flagged.currency,
-        orders_flagged.prices_include_tax,
-        orders_flagged.is_bfcm_order,
+        orders_sequenced.channel,
+        orders_sequenced.utm_source,
+        orders_sequenced.utm_medium,
+        orders_sequenced.utm_campaign,
+        orders_sequenced.discount_code,
+        orders_sequenced.purchase_type,
+        orders_sequenced.currency,
+        orders_sequenced.prices_include_tax,
+        orders_sequenced.is_bfcm_order,
 
         -- amounts excl. VAT (returns come from refunds, downstream)
-        orders_flagged.line_count,
-        orders_flagged.units,
-        orders_flagged.gross_sales,
-        orders_flagged.discounts,
-        orders_flagged.gifted_value,
+        orders_sequenced.line_count,
+        orders_sequenced.units,
+        orders_sequenced.gross_sales,
+        orders_sequenced.discounts,
+        orders_sequenced.gifted_value,
         -- rounded to 6 decimals (via numeric(28,6)) so a 40%-off order is exactly 0.4,
         -- not 0.39999999, at the band boundaries
         cast(
-            cast(orders_flagged.discount_ratio as {{ dbt.type_numeric() }})
+            cast(orders_sequenced.discount_ratio as {{ dbt.type_numeric() }})
             as {{ type_double() }}
         ) as discount_depth,
-        orders_flagged.shipping_amount,
+        orders_sequenced.shipping_amount,
 
         -- line costs and what was paid, for the order's margins (int_orders_netted)
-        orders_flagged.lines_cogs,
-        orders_flagged.has_known_line_costs,
-        orders_flagged.paid_incl_vat,
-        orders_flagged.shipping_cost
-    from orders_flagged
-    left join valid_orders_sequenced
-        on orders_flagged.order_id = valid_orders_sequenced.order_id
+        orders_sequenced.lines_cogs,
+        orders_sequenced.has_known_line_costs,
+        orders_sequenced.paid_incl_vat,
+        orders_sequenced.shipping_cost
+    from orders_sequenced
 
 )
 
