@@ -246,6 +246,57 @@ def test_missing_warehouse_is_refused_and_the_serving_file_kept(
     assert digest(published) == before
 
 
+def _setting_as_duckdb_renders_it(name: str, value: str) -> str:
+    with duckdb.connect(":memory:") as con:
+        con.execute(f"set {name} = '{value}'")
+        return str(con.execute(f"select current_setting('{name}')").fetchone()[0])
+
+
+@pytest.mark.parametrize(
+    ("env", "kwargs", "limit", "spill"),
+    [
+        ({}, {}, "2.0GB", "beside"),
+        ({"DBT_DUCKDB_MEMORY_LIMIT": "1.2GB", "DBT_DUCKDB_TEMP_DIR": "ENV"}, {}, "1.2GB", "env"),
+        ({"DBT_DUCKDB_MEMORY_LIMIT": "1.2GB"}, {"memory_limit": "900MB"}, "900MB", "beside"),
+    ],
+    ids=["build-default", "build-variables", "argument-wins"],
+)
+def test_publish_holds_duckdb_to_the_builds_memory_limit(
+    fixture_warehouse: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    kwargs: dict[str, str],
+    limit: str,
+    spill: str,
+) -> None:
+    """The copy runs under the build's memory_limit and spills where the build does
+    (profiles.yml's variables and default), not under DuckDB's default of 80% of the RAM."""
+    monkeypatch.delenv("DBT_DUCKDB_MEMORY_LIMIT", raising=False)
+    monkeypatch.delenv("DBT_DUCKDB_TEMP_DIR", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, str(tmp_path / "env_tmp") if value == "ENV" else value)
+    out = tmp_path / "out" / "serving.duckdb"
+    seen: list[tuple[str, str]] = []
+
+    def copy_and_read_settings(
+        con: duckdb.DuckDBPyConnection, src: str, schema: str, table: str, c: str | None
+    ) -> int:
+        row = con.execute(
+            "select current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone()
+        assert row is not None
+        seen.append((str(row[0]), str(row[1])))
+        return publish._copy_table(con, src, schema, table, c)
+
+    publish.publish(fixture_warehouse, out, copy_table=copy_and_read_settings, **kwargs)
+    expected_spill = tmp_path / "env_tmp" if spill == "env" else out.parent / "tmp"
+    assert seen and set(seen) == {
+        (_setting_as_duckdb_renders_it("memory_limit", limit), str(expected_spill))
+    }
+    assert out.is_file()
+
+
 def test_the_script_runs_from_the_command_line(fixture_warehouse: Path, tmp_path: Path) -> None:
     out = tmp_path / "cli.duckdb"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))

@@ -48,6 +48,10 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_SCHEMAS: tuple[str, ...] = ("marts", "seeds")
+# The build's memory settings (profiles.yml): the same variables and the same default limit,
+# so `make publish` stays under the memory the build itself is held to. Without a limit a
+# DuckDB connection may take 80% of the RAM: the 1M store's publish peaked at 2.97 GB.
+DEFAULT_MEMORY_LIMIT = "2.0GB"
 # Oldest DuckDB release line that must read the serving file: Metabase's DuckDB driver embeds
 # DuckDB 1.5.x. 'v1.5.0' is the newest format every 1.5.x reader understands.
 DEFAULT_STORAGE_VERSION = "v1.5.0"
@@ -280,11 +284,15 @@ def publish(
     storage_version: str = DEFAULT_STORAGE_VERSION,
     *,
     copy_table: CopyTable | None = None,
+    memory_limit: str | None = None,
+    temp_directory: Path | None = None,
 ) -> list[TableCopy]:
     """Copy `schemas` of the warehouse file `database` into the serving file `out`, atomically.
 
     The warehouse is attached read-only (refused with a clear message while a build holds
-    it); the copy itself is :func:`publish_catalog`.
+    it); the copy itself is :func:`publish_catalog`. DuckDB is held to `memory_limit`
+    (default: $DBT_DUCKDB_MEMORY_LIMIT or 2.0GB, as the build) and spills above it to
+    `temp_directory` (default: $DBT_DUCKDB_TEMP_DIR, else a `tmp` folder beside `out`).
     """
     database, out = Path(database), Path(out)
     _check_arguments(schemas, storage_version)
@@ -292,8 +300,12 @@ def publish(
         raise PublishError(f"{database}: no such warehouse file (run `make build` first)")
     if out.resolve() == database.resolve():
         raise PublishError("the serving file must not be the warehouse file")
+    limit = memory_limit or os.environ.get("DBT_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    spill = temp_directory or Path(os.environ.get("DBT_DUCKDB_TEMP_DIR") or out.parent / "tmp")
     con = duckdb.connect(":memory:")
     try:
+        con.execute(f"set memory_limit = {_lit(limit)}")
+        con.execute(f"set temp_directory = {_lit(str(spill))}")
         try:
             con.execute(f"attach {_lit(str(database))} as {_SRC} (read_only)")
         except duckdb.Error as err:
