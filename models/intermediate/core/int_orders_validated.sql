@@ -219,28 +219,36 @@ orders_flagged as (
 
 ),
 
-orders_sequenced as (
+orders_windowed as (
 
     -- the sequence among the customer's valid orders: one window over every order,
-    -- partitioned by validity too and kept for valid orders (no second pass over the
-    -- orders and no join back)
+    -- partitioned by validity too (no second pass over the orders and no join back)
+    select
+        *,
+        row_number() over (
+            partition by customer_id, invalid_reason is null
+            order by ordered_at, order_id
+        ) as sequence_within_validity,
+        lag(order_date) over (
+            partition by customer_id, invalid_reason is null
+            order by ordered_at, order_id
+        ) as previous_date_within_validity
+    from orders_flagged
+
+),
+
+orders_sequenced as (
+
+    -- kept for valid orders only
     select
         *,
         case
-            when invalid_reason is null
-                then row_number() over (
-                    partition by customer_id, invalid_reason is null
-                    order by ordered_at, order_id
-                )
+            when invalid_reason is null then sequence_within_validity
         end as order_sequence,
         case
-            when invalid_reason is null
-                then lag(order_date) over (
-                    partition by customer_id, invalid_reason is null
-                    order by ordered_at, order_id
-                )
+            when invalid_reason is null then previous_date_within_validity
         end as previous_order_date
-    from orders_flagged
+    from orders_windowed
 
 ),
 
