@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -255,7 +256,7 @@ def _setting_as_duckdb_renders_it(name: str, value: str) -> str:
 @pytest.mark.parametrize(
     ("env", "kwargs", "limit", "spill"),
     [
-        ({}, {}, "2.0GB", "beside"),
+        ({}, {}, "1.8GB", "beside"),
         ({"DBT_DUCKDB_MEMORY_LIMIT": "1.2GB", "DBT_DUCKDB_TEMP_DIR": "ENV"}, {}, "1.2GB", "env"),
         ({"DBT_DUCKDB_MEMORY_LIMIT": "1.2GB"}, {"memory_limit": "900MB"}, "900MB", "beside"),
     ],
@@ -295,6 +296,30 @@ def test_publish_holds_duckdb_to_the_builds_memory_limit(
         (_setting_as_duckdb_renders_it("memory_limit", limit), str(expected_spill))
     }
     assert out.is_file()
+
+
+def test_every_default_memory_limit_is_the_profiles() -> None:
+    """profiles.yml's default for DBT_DUCKDB_MEMORY_LIMIT is repeated where Python opens
+    DuckDB without dbt (the serving copy, the benchmark and its floor): one value."""
+    from dtc_economics import bench_floor, benchmark
+
+    found = re.search(
+        r"env_var\('DBT_DUCKDB_MEMORY_LIMIT', '([^']+)'\)",
+        (ROOT / "profiles.yml").read_text(encoding="utf-8"),
+    )
+    assert found is not None
+    floor_default = re.search(
+        r'"--memory-limit", default="([^"]+)"',
+        Path(bench_floor.__file__).read_text(encoding="utf-8"),
+    )
+    assert floor_default is not None
+    defaults = {
+        "profiles.yml": found.group(1),
+        "publish": publish.DEFAULT_MEMORY_LIMIT,
+        "benchmark": benchmark.DEFAULT_MEMORY_LIMIT,
+        "bench_floor": floor_default.group(1),
+    }
+    assert len(set(defaults.values())) == 1, defaults
 
 
 def test_the_script_runs_from_the_command_line(fixture_warehouse: Path, tmp_path: Path) -> None:

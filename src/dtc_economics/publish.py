@@ -51,7 +51,7 @@ DEFAULT_SCHEMAS: tuple[str, ...] = ("marts", "seeds")
 # The build's memory settings (profiles.yml): the same variables and the same default limit,
 # so `make publish` stays under the memory the build itself is held to. Without a limit a
 # DuckDB connection may take 80% of the RAM: the 1M store's publish peaked at 2.97 GB.
-DEFAULT_MEMORY_LIMIT = "2.0GB"
+DEFAULT_MEMORY_LIMIT = "1.8GB"
 # Oldest DuckDB release line that must read the serving file: Metabase's DuckDB driver embeds
 # DuckDB 1.5.x. 'v1.5.0' is the newest format every 1.5.x reader understands.
 DEFAULT_STORAGE_VERSION = "v1.5.0"
@@ -291,7 +291,7 @@ def publish(
 
     The warehouse is attached read-only (refused with a clear message while a build holds
     it); the copy itself is :func:`publish_catalog`. DuckDB is held to `memory_limit`
-    (default: $DBT_DUCKDB_MEMORY_LIMIT or 2.0GB, as the build) and spills above it to
+    (default: $DBT_DUCKDB_MEMORY_LIMIT or 1.8GB, as the build) and spills above it to
     `temp_directory` (default: $DBT_DUCKDB_TEMP_DIR, else a `tmp` folder beside `out`).
     """
     database, out = Path(database), Path(out)
