@@ -122,6 +122,29 @@ def test_every_mart_equals_the_contract_build(builds: dict) -> None:
     assert not problems, "\n".join(problems)
 
 
+def test_connector_money_is_fixed_point_from_staging_on(builds: dict) -> None:
+    """The Shopify staging models read the connector's amounts straight into the money type
+    (DECIMAL(18,4), docs/decisions.md): no double in between, where a sum (shipping lines)
+    or a comparison (is_gift: discount >= price x quantity) would be inexact."""
+    con = duckdb.connect(str(builds["shopify"]), read_only=True)
+    try:
+        columns = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'staging' and table_name like 'stg_shopify__%'"
+        ).fetchall()
+    finally:
+        con.close()
+    amounts = {
+        (table, column): data_type
+        for table, column, data_type in columns
+        if column in ("unit_price", "discount_amount", "unit_cost", "shipping_amount", "amount")
+    }
+    assert len(amounts) == 6, amounts  # order lines 3, products 1, orders 1, refunds 1
+    assert set(amounts.values()) == {"DECIMAL(18,4)"}, amounts
+    doubles = {(t, c) for t, c, data_type in columns if data_type == "DOUBLE"}
+    assert doubles <= {("stg_shopify__order_lines", "tax_rate")}, doubles
+
+
 def test_listed_difference_gift_flag(builds: dict) -> None:
     # independent count from the raw CSV: fully discounted lines not flagged as gifts
     with (FIXTURE_RAW / "order_lines.csv").open(newline="") as f:

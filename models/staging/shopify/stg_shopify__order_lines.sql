@@ -22,7 +22,7 @@ variant_costs as (
     -- Shopify keeps cost per variant, on its inventory item: the current cost (no history)
     select
         cast(variants.id as {{ dbt.type_string() }}) as variant_id,
-        cast(items.cost as {{ type_double() }}) as unit_cost
+        cast(items.cost as {{ type_money() }}) as unit_cost
     from {{ source('shopify', 'product_variant') }} as variants
     inner join {{ source('shopify', 'inventory_item') }} as items
         on
@@ -68,20 +68,20 @@ final as (
         cast(shop_lines.product_id as {{ dbt.type_string() }}) as product_id,
         cast(shop_lines.quantity as {{ dbt.type_int() }}) as quantity,
         -- price and total_discount are shop money in the order's tax basis (taxes_included)
-        cast(shop_lines.price as {{ type_double() }}) as unit_price,
-        cast(shop_lines.total_discount as {{ type_double() }}) as discount_amount,
+        cast(shop_lines.price as {{ type_money() }}) as unit_price,
+        cast(shop_lines.total_discount as {{ type_money() }}) as discount_amount,
         -- not taxable: rate 0; taxable without tax lines: null, i.e. var default_tax_rate
         case
             when not coalesce(cast(shop_lines.taxable as boolean), true) then 0
             else rate_per_line.tax_rate
         end as tax_rate,
         -- Shopify has no gift flag: a line discounted to nothing is a free product
-        cast(shop_lines.total_discount as {{ type_double() }})
-        >= cast(shop_lines.price as {{ type_double() }})
+        cast(shop_lines.total_discount as {{ type_money() }})
+        >= cast(shop_lines.price as {{ type_money() }})
         * cast(shop_lines.quantity as {{ dbt.type_int() }}) as is_gift,
         -- the line's variant's inventory cost: Shopify's current cost, the only cost the
         -- connector has (no cost at the time of sale); no cost: null = unknown, never 0
-        cast(variant_costs.unit_cost as {{ type_money() }}) as unit_cost
+        variant_costs.unit_cost
     from shop_lines
     inner join live_orders
         on cast(shop_lines.order_id as {{ dbt.type_string() }}) = live_orders.order_id

@@ -63,8 +63,9 @@ shipping_per_order as (
     -- shipping charged = price after shipping discounts, in the shop currency
     select
         order_id,
-        sum(
-            cast(coalesce(discounted_price, price) as {{ type_double() }})
+        cast(
+            sum(cast(coalesce(discounted_price, price) as {{ type_money() }}))
+            as {{ type_money() }}
         ) as shipping_amount
     from shipping_lines
     group by order_id

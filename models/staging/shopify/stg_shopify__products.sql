@@ -42,9 +42,9 @@ cost_per_product as (
         cast(variants.product_id as {{ dbt.type_string() }}) as product_id,
         case
             when
-                min(cast(inventory_items.cost as {{ type_double() }}))
-                = max(cast(inventory_items.cost as {{ type_double() }}))
-                then min(cast(inventory_items.cost as {{ type_double() }}))
+                min(cast(inventory_items.cost as {{ type_money() }}))
+                = max(cast(inventory_items.cost as {{ type_money() }}))
+                then min(cast(inventory_items.cost as {{ type_money() }}))
         end as unit_cost
     from variants
     inner join inventory_items
@@ -63,7 +63,7 @@ final as (
         cast(shop_products.title as {{ dbt.type_string() }}) as product_name,
         cast(shop_products.product_type as {{ dbt.type_string() }}) as category,
         -- current cost per unit, shop money; null = unknown (never 0)
-        cast(cost_per_product.unit_cost as {{ type_money() }}) as unit_cost
+        cost_per_product.unit_cost
     from shop_products
     left join cost_per_product
         on cast(shop_products.id as {{ dbt.type_string() }}) = cost_per_product.product_id

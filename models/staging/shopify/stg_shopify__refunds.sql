@@ -55,7 +55,7 @@ refund_parts as (
         'line' as part_kind,
         cast(line_refunds.id as {{ dbt.type_string() }}) as part_id,
         cast(line_refunds.order_line_id as {{ dbt.type_string() }}) as order_line_id,
-        cast(line_refunds.subtotal as {{ type_double() }}) as amount,
+        cast(line_refunds.subtotal as {{ type_money() }}) as amount,
         cast(line_refunds.quantity as {{ dbt.type_int() }}) as quantity,
         cast(line_refunds.restock_type as {{ dbt.type_string() }}) as restock_type,
         cast(null as {{ dbt.type_string() }}) as adjustment_reason
@@ -69,7 +69,8 @@ refund_parts as (
         'adjustment' as part_kind,
         cast(adjustments.id as {{ dbt.type_string() }}) as part_id,
         cast(null as {{ dbt.type_string() }}) as order_line_id,
-        -1 * cast(adjustments.amount as {{ type_double() }}) as amount,
+        cast(-1 * cast(adjustments.amount as {{ type_money() }}) as {{ type_money() }})
+            as amount,
         cast(null as {{ dbt.type_int() }}) as quantity,
         cast(null as {{ dbt.type_string() }}) as restock_type,
         cast(adjustments.reason as {{ dbt.type_string() }}) as adjustment_reason
