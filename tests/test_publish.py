@@ -299,8 +299,10 @@ def test_publish_holds_duckdb_to_the_builds_memory_limit(
 
 
 def test_every_default_memory_limit_is_the_profiles() -> None:
-    """profiles.yml's default for DBT_DUCKDB_MEMORY_LIMIT is repeated where Python opens
-    DuckDB without dbt (the serving copy, the benchmark and its floor): one value."""
+    """profiles.yml's default for DBT_DUCKDB_MEMORY_LIMIT is the package's
+    DEFAULT_MEMORY_LIMIT, the one default of the connections Python opens without dbt (the
+    serving copy, the benchmark and its floor)."""
+    import dtc_economics
     from dtc_economics import bench_floor, benchmark
 
     found = re.search(
@@ -308,18 +310,9 @@ def test_every_default_memory_limit_is_the_profiles() -> None:
         (ROOT / "profiles.yml").read_text(encoding="utf-8"),
     )
     assert found is not None
-    floor_default = re.search(
-        r'"--memory-limit", default="([^"]+)"',
-        Path(bench_floor.__file__).read_text(encoding="utf-8"),
-    )
-    assert floor_default is not None
-    defaults = {
-        "profiles.yml": found.group(1),
-        "publish": publish.DEFAULT_MEMORY_LIMIT,
-        "benchmark": benchmark.DEFAULT_MEMORY_LIMIT,
-        "bench_floor": floor_default.group(1),
-    }
-    assert len(set(defaults.values())) == 1, defaults
+    assert found.group(1) == dtc_economics.DEFAULT_MEMORY_LIMIT
+    assert publish.DEFAULT_MEMORY_LIMIT == benchmark.DEFAULT_MEMORY_LIMIT == found.group(1)
+    assert "default=DEFAULT_MEMORY_LIMIT" in Path(bench_floor.__file__).read_text(encoding="utf-8")
 
 
 def test_the_script_runs_from_the_command_line(fixture_warehouse: Path, tmp_path: Path) -> None:

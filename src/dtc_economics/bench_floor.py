@@ -31,6 +31,8 @@ from pathlib import Path
 
 import duckdb
 
+from dtc_economics import DEFAULT_MEMORY_LIMIT
+
 TMP_SUFFIX = re.compile(r'__dbt_tmp"')
 CREATE = re.compile(r"\bcreate\s+(table|view)\s", re.IGNORECASE)
 
@@ -145,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--target-dir", type=Path, required=True, help="dbt target folder")
     p.add_argument("--models-results", type=Path, required=True, help="run_results of dbt run")
     p.add_argument("--tests-results", type=Path, help="run_results of dbt test")
-    p.add_argument("--memory-limit", default="1.8GB", help="DuckDB memory_limit (as the profile)")
+    p.add_argument(
+        "--memory-limit", default=DEFAULT_MEMORY_LIMIT, help="DuckDB memory_limit (as the profile)"
+    )
     p.add_argument("--temp-dir", type=Path, help="DuckDB temp_directory (as the profile)")
     p.add_argument("--out", type=Path, required=True, help="JSON file for the timings")
     args = p.parse_args(argv)

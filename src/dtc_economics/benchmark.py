@@ -66,6 +66,8 @@ import pandas as pd
 import psutil
 import pyarrow.parquet as pq
 
+from dtc_economics import DEFAULT_MEMORY_LIMIT
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DB_NAME = "bench.duckdb"  # same file name everywhere: DuckDB names the catalog after it
@@ -87,7 +89,6 @@ BACKGROUND_LOAD = 0.1  # load of an idle machine's daemons, allowed on top of th
 # cores other processes may use during a unit (measured from /proc/stat) before it is busy:
 # an idle machine's daemons and this benchmark's own polling stay well below it
 OTHER_CPU_LIMIT = 0.1
-DEFAULT_MEMORY_LIMIT = "1.8GB"  # profiles.yml's default for DBT_DUCKDB_MEMORY_LIMIT
 
 # the marts the peer's outputs are compared with (the floor of their lineage is the peer's
 # like-for-like SQL time)

@@ -47,11 +47,9 @@ from pathlib import Path
 
 import duckdb
 
+from dtc_economics import DEFAULT_MEMORY_LIMIT
+
 DEFAULT_SCHEMAS: tuple[str, ...] = ("marts", "seeds")
-# The build's memory settings (profiles.yml): the same variables and the same default limit,
-# so `make publish` stays under the memory the build itself is held to. Without a limit a
-# DuckDB connection may take 80% of the RAM: the 1M store's publish peaked at 2.97 GB.
-DEFAULT_MEMORY_LIMIT = "1.8GB"
 # Oldest DuckDB release line that must read the serving file: Metabase's DuckDB driver embeds
 # DuckDB 1.5.x. 'v1.5.0' is the newest format every 1.5.x reader understands.
 DEFAULT_STORAGE_VERSION = "v1.5.0"
@@ -300,6 +298,8 @@ def publish(
         raise PublishError(f"{database}: no such warehouse file (run `make build` first)")
     if out.resolve() == database.resolve():
         raise PublishError("the serving file must not be the warehouse file")
+    # the build's memory settings: without a limit a DuckDB connection may take 80% of the
+    # RAM (the 1M store's publish peaked at 2.97 GB)
     limit = memory_limit or os.environ.get("DBT_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
     spill = temp_directory or Path(os.environ.get("DBT_DUCKDB_TEMP_DIR") or out.parent / "tmp")
     con = duckdb.connect(":memory:")
