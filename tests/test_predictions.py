@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -330,6 +331,60 @@ def test_holdout_total_within_ten_percent(demo: dict) -> None:
     assert 0.9 <= ratio <= 1.1, hold[["customers", "predicted_repeat_purchases"]]
     # Gamma-Gamma independence assumption holds on the demo store
     assert abs(total["frequency_monetary_correlation"]) < 0.3
+
+
+def test_holdout_actual_net_revenue_is_exact(demo_warehouse: Path) -> None:
+    """actual_net_revenue is money: DECIMAL(18,4), each bucket the exact sum of its customers'
+    valid orders after the holdout's fit end (Decimal arithmetic here, from fct_orders), and
+    the buckets add up to the total to the last digit."""
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        ((cal_end, as_of),) = con.sql(
+            "select fit_end_date, as_of_date from marts.fct_prediction_calibration "
+            "cross join intermediate.int_as_of_date where fit_scope = 'holdout' limit 1"
+        ).fetchall()
+        orders = con.sql(
+            "select customer_id, order_date, net_revenue from marts.fct_orders "
+            "where is_valid_order order by order_id"
+        ).fetchall()
+        buckets = dict(
+            con.sql(
+                "select frequency_bucket, actual_net_revenue from marts.fct_prediction_calibration "
+                "where fit_scope = 'holdout'"
+            ).fetchall()
+        )
+        ((column_type,),) = con.sql(
+            "select data_type from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'fct_prediction_calibration' and column_name = 'actual_net_revenue'"
+        ).fetchall()
+    assert column_type == "DECIMAL(18,4)"
+    days: dict[str, set[dt.date]] = {}
+    later: dict[str, Decimal] = {}
+    for customer, day, value in orders:
+        if day <= cal_end:
+            days.setdefault(customer, set()).add(day)
+        elif day <= as_of:
+            later[customer] = later.get(customer, Decimal(0)) + value
+    per_bucket: dict[str, Decimal] = {}
+    for customer, fit_days in days.items():  # customers who bought by the fit end
+        label = str(min(len(fit_days) - 1, 7)) + ("+" if len(fit_days) > 7 else "")
+        per_bucket[label] = per_bucket.get(label, Decimal(0)) + later.get(customer, Decimal(0))
+    assert all(isinstance(v, Decimal) for v in buckets.values())
+    assert buckets["total"] == sum(later.get(c, Decimal(0)) for c in days)
+    assert {k: v for k, v in buckets.items() if k != "total" and v} == {
+        k: v for k, v in per_bucket.items() if v
+    }
+    assert sum(v for k, v in buckets.items() if k != "total") == buckets["total"]
+
+
+def test_money_units_are_exact_and_refuse_what_they_cannot_round_back() -> None:
+    values = pd.Series([0.1, 0.2, 1234567.8901, -0.0001, Decimal("19.9900")])
+    units = wp.money_units(values)
+    assert units.tolist() == [1000, 2000, 12345678901, -1, 199900]
+    assert units.dtype == np.int64
+    with pytest.raises(ValueError, match="finite"):
+        wp.money_units(pd.Series([1.0, float("nan")]))
+    with pytest.raises(ValueError, match="below"):
+        wp.money_units(pd.Series([2e11]))
 
 
 def test_planted_segment_differences(demo: dict) -> None:

@@ -2,13 +2,15 @@
     {#- Contract check for models dbt cannot enforce a contract on (Python models): fails
         with one row per column that is declared in YAML but missing from the table, present
         but undeclared, or of another type than its `data_type`. Declared types must be one
-        of the contract types (varchar, integer, bigint, double precision, boolean, date,
-        timestamp); they are compared with the adapter's own names for them. -#}
+        of the contract types (varchar, integer, bigint, double precision, numeric(18,4)
+        (money, type_money), boolean, date, timestamp); they are compared with the adapter's
+        own names for them. -#}
     {%- set adapter_names = {
         'varchar': ['varchar', 'character varying', 'text', 'string'],
         'integer': ['integer', 'int', 'int4'],
         'bigint': ['bigint', 'int8', 'long'],
         'double precision': ['double precision', 'double', 'float8'],
+        'numeric(18,4)': ['numeric(18,4)', 'decimal(18,4)'],
         'boolean': ['boolean', 'bool'],
         'date': ['date'],
         'timestamp': ['timestamp', 'timestamp without time zone'],

@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -563,7 +564,7 @@ CALIBRATION_SCHEMA = pa.schema(
         ("actual_repeat_purchases_per_customer", pa.float64()),
         ("predicted_over_actual_purchases", pa.float64()),
         ("predicted_net_revenue", pa.float64()),
-        ("actual_net_revenue", pa.float64()),
+        ("actual_net_revenue", pa.decimal128(18, 4)),
         ("predicted_over_actual_net_revenue", pa.float64()),
         ("fit_status", pa.string()),
         ("fit_status_reason", pa.string()),
@@ -634,10 +635,28 @@ def _fit_columns(outcome: FitOutcome) -> dict[str, Any]:
     }
 
 
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+# decimals of the money type (macro type_money: DECIMAL(18,4))
+MONEY_DECIMALS = 4
+# below this, a 4-decimal amount read as a double is rounded back to its exact value
+MONEY_EXACT_BELOW = 1e11
+
+
+def money_units(values: pd.Series) -> pd.Series:
+    """4-decimal money amounts (doubles or Decimals) as exact integers of 0.0001, so that
+    their sums are exact and do not depend on the order they are added in. A DECIMAL(18,4)
+    amount read as a double differs from it by far less than half a unit below
+    MONEY_EXACT_BELOW, so rounding brings back the amount exactly."""
+    as_float = values.astype(float).to_numpy()
+    if np.isnan(as_float).any() or (np.abs(as_float) >= MONEY_EXACT_BELOW).any():
+        raise ValueError(f"money amounts must be finite and below {MONEY_EXACT_BELOW:g} in size")
+    scaled = np.rint(as_float * 10**MONEY_DECIMALS).astype(np.int64)
+    return pd.Series(scaled, index=values.index)
+
+
+def _ratio(numerator: float | None, denominator: float | Decimal | None) -> float | None:
     if numerator is None or denominator is None or not denominator:
         return None
-    if not (np.isfinite(numerator) and np.isfinite(denominator)):
+    if not (np.isfinite(numerator) and np.isfinite(float(denominator))):
         return None
     return float(numerator) / float(denominator)
 
@@ -649,7 +668,9 @@ def _bucket_rows(
     per_customer: pd.DataFrame,
 ) -> list[dict[str, Any]]:
     """Rows 0..6, 7+, total for one scope. ``per_customer`` (index = summary index) has
-    predicted, actual (NaN when not observed), predicted_value, actual_value."""
+    predicted, actual (NaN when not observed), predicted_value, and actual_value (integer
+    units of 0.0001, :func:`money_units`; NaN when not observed): the actual net revenue
+    is summed exactly, as a Decimal of 4 decimals."""
     fit_cols = _fit_columns(outcome)
     # what the scope has at all (as `predict` fills it): an empty bucket sums to 0 only for
     # these, so buckets add up to the total row whatever the gate decided
@@ -673,6 +694,8 @@ def _bucket_rows(
             values = part[col]
             if values.isna().any():  # null, never partial
                 return None
+            if col == "actual_value":  # money: an exact sum of integer units
+                return Decimal(int(values.sum())).scaleb(-MONEY_DECIMALS)
             return float(values.sum())
 
         predicted, actual = total("predicted"), total("actual")
@@ -720,10 +743,12 @@ def calibration_frame(
         {
             KEY: orders.loc[in_holdout, KEY].to_numpy(),
             "day": dates[in_holdout].to_numpy(),
-            "value": orders.loc[in_holdout, "net_revenue"].astype(float).to_numpy(),
+            "units": money_units(orders.loc[in_holdout, "net_revenue"]).to_numpy(),
         }
     )
-    actuals = later.groupby(KEY).agg(actual=("day", "nunique"), actual_value=("value", "sum"))
+    actuals = later.groupby(KEY).agg(actual=("day", "nunique"), units=("units", "sum"))
+    # an exact integer sum per customer, as the 4-decimal amount (money_units reads it back)
+    actuals["actual_value"] = actuals.pop("units") / 10**MONEY_DECIMALS
     return _calibration(
         fit_models(orders, cal_end, settings),
         actuals,
@@ -772,7 +797,7 @@ def _calibration(
                 "predicted": pred["expected_orders"],
                 "actual": by_customer["actual"].astype(float),
                 "predicted_value": pred["predicted_value"],
-                "actual_value": by_customer["actual_value"].astype(float),
+                "actual_value": money_units(by_customer["actual_value"]),
             }
         ),
     )
