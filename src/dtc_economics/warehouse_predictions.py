@@ -642,15 +642,21 @@ MONEY_EXACT_BELOW = 1e11
 
 
 def money_units(values: pd.Series) -> pd.Series:
-    """4-decimal money amounts (doubles or Decimals) as exact integers of 0.0001, so that
-    their sums are exact and do not depend on the order they are added in. A DECIMAL(18,4)
-    amount read as a double differs from it by far less than half a unit below
-    MONEY_EXACT_BELOW, so rounding brings back the amount exactly."""
+    """4-decimal money amounts (doubles or Decimals) as exact integers of 0.0001 (nullable
+    Int64: a missing amount stays missing), so that their sums are exact and do not depend
+    on the order they are added in. A DECIMAL(18,4) amount read as a double differs from it
+    by far less than half a unit below MONEY_EXACT_BELOW, so rounding brings back the amount
+    exactly; a larger or infinite amount is refused (ValueError), never rounded silently."""
     as_float = values.astype(float).to_numpy()
-    if np.isnan(as_float).any() or (np.abs(as_float) >= MONEY_EXACT_BELOW).any():
-        raise ValueError(f"money amounts must be finite and below {MONEY_EXACT_BELOW:g} in size")
-    scaled = np.rint(as_float * 10**MONEY_DECIMALS).astype(np.int64)
-    return pd.Series(scaled, index=values.index)
+    missing = np.isnan(as_float)
+    too_large = ~missing & ~(np.abs(as_float) < MONEY_EXACT_BELOW)
+    if too_large.any():
+        raise ValueError(
+            f"{int(too_large.sum())} money amount(s) not below {MONEY_EXACT_BELOW:g} in size "
+            f"(first: {as_float[too_large][0]!r}): they cannot be summed exactly from doubles"
+        )
+    scaled = np.rint(np.where(missing, 0.0, as_float) * 10**MONEY_DECIMALS).astype(np.int64)
+    return pd.Series(pd.arrays.IntegerArray(scaled, missing), index=values.index)
 
 
 def _ratio(numerator: float | None, denominator: float | Decimal | None) -> float | None:
