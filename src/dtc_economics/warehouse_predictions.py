@@ -752,9 +752,7 @@ def calibration_frame(
             "units": money_units(orders.loc[in_holdout, "net_revenue"]).to_numpy(),
         }
     )
-    actuals = later.groupby(KEY).agg(actual=("day", "nunique"), units=("units", "sum"))
-    # an exact integer sum per customer, as the 4-decimal amount (money_units reads it back)
-    actuals["actual_value"] = actuals.pop("units") / 10**MONEY_DECIMALS
+    actuals = later.groupby(KEY).agg(actual=("day", "nunique"), actual_units=("units", "sum"))
     return _calibration(
         fit_models(orders, cal_end, settings),
         actuals,
@@ -772,8 +770,8 @@ def calibration_table_from_summaries(
 ) -> pa.Table:
     """As :func:`calibration_table`, from the summaries as of the holdout's fit end
     (as_of_date - calibration_days) and as of as_of_date (:func:`summary_from_rows`), and
-    ``holdout_actuals`` (index customer_key; actual = purchase days and actual_value = net
-    revenue in (fit end, as_of_date])."""
+    ``holdout_actuals`` (index customer_key; actual = purchase days and actual_units = net
+    revenue in (fit end, as_of_date], as integer units of 0.0001: :func:`money_units`)."""
     as_of = _as_date(as_of_date)
     cal_end = as_of - dt.timedelta(days=settings.calibration_days)
     df = _calibration(
@@ -793,7 +791,7 @@ def _calibration(
 ) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     hold, pred = predict_checked(hold_fit, settings.calibration_days)
-    by_customer = actuals[["actual", "actual_value"]].reindex(hold.rows.index, fill_value=0)
+    by_customer = actuals[["actual", "actual_units"]].reindex(hold.rows.index, fill_value=0)
     rows += _bucket_rows(
         SCOPE_HOLDOUT,
         hold,
@@ -803,7 +801,7 @@ def _calibration(
                 "predicted": pred["expected_orders"],
                 "actual": by_customer["actual"].astype(float),
                 "predicted_value": pred["predicted_value"],
-                "actual_value": money_units(by_customer["actual_value"]),
+                "actual_value": by_customer["actual_units"].astype("Int64"),
             }
         ),
     )
@@ -999,7 +997,8 @@ def calibration_table_from_relations(
     """fct_prediction_calibration from DuckDB relations over int_customers_purchases_
     summarised and int_predictions_fitted. The bucket totals are float sums over customers
     in customer_key order, so the per-customer numbers are read (numeric columns only, as
-    NumPy arrays), not their distinct rows."""
+    NumPy arrays), not their distinct rows. The actual net revenue is read as integer units
+    of 0.0001, computed from the DECIMAL in SQL, so its bucket sums are exact."""
     fit_rows = {row["fit_scope"]: row for row in fit_rows_of(fits, SCOPE_HOLDOUT, SCOPE_AS_OF)}
     arrays = {}
     for scope in (SCOPE_HOLDOUT, SCOPE_AS_OF):
@@ -1008,7 +1007,8 @@ def calibration_table_from_relations(
             .select(
                 "customer_key, frequency, recency_days, t_days, "
                 "cast(repeat_net_revenue as double) as repeat_net_revenue, "
-                "actual_purchase_days, cast(actual_net_revenue as double) as actual_value"
+                "actual_purchase_days, "
+                f"cast(actual_net_revenue * {10**MONEY_DECIMALS} as bigint) as actual_units"
             )
             .order("customer_key")
             .fetchnumpy()
@@ -1019,7 +1019,10 @@ def calibration_table_from_relations(
     }
     hold = arrays[SCOPE_HOLDOUT]
     actuals = pd.DataFrame(
-        {"actual": hold["actual_purchase_days"], "actual_value": hold["actual_value"]},
+        {
+            "actual": hold["actual_purchase_days"],
+            "actual_units": pd.array(hold["actual_units"], dtype="Int64"),
+        },
         index=summaries[SCOPE_HOLDOUT].index,
     )
     return calibration_table_from_fits(
