@@ -30,19 +30,13 @@ rejected_refunds as (
 
 ),
 
-order_lines as (
+priced_lines as (
 
     select
         order_line_id,
         order_id,
         paid_amount,
-        vat_divisor,
-        sum(paid_amount) over (
-            partition by order_id
-            order by order_line_id
-            rows between unbounded preceding and current row
-        ) as paid_through_line,
-        row_number() over (partition by order_id order by order_line_id) as line_number
+        vat_divisor
     from {{ ref('int_order_lines_priced') }}
 
 ),
@@ -60,6 +54,37 @@ refunds as (
     left join rejected_refunds
         on staged_refunds.refund_id = rejected_refunds.refund_id
     where rejected_refunds.refund_id is null
+
+),
+
+refunded_orders as (
+
+    -- a kept line refund names a line of its own order (int_refunds_rejected), so the lines
+    -- of the refunded orders are every line a refund can reach: the windows below run on
+    -- those, not on every line of the store
+    select distinct order_id
+    from refunds
+
+),
+
+order_lines as (
+
+    select
+        priced_lines.order_line_id,
+        priced_lines.order_id,
+        priced_lines.paid_amount,
+        priced_lines.vat_divisor,
+        sum(priced_lines.paid_amount) over (
+            partition by priced_lines.order_id
+            order by priced_lines.order_line_id
+            rows between unbounded preceding and current row
+        ) as paid_through_line,
+        row_number() over (
+            partition by priced_lines.order_id order by priced_lines.order_line_id
+        ) as line_number
+    from priced_lines
+    inner join refunded_orders
+        on priced_lines.order_id = refunded_orders.order_id
 
 ),
 
