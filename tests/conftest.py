@@ -59,11 +59,21 @@ def dbt_paths(work: Path) -> list[str]:
     return ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
 
 
-def build_warehouse(raw_dir: Path, database: Path, work: Path, *, unit_tests: bool = False) -> Path:
+def build_warehouse(
+    raw_dir: Path,
+    database: Path,
+    work: Path,
+    *,
+    unit_tests: bool = False,
+    data_tests: bool = True,
+) -> Path:
     """Load raw_dir into database and run one `dbt build`: seeds, models and data tests.
 
     Unit tests read only the rows they are given, never the warehouse: `make test` runs them
     once, in the fixture build, so the other warehouses skip them (unit_tests=True keeps them).
+    data_tests=False skips the data tests too (seeds and models only; the contracts and their
+    check constraints still hold): for a build that is only the expected side of a comparison
+    whose other side runs every data test on the same rows.
     """
     env = dbt_env(database, work)
     run(
@@ -78,6 +88,7 @@ def build_warehouse(raw_dir: Path, database: Path, work: Path, *, unit_tests: bo
         env,
     )
     skip = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
+    skip += [] if data_tests else ["--exclude-resource-type", "test"]
     run([str(BIN / "dbt"), "build", "--quiet", *skip, *dbt_paths(work)], env)  # seeds included
     return database
 
