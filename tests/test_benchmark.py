@@ -404,20 +404,26 @@ def test_a_kept_partial_parse_is_not_reused(tmp_path, monkeypatch):
     kept = scale.target / "partial_parse.msgpack"
     kept.write_bytes(b"from another checkout")
     seen: list[bool] = []
+    commands: list[list[str]] = []
 
     def parse_only(cmd, env, log_path, interval=0.25):
         seen.append(kept.exists())
+        commands.append(list(cmd))
         return benchmark.Measured(seconds=1.0, cpu_seconds=1.0, peak_mb=1.0, returncode=0)
 
     monkeypatch.setattr(benchmark, "measure", parse_only)
     scale.parse()
     assert seen == [False]
+    # the warm-up parse has the timed commands' --vars, or they would not reuse it
+    (parse,) = commands
+    assert parse[parse.index("--vars") + 1] == benchmark.PUBLISH_OFF[1]
 
 
 def test_the_build_runs_without_the_serving_copy_then_publishes_it(tmp_path, monkeypatch):
     """The commands of one run (nothing executed): `dbt run` of the build and of the
-    incremental run pass publish_serving_copy: false; publish follows dbt test and copies
-    the bench warehouse into the bench serving file."""
+    incremental run pass publish_serving_copy: false, and so does every other dbt command
+    (the same --vars as the warm-up parse, or dbt parses the project again); publish
+    follows dbt test and copies the bench warehouse into the bench serving file."""
     settings = benchmark.Settings(
         scales=[1_000], runs=1, out=tmp_path / "out", work_dir=tmp_path / "work",
         memory_limit="1GB", peer=False, floor=False, reference=False, report=False,
@@ -441,11 +447,9 @@ def test_the_build_runs_without_the_serving_copy_then_publishes_it(tmp_path, mon
     assert names == ["load", "seed", "dbt_run", "dbt_test", "publish", "load_day",
                      "incremental_run", "incremental_test"]  # fmt: skip
     cmd = dict(commands)
-    for name in ("dbt_run", "incremental_run"):
+    for name in ("seed", "dbt_run", "dbt_test", "incremental_run", "incremental_test"):
         i = cmd[name].index("--vars")
         assert yaml.safe_load(cmd[name][i + 1]) == {"publish_serving_copy": False}, name
-    for name in ("dbt_test", "seed", "incremental_test"):
-        assert "--vars" not in cmd[name], name
     publish = cmd["publish"]
     assert publish[1] == "scripts/publish.py"
     assert publish[publish.index("--database") + 1] == str(scale.build_db)
