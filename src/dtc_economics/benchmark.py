@@ -83,11 +83,11 @@ TOLERANCE = 0.005
 NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 RESULTS_VERSION = 3  # 2: reference step, load before / after, busy flags; 3: publish step
 # `dbt run` of the build without its on-run-end serving copy (macro publish_serving_copy):
-# the copy is timed as the step `publish` (scripts/publish.py), beside the build. Every dbt
-# command of a run (the warm-up parse too) passes these vars, though only `dbt run` reads
-# them: dbt parses the whole project again (about 13 CPU s) when --vars differ from the
-# saved parse's, so `dbt run` and `dbt test` would each pay a full parse that a user's
-# repeated build does not
+# the copy is timed as the step `publish` (scripts/publish.py), beside the build. Scale.dbt
+# gives these vars to every dbt command of a run (the warm-up parse too), though only `dbt
+# run` reads them: dbt parses the whole project again (about 13 CPU s) when --vars differ
+# from the saved parse's, so `dbt run` and `dbt test` would each pay a full parse that a
+# user's repeated build does not
 PUBLISH_OFF = ("--vars", "{publish_serving_copy: false}")
 BACKGROUND_LOAD = 0.1  # load of an idle machine's daemons, allowed on top of the cores
 # cores other processes may use during a unit (measured from /proc/stat) before it is busy:
@@ -415,8 +415,10 @@ class Scale:
         return env
 
     def dbt(self, *args: str) -> list[str]:
+        """A dbt command of this scale: its target and log folders, and the run's --vars
+        (one set for every command, so each reuses the warm-up parse)."""
         paths = ["--target-path", str(self.target), "--log-path", str(self.logs)]
-        return [str(BIN / "dbt"), *args, *paths]
+        return [str(BIN / "dbt"), *args, *PUBLISH_OFF, *paths]
 
     def python(self, *args: str) -> list[str]:
         return [sys.executable, *args]
@@ -545,9 +547,7 @@ class Scale:
         self.target.mkdir(parents=True, exist_ok=True)
         (self.target / "partial_parse.msgpack").unlink(missing_ok=True)
         self.fresh()
-        measured = measure(
-            self.dbt("parse", "--quiet", *PUBLISH_OFF), self.env(), self.logs / "parse.log"
-        )
+        measured = measure(self.dbt("parse", "--quiet"), self.env(), self.logs / "parse.log")
         if measured.returncode != 0:
             raise StepFailed(f"dbt parse failed; see {self.logs / 'parse.log'}")
 
@@ -566,16 +566,16 @@ class Scale:
             "scripts/load_raw.py", "--raw-dir", str(self.raw), "--database", str(self.build_db)
         )
         self.step("load", [*load, "--temp-dir", str(self.spill)], run)
-        self.step("seed", self.dbt("seed", *PUBLISH_OFF), run)
+        self.step("seed", self.dbt("seed"), run)
         if self.settings.floor:
             _copy_database(self.build_db, self.floor_db)
 
         self.settle()
-        self.step("dbt_run", self.dbt("run", *PUBLISH_OFF), run)
+        self.step("dbt_run", self.dbt("run"), run)
         run_results = self.dir / f"run_results_run_{index}.json"
         shutil.copy(self.target / "run_results.json", run_results)
         run.per_model_seconds, run.dbt_elapsed["dbt_run"] = _node_seconds(run_results)
-        self.step("dbt_test", self.dbt("test", *NO_UNIT_TESTS, *PUBLISH_OFF), run)
+        self.step("dbt_test", self.dbt("test", *NO_UNIT_TESTS), run)
         test_results = self.dir / f"run_results_test_{index}.json"
         shutil.copy(self.target / "run_results.json", test_results)
         run.per_test_seconds, run.dbt_elapsed["dbt_test"] = _node_seconds(test_results)
@@ -623,8 +623,8 @@ class Scale:
                 "--database", str(self.build_db), "--temp-dir", str(self.spill),
             )  # fmt: skip
             self.step("load_day", load_day, run)
-            self.step("incremental_run", self.dbt("run", *PUBLISH_OFF), run)
-            self.step("incremental_test", self.dbt("test", *NO_UNIT_TESTS, *PUBLISH_OFF), run)
+            self.step("incremental_run", self.dbt("run"), run)
+            self.step("incremental_test", self.dbt("test", *NO_UNIT_TESTS), run)
 
         if self.settings.report and has_make_target("report"):
             (self.dir / "serving.duckdb").unlink(missing_ok=True)  # publish from this build
