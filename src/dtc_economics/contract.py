@@ -76,7 +76,7 @@ ORDERS = Table(
         ),
         Column("currency", VARCHAR, False, "ISO currency code; default var shop_currency."),
         Column("prices_include_tax", BOOLEAN, False, "Line prices include VAT; default var."),
-        Column("shipping_amount", DOUBLE, False, "Shipping charged (not revenue)."),
+        Column("shipping_amount", DOUBLE, False, "Shipping charged (not revenue), >= 0."),
         Column("utm_source", VARCHAR, False, "UTM source of the order's session."),
         Column("utm_medium", VARCHAR, False, "UTM medium of the order's session."),
         Column("utm_campaign", VARCHAR, False, "UTM campaign."),

@@ -76,6 +76,8 @@ R_PLAUSIBLE_YEAR = "plausible year"
 R_NOT_FUTURE = "not after the export"
 R_RATE = "rate between 0 and 1"
 R_COST_TO_PRICE = "unit cost within the price multiple"
+R_DISCOUNT_TO_LINE = "discount within the line"
+R_SCIENTIFIC_ID = "id not in scientific notation"
 R_STORE_NOT_EMPTY = "store not empty"
 
 # Characters refused inside identifiers (RE2 class): C0/C1 controls incl. tab, no-break and
@@ -114,6 +116,7 @@ VALUE_BOUNDS: tuple[tuple[str, str, str, str], ...] = (
     ("order_lines", "discount_amount", R_NON_NEGATIVE, "{v} < 0"),
     ("refunds", "amount", R_NON_NEGATIVE, "{v} < 0"),
     ("marketing_spend", "amount", R_NON_NEGATIVE, "{v} < 0"),
+    ("orders", "shipping_amount", R_NON_NEGATIVE, "{v} < 0"),
     ("orders", "shipping_cost", R_NON_NEGATIVE, "{v} < 0"),
     ("order_lines", "unit_cost", R_NON_NEGATIVE, "{v} < 0"),
     ("products", "unit_cost", R_NON_NEGATIVE, "{v} < 0"),
@@ -126,8 +129,18 @@ RULE_HINTS = {
     R_COST_TO_PRICE: "a unit cost is excl. VAT per unit in the shop currency: check the unit "
     "(cents vs euros) or the column mapping; a real outlier can pass with "
     "--max-unit-cost-to-price",
+    R_DISCOUNT_TO_LINE: "discount_amount is the line's whole discount in the order's tax basis, "
+    "at most unit_price x quantity: check whether the export repeats the order's discount on "
+    "every line, gives a per-unit discount, or maps another column",
+    R_SCIENTIFIC_ID: "a spreadsheet turned a long numeric id into scientific notation, which "
+    "drops its last digits and can merge distinct ids: export the file again without opening "
+    "it in a spreadsheet (or with the id columns formatted as text)",
 }
 DEFAULT_MAX_UNIT_COST_TO_PRICE = 10.0
+# A line's discount may exceed unit_price x quantity by rounding only (half a cent).
+DISCOUNT_TOLERANCE = 0.005
+# What a spreadsheet writes for a long number: digits, optional decimals, E+ and an exponent.
+_SCIENTIFIC_ID = r"[0-9]+(\.[0-9]+)?[eE]\+[0-9]+"
 
 TYPE_RULES: dict[str, str] = {
     contract.TIMESTAMP: R_TIMESTAMP,
@@ -265,6 +278,19 @@ RULES: tuple[Rule, ...] = (
         "a unit cost is above `--max-unit-cost-to-price` (default var max_unit_cost_to_price, "
         "10) times the line's unit price; a product's unit cost is compared with the highest "
         "unit price of its lines. Lines priced 0 (gifts) are not compared",
+    ),
+    Rule(
+        R_DISCOUNT_TO_LINE,
+        "order_lines.discount_amount",
+        "a line's discount is above its unit_price x quantity by more than half a cent (an "
+        "order's discount repeated on each line, a per-unit discount, a mapping error): the "
+        "models cap a discount at the line, so the load would change what the export says",
+    ),
+    Rule(
+        R_SCIENTIFIC_ID,
+        _identifier_columns(),
+        "an id is a number in scientific notation (`6.23457E+12`, `1E+05`), as a spreadsheet "
+        "writes a long numeric id: its last digits are lost and distinct ids may have merged",
     ),
     Rule(
         R_INVISIBLE,
@@ -1034,6 +1060,15 @@ def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
                     f"regexp_matches({raw}, {pattern})",
                 )
             )
+            checks.append(
+                _Check(
+                    R_SCIENTIFIC_ID,
+                    col.name,
+                    f"contains({v}, 'E+') OR contains({v}, 'e+')",
+                    v,
+                    f"regexp_full_match({v}, {_sql_str(_SCIENTIFIC_ID)})",
+                )
+            )
             if src.mapping[col.name] in src.float_columns:
                 checks.append(
                     _Check(
@@ -1089,6 +1124,21 @@ def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
                     f"{price} > 0 AND {v} > {_ratio(opts)} * {price}",
                     f"CAST({v} AS VARCHAR) || ' > {_ratio(opts)} x unit_price ' || "
                     f"CAST({price} AS VARCHAR)",
+                )
+            )
+        if (table.name, col.name) == ("order_lines", "discount_amount") and {
+            "unit_price",
+            "quantity",
+        } <= set(src.mapping):
+            line = f"s.{_ident('unit_price')} * s.{_ident('quantity')}"
+            checks.append(
+                _Check(
+                    R_DISCOUNT_TO_LINE,
+                    col.name,
+                    f"{v} > {line} + {DISCOUNT_TOLERANCE}",
+                    f"CAST({v} AS VARCHAR) || ' > unit_price ' || "
+                    f"CAST(s.{_ident('unit_price')} AS VARCHAR) || ' x quantity ' || "
+                    f"CAST(s.{_ident('quantity')} AS VARCHAR)",
                 )
             )
     return checks
