@@ -236,8 +236,9 @@ RULES: tuple[Rule, ...] = (
         R_TIMESTAMP,
         _columns_of_type(contract.TIMESTAMP),
         "a non-empty value is not `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS[.fff]]` or the same with "
-        "`T`, optionally followed by `Z` or an offset `±HH:MM`, `±HHMM` or `±HH`, or is no real "
-        "date/time (e.g. `2024-13-01`, `05/01/2024 10:00`). Offsets are converted to UTC",
+        "`T`, optionally followed by `Z`, ` UTC` (BigQuery's CSV) or an offset `±HH:MM`, `±HHMM` "
+        "or `±HH`, or is no real date/time (e.g. `2024-13-01`, `05/01/2024 10:00`). Offsets are "
+        "converted to UTC",
     ),
     Rule(
         R_DATE,
@@ -827,8 +828,8 @@ def _diagnose_csv(src: Source, err: duckdb.Error, tmp: Path) -> tuple[Violation,
 # Values are not trimmed (the raw layer keeps what the store exported; CSV empty fields are NULL
 # already). Typed columns tolerate surrounding whitespace; whitespace-only counts as empty.
 _TS_RE = (
-    r"^\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*"
-    r"([Zz]|[+-]\d{2}(?::?\d{2})?)?)?\s*$"
+    r"^\s*(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*"
+    r"([Zz]|UTC|[+-]\d{2}(?::?\d{2})?)?)?\s*$"
 )
 _DATE_RE = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
 _NUM_RE = r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$"
@@ -875,7 +876,7 @@ def _typed_sql(col: Column, t: str, m: str, opts: LoadOptions, table: str = "") 
         hh = f"try_cast(substr({o}, 2, 2) AS INTEGER)"
         mm = f"coalesce(try_cast(nullif(replace(substr({o}, 4), ':', ''), '') AS INTEGER), 0)"
         offset_min = (
-            f"CASE WHEN {o} IN ('', 'Z', 'z') THEN 0 WHEN {hh} <= 18 AND {mm} < 60 THEN "
+            f"CASE WHEN {o} IN ('', 'Z', 'z', 'UTC') THEN 0 WHEN {hh} <= 18 AND {mm} < 60 THEN "
             f"(CASE WHEN starts_with({o}, '-') THEN -1 ELSE 1 END) * ({hh} * 60 + {mm}) END"
         )
         utc = f"{local} - to_minutes(CAST({offset_min} AS BIGINT))"
