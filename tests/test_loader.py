@@ -356,13 +356,22 @@ def test_killed_process_mid_transaction_keeps_previous_tables(tmp_path: Path) ->
                 time.sleep(60)
         load_raw({str(bigger)!r}, {str(db)!r}, hook=hook)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    # a killed process cannot remove its stage's spill folder: keep it under tmp_path, not /tmp
+    spill = tmp_path / "tmp"
+    spill.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(spill)},
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "in transaction"
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
     assert counts(db) == before
+    assert [p.name[:9] for p in spill.iterdir()] == ["load_raw_"], "the stage was not in TMPDIR"
 
 
 # --- locked warehouse ----------------------------------------------------------------------------
