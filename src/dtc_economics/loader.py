@@ -1131,15 +1131,14 @@ def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
             "unit_price",
             "quantity",
         } <= set(src.mapping):
-            line = f"s.{_ident('unit_price')} * s.{_ident('quantity')}"
+            price, quantity = f"s.{_ident('unit_price')}", f"s.{_ident('quantity')}"
             checks.append(
                 _Check(
                     R_DISCOUNT_TO_LINE,
                     col.name,
-                    f"{v} > {line} + {DISCOUNT_TOLERANCE}",
-                    f"CAST({v} AS VARCHAR) || ' > unit_price ' || "
-                    f"CAST(s.{_ident('unit_price')} AS VARCHAR) || ' x quantity ' || "
-                    f"CAST(s.{_ident('quantity')} AS VARCHAR)",
+                    f"{v} > {price} * {quantity} + {DISCOUNT_TOLERANCE}",
+                    f"CAST({v} AS VARCHAR) || ' > unit_price ' || CAST({price} AS VARCHAR) || "
+                    f"' x quantity ' || CAST({quantity} AS VARCHAR)",
                 )
             )
     return checks
