@@ -610,6 +610,23 @@ def _duplicate_refunds_and_spend(folder: Path) -> int:
     return len(extra) + 2
 
 
+def _null_markers_for_empty_fields(folder: Path) -> None:
+    """A database dump: every empty field a null marker (MySQL's \\N, NULL, #N/A, NaN, ...,
+    in turn, some padded or lower-cased), except in the free text the rule leaves alone."""
+    k = 0
+    for path in sorted(folder.glob("*.csv")):
+        table = contract.TABLES_BY_NAME[path.stem]
+        header, rows = _csv_rows(path)
+        scoped = [loader._null_marker_scope(table.name, table.column(c)) for c in header]
+        for row in rows:
+            for i, value in enumerate(row):
+                if value == "" and scoped[i]:
+                    marker = loader.NULL_MARKERS_SHOWN[k % len(loader.NULL_MARKERS_SHOWN)]
+                    row[i] = (f" {marker.lower()} ", marker, marker.upper())[k % 3]
+                    k += 1
+        _write_csv(path, header, rows)
+
+
 EXPORTS = {
     "trailing_spaces_in_line_ids": (_trailing_spaces, None, {"order_lines", "refunds"}),
     "woocommerce_statuses": (_woocommerce, None, {"orders"}),
@@ -621,7 +638,14 @@ EXPORTS = {
     "gzip_orders": (_gzip_orders, None, set()),
     "excel_sep_semicolon_crlf": (_excel_semicolons_crlf, None, set()),
     "duplicated_refund_and_spend_rows": (_duplicate_refunds_and_spend, None, set()),
+    "database_dump_null_markers": (
+        _null_markers_for_empty_fields,
+        None,
+        {"orders", "order_lines", "refunds", "customers", "products", "marketing_spend"},
+    ),
 }
+# Load options of an export (over the defaults): a dump's markers are read as empty on request.
+EXPORT_OPTIONS = {"database_dump_null_markers": {"null_markers_as_empty": True}}
 
 
 @pytest.mark.parametrize("name", sorted(EXPORTS))
@@ -636,7 +660,8 @@ def test_real_exports_give_the_clean_store(name: str, tmp_path: Path) -> None:
     shutil.copytree(clean, export)
     added = transform(export)
     clean_result = load_raw(clean, tmp_path / "clean.duckdb")
-    result = load_raw(export, tmp_path / "export.duckdb")
+    opts = case_options({"options": EXPORT_OPTIONS.get(name, {})})
+    result = load_raw(export, tmp_path / "export.duckdb", options=opts)
     assert clean_result.changes == [] and clean_result.quarantined == []
     with duckdb.connect() as con:
         con.execute(f"attach '{tmp_path / 'clean.duckdb'}' as clean (read_only)")
@@ -655,6 +680,31 @@ def test_real_exports_give_the_clean_store(name: str, tmp_path: Path) -> None:
     assert len(result.quarantined) == (added or 0), result.quarantined
     for m in result.manifest:
         assert m["rows_in"] == m["rows_loaded"] + m["rows_quarantined"]
+
+
+def test_database_dump_refused_without_the_option(tmp_path: Path) -> None:
+    """Without --null-markers-as-empty the dump above is refused: every column holding a marker
+    is named under 'no null marker', and nothing else (a marker in an id column is no second
+    spelling of an id, nor a reference to a missing parent)."""
+    import shutil
+
+    export = tmp_path / "export"
+    shutil.copytree(STORE, export)
+    clean_empty: set[tuple[str, str]] = set()
+    for path in export.glob("*.csv"):
+        header, rows = _csv_rows(path)
+        table = contract.TABLES_BY_NAME[path.stem]
+        clean_empty |= {
+            (path.name, c)
+            for i, c in enumerate(header)
+            if loader._null_marker_scope(table.name, table.column(c))
+            and any(row[i] == "" for row in rows)
+        }
+    _null_markers_for_empty_fields(export)
+    violations = loader.validate_raw(export)
+    marked = {(v.file, v.column) for v in violations if v.rule == loader.R_NULL_MARKER}
+    assert marked == clean_empty and len(marked) > 5, marked
+    assert {v.rule for v in violations} == {loader.R_NULL_MARKER}
 
 
 # --- cost columns (issue 15: margin economics) ---------------------------------------------------

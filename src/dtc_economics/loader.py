@@ -79,6 +79,7 @@ R_COST_TO_PRICE = "unit cost within the price multiple"
 R_DISCOUNT_TO_LINE = "discount within the line"
 R_SCIENTIFIC_ID = "id not in scientific notation"
 R_STORE_NOT_EMPTY = "store not empty"
+R_NULL_MARKER = "no null marker"
 
 # Characters refused inside identifiers (RE2 class): C0/C1 controls incl. tab, no-break and
 # zero-width spaces, soft hyphen, bidi marks, word joiner, BOM. Shown as U+XXXX with position.
@@ -132,6 +133,9 @@ RULE_HINTS = {
     R_DISCOUNT_TO_LINE: "discount_amount is the line's whole discount in the order's tax basis, "
     "at most unit_price x quantity: check whether the export repeats the order's discount on "
     "every line, gives a per-unit discount, or maps another column",
+    R_NULL_MARKER: "the export marks empty fields with a word: export them empty, or load with "
+    "--null-markers-as-empty ($DTC_NULL_MARKERS_AS_EMPTY=1) to read them as empty (counted in "
+    "raw._load_changes)",
     R_SCIENTIFIC_ID: "a spreadsheet turned a long numeric id into scientific notation, which "
     "drops its last digits and can merge distinct ids: export the file again without opening "
     "it in a spreadsheet (or with the id columns formatted as text)",
@@ -141,6 +145,14 @@ DEFAULT_MAX_UNIT_COST_TO_PRICE = 10.0
 DISCOUNT_TOLERANCE = 0.005
 # What a spreadsheet writes for a long number: digits, optional decimals, E+ and an exponent.
 _SCIENTIFIC_ID = r"[0-9]+(\.[0-9]+)?[eE]\+[0-9]+"
+# What databases, spreadsheets and scripts write for an empty field (compared trimmed, in any
+# case): SQL's NULL, MySQL's \N, C's (null), N/A and Excel's #N/A, pandas' nan, Python's None,
+# JavaScript's undefined. In a text column a marker would load as a value; in a typed column
+# it would be refused as not a number, date or boolean, under a rule that does not say why.
+NULL_MARKERS_SHOWN = ("NULL", "\\N", "(null)", "N/A", "#N/A", "NaN", "None", "undefined")
+NULL_MARKERS = tuple(m.lower() for m in NULL_MARKERS_SHOWN)
+# Every column but free text (what it says stays) and orders.status (its vocabulary rule).
+_NULL_MARKER_EXEMPT = {("orders", "status"), ("refunds", "reason"), ("products", "product_name")}
 
 TYPE_RULES: dict[str, str] = {
     contract.TIMESTAMP: R_TIMESTAMP,
@@ -191,6 +203,15 @@ def _identifier_columns() -> str:
     return ", ".join(
         f"{t.name}.{c.name}" for t in contract.TABLES for c in t.columns if c.identifier
     )
+
+
+def _null_marker_scope(table: str, column: Column) -> bool:
+    return (table, column.name) not in _NULL_MARKER_EXEMPT
+
+
+def _null_marker_columns() -> str:
+    exempt = ", ".join(f"{t}.{c}" for t, c in sorted(_NULL_MARKER_EXEMPT))
+    return f"every column but {exempt}"
 
 
 def _pk_columns() -> str:
@@ -294,6 +315,16 @@ RULES: tuple[Rule, ...] = (
         "writes a long numeric id: its last digits are lost and distinct ids may have merged",
     ),
     Rule(
+        R_NULL_MARKER,
+        _null_marker_columns(),
+        "a value is what a database, spreadsheet or script writes for an empty field ("
+        + ", ".join(f"`{m}`" for m in NULL_MARKERS_SHOWN)
+        + "; trimmed, any case; a Parquet float's NaN too): in a text column it "
+        "would load as a value (every order with customer_id `NULL` one customer, a discount "
+        "code `NULL` a promotion), in a typed one it is no number, date or boolean. "
+        "`--null-markers-as-empty` reads them as empty instead",
+    ),
+    Rule(
         R_INVISIBLE,
         _identifier_columns(),
         "an id contains a control or invisible character (tab, line break, no-break or "
@@ -303,8 +334,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         R_WHOLE_ID,
         "identifier columns read from a floating-point Parquet column",
-        "the value is not a whole number (`2.5`, `NaN`); whole numbers such as `2.0` are "
-        "written `2`",
+        "the value is not a whole number (`2.5`); whole numbers such as `2.0` are written `2`, "
+        "and `NaN` is a null marker (`no null marker`)",
     ),
     Rule(
         R_ID_SPELLING,
@@ -535,6 +566,7 @@ class LoadOptions:
     loaded_at: datetime | None = None  # UTC; default now
     ids_case_insensitive: bool = False
     unknown_status: str | None = None  # map statuses missing from the vocabulary to this
+    null_markers_as_empty: bool = False  # read NULL, \N, N/A, ... in text columns as empty
     pii_salt: str = ""  # salt of the email hash ($DTC_PII_SALT); never written anywhere
     # a unit cost above this multiple of the unit price is refused (a unit or mapping error)
     max_unit_cost_to_price: float = DEFAULT_MAX_UNIT_COST_TO_PRICE
@@ -964,12 +996,44 @@ def _derived_columns(table: Table) -> list[str]:
     return [h for t, _, h in HASHED_EMAILS if t == table.name]
 
 
+def _nm(name: str) -> str:
+    return _ident(f"__nm__{name}")
+
+
+# One RE2 pass, no string copies: most values fail on their first character.
+_NULL_MARKER_RE = r"(?i)\s*(" + "|".join(re.escape(m) for m in NULL_MARKERS) + r")\s*"
+
+
+def _null_marker_sql(t: str) -> str:
+    """True when text ``t`` is a null marker."""
+    return f"regexp_full_match({t}, {_sql_str(_NULL_MARKER_RE)})"
+
+
 def _stage_sql(src: Source, opts: LoadOptions) -> str:
     """CREATE TABLE stage_<table>: typed contract columns, derived columns, extras, then for
     typed columns ``__txt__<name>``, the source text on the rows a rule may refuse (NULL
-    elsewhere), and for identifiers ``__raw__<name>``, the text when normalising changed it."""
+    elsewhere), for identifiers ``__raw__<name>``, the text when normalising changed it, and
+    with ``opts.null_markers_as_empty``, for text columns ``__nm__<name>``, a null marker as
+    exported, read as empty in the typed column (without the option the typed column keeps it
+    and a rule refuses it)."""
     n = len(src.header)
-    level1 = ", ".join(f"c{i} AS t{i}" for i in range(n))
+    marked = {
+        src.mapping[c.name]: c.name
+        for c in src.table.columns
+        if opts.null_markers_as_empty
+        and c.name in src.mapping
+        and c.type == contract.VARCHAR
+        and _null_marker_scope(src.table.name, c)
+    }
+    level1 = ", ".join(
+        f"CASE WHEN NOT {_null_marker_sql(f'c{i}')} THEN c{i} END AS t{i}"
+        if i in marked
+        else f"c{i} AS t{i}"
+        for i in range(n)
+    )
+    level1 += "".join(
+        f", CASE WHEN {_null_marker_sql(f'c{i}')} THEN c{i} END AS nm{i}" for i in marked
+    )
     ts_cols = [
         i for name, i in src.mapping.items() if src.table.column(name).type == contract.TIMESTAMP
     ]
@@ -989,6 +1053,7 @@ def _stage_sql(src: Source, opts: LoadOptions) -> str:
             t = f"t{src.mapping[email]}" if email in src.mapping else "CAST(NULL AS VARCHAR)"
             out.append(f"{_hash_sql(t, opts)} AS {_ident(hashed)}")
     out += [f"t{i} AS {_ident(src.header[i])}" for i in src.extras]
+    out += [f"nm{i} AS {_nm(name)}" for i, name in marked.items()]
     for col in src.table.columns:
         if col.name not in src.mapping:
             continue
@@ -1049,6 +1114,9 @@ def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
         if col.name not in src.mapping:
             continue
         v = f"s.{_ident(col.name)}"
+        if _null_marker_scope(table.name, col) and not opts.null_markers_as_empty:
+            gate, shown, test = _null_marker_check(col, v, opts)
+            checks.append(_Check(R_NULL_MARKER, col.name, gate, shown, test))
         if col.identifier:
             raw = f"coalesce(s.{_raw(col.name)}, {v})"
             pattern = _sql_str(_INVISIBLE_CLASS)
@@ -1077,7 +1145,7 @@ def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
                         col.name,
                         f"{v} IS NOT NULL",
                         v,
-                        f"NOT regexp_full_match({v}, '-?[0-9]+')",
+                        f"NOT regexp_full_match({v}, '-?[0-9]+') AND NOT {_null_marker_sql(v)}",
                     )
                 )
         if (table.name, col.name) == ("orders", "status"):
@@ -1094,6 +1162,8 @@ def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
             t = f"s.{_txt(col.name)}"
             failed = f"{t} IS NOT NULL AND {v} IS NULL"  # text present, no typed value
             test = f"trim({t}) <> ''"  # whitespace-only counts as empty
+            if _null_marker_scope(table.name, col):  # refused or read as empty: marker rule
+                test += f" AND NOT {_null_marker_sql(t)}"
             if col.type == contract.INTEGER:  # too big for INTEGER: 'no huge value' instead
                 test += f" AND NOT {_huge_sql(t)}"
             checks.append(_Check(TYPE_RULES[col.type], col.name, failed, t, test))
@@ -1142,6 +1212,21 @@ def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
                 )
             )
     return checks
+
+
+def _null_marker_check(col: Column, v: str, opts: LoadOptions) -> tuple[str, str, str]:
+    """(gate, shown value, test) finding the null markers of a column in the stage (alias s):
+    in a text column the value itself, or ``__nm__<name>`` where the option read it as empty
+    (an id as exported, before its trim); in a typed column the text of a value that did not
+    type (``__txt__<name>`` holds the text of those rows)."""
+    if col.type == contract.VARCHAR:
+        shown = f"coalesce(s.{_raw(col.name)}, {v})" if col.identifier else v
+        if opts.null_markers_as_empty:
+            shown = f"s.{_nm(col.name)}"
+            return f"{shown} IS NOT NULL", shown, "true"
+        return f"{v} IS NOT NULL", shown, _null_marker_sql(v)
+    t = f"s.{_txt(col.name)}"
+    return f"{t} IS NOT NULL AND {v} IS NULL", t, _null_marker_sql(t)
 
 
 def _ratio(opts: LoadOptions) -> str:
@@ -1497,9 +1582,11 @@ class Loader:
             v = _ident(col.name)
             # key columns: any other spelling; references: another case only (spaces are noise)
             spelling = f"coalesce({_raw(col.name)}, {v})" if col.name == pk else v
+            # null markers ('NULL', 'null') are refused by their own rule, not as two spellings
             clash = (
-                f"SELECT lower({v}) FROM {stage} WHERE {v} IS NOT NULL GROUP BY lower({v}) "
-                f"HAVING count(DISTINCT {spelling}) > 1"
+                f"SELECT k FROM (SELECT lower({v}) AS k FROM {stage} WHERE {v} IS NOT NULL "
+                f"GROUP BY lower({v}) HAVING count(DISTINCT {spelling}) > 1) "
+                f"WHERE NOT {_null_marker_sql('k')}"
             )
             shown = f"coalesce(s.{_raw(col.name)}, s.{v})" if col.name == pk else f"s.{v}"
             checks.append(_Check(R_ID_SPELLING, col.name, f"lower(s.{v}) IN ({clash})", shown))
@@ -1521,7 +1608,10 @@ class Loader:
                     f"WHERE p.{_ident(parent_column)} = s.{v})"
                 )
             rule = f"exists in {parent}.{parent_column}"
-            checks.append(_Check(rule, column, f"s.{v} IS NOT NULL AND {missing}", f"s.{v}"))
+            not_marker = f"NOT {_null_marker_sql(f's.{v}')}"  # a marker: its own rule
+            checks.append(
+                _Check(rule, column, f"s.{v} IS NOT NULL AND {missing}", f"s.{v}", not_marker)
+            )
         lines = self.sources.get("order_lines")
         if (
             src.table.name == "products"
@@ -1595,6 +1685,17 @@ class Loader:
                 if col.name not in src.mapping:
                     continue
                 v = _ident(col.name)
+                if _null_marker_scope(table, col) and self.opts.null_markers_as_empty:
+                    gate, shown, test = _null_marker_check(col, f"s.{v}", self.opts)
+                    n, spellings = self.con.execute(
+                        f"SELECT count(*), list(DISTINCT trim({shown}) ORDER BY trim({shown})) "
+                        f"FROM {stage} s WHERE ({gate}) AND ({test})"
+                    ).fetchone()
+                    if n:
+                        shown_as = ", ".join(_show(m) for m in spellings[:MAX_SAMPLES])
+                        more = ", ..." if len(spellings) > MAX_SAMPLES else ""
+                        change = f"null marker read as empty (as exported: {shown_as}{more})"
+                        out.append((table, col.name, change, n))
                 if col.identifier:
                     how = "trimmed" + (" and lower-cased" if self.opts.ids_case_insensitive else "")
                     n = self._scalar(f"SELECT count({_raw(col.name)}) FROM {stage}")
@@ -1872,6 +1973,13 @@ def _parser() -> argparse.ArgumentParser:
         "(default: refuse them; or $DTC_UNKNOWN_STATUS)",
     )
     p.add_argument(
+        "--null-markers-as-empty",
+        action="store_true",
+        default=os.environ.get("DTC_NULL_MARKERS_AS_EMPTY", "").lower() in ("1", "true", "yes"),
+        help="read NULL, \\N, N/A, #N/A, NaN, None, ... in text columns as empty (default: "
+        "refuse them; or $DTC_NULL_MARKERS_AS_EMPTY=1)",
+    )
+    p.add_argument(
         "--max-unit-cost-to-price",
         type=_positive_number,
         default=None,
@@ -1910,6 +2018,7 @@ def _options(args: argparse.Namespace) -> LoadOptions:
     opts.exported_at = args.exported_at
     opts.ids_case_insensitive = args.ids_case_insensitive
     opts.unknown_status = args.unknown_status
+    opts.null_markers_as_empty = args.null_markers_as_empty
     if args.max_unit_cost_to_price is not None:
         opts.max_unit_cost_to_price = args.max_unit_cost_to_price
     return opts
