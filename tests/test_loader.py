@@ -707,6 +707,21 @@ def test_database_dump_refused_without_the_option(tmp_path: Path) -> None:
     assert {v.rule for v in violations} == {loader.R_NULL_MARKER}
 
 
+def test_null_marker_read_as_empty_where_a_value_is_needed_is_refused(tmp_path: Path) -> None:
+    """--null-markers-as-empty reads NULL as an empty field, so where every row needs a value
+    it is refused as empty (showing the marker), not loaded as a line without quantity."""
+    lines = LINES.replace("L2,O2,P1,2,5", "L2,O2,P1,NULL,5")
+    raw = write_raw(tmp_path / "raw", {"orders.csv": ORDERS, "order_lines.csv": lines})
+    opts = loader.LoadOptions(null_markers_as_empty=True)
+    with pytest.raises(LoadRefused) as refused:
+        load_raw(raw, tmp_path / "w.duckdb", options=opts)
+    [v] = refused.value.violations
+    assert (v.rule, v.column) == (loader.R_VALUE_PRESENT, "quantity"), v.message
+    assert "line 3 'NULL'" in v.message, v.message
+    [v] = loader.validate_raw(raw)  # without the option: the marker's own rule
+    assert (v.rule, v.column) == (loader.R_NULL_MARKER, "quantity"), v.message
+
+
 # --- cost columns (issue 15: margin economics) ---------------------------------------------------
 
 

@@ -1,8 +1,9 @@
 """The raw data contract: the tables a store exports and the columns each one carries.
 
 One source of truth for the loader (validation and typing), the demo generator (what it
-writes), the tests and docs/raw_contract.md. A column is ``required`` when the file must carry it;
-optional columns missing from a file are added as typed NULLs, and missing optional
+writes), the tests and docs/raw_contract.md. A column is ``required`` when the file must carry it,
+and ``not_empty`` when every row must hold a value (the models cannot read the row without
+it); optional columns missing from a file are added as typed NULLs, and missing optional
 tables load as empty tables, so the project builds on an orders-only store.
 """
 
@@ -28,6 +29,8 @@ class Column:
     # identifiers are normalised by the loader (trimmed, refused with invisible characters,
     # integral floats from typed files written as integers): docs/loader.md
     identifier: bool = False
+    # every row holds a value: an empty field is refused (keys have their own rule)
+    not_empty: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,9 @@ ORDERS = Table(
     primary_key="order_id",
     description="One row per order (header).",
     columns=(
-        Column("order_id", VARCHAR, True, "Unique order identifier.", identifier=True),
+        Column(
+            "order_id", VARCHAR, True, "Unique order identifier.", identifier=True, not_empty=True
+        ),
         Column(
             "customer_id",
             VARCHAR,
@@ -66,7 +71,13 @@ ORDERS = Table(
             identifier=True,
         ),
         Column("customer_email", VARCHAR, False, "Email; identity fallback for guests."),
-        Column("ordered_at", TIMESTAMP, True, "ISO-8601 timestamp; UTC unless an offset is given."),
+        Column(
+            "ordered_at",
+            TIMESTAMP,
+            True,
+            "ISO-8601 timestamp; UTC unless an offset is given.",
+            not_empty=True,
+        ),
         Column(
             "status",
             VARCHAR,
@@ -99,11 +110,26 @@ ORDER_LINES = Table(
     description="One row per order line.",
     references=(("order_id", "orders", "order_id"),),
     columns=(
-        Column("order_line_id", VARCHAR, True, "Unique line identifier.", identifier=True),
-        Column("order_id", VARCHAR, True, "Order the line belongs to.", identifier=True),
-        Column("product_id", VARCHAR, True, "Product sold.", identifier=True),
-        Column("quantity", INTEGER, True, "Units, > 0."),
-        Column("unit_price", DOUBLE, True, "List price per unit, >= 0, in the order's tax basis."),
+        Column(
+            "order_line_id",
+            VARCHAR,
+            True,
+            "Unique line identifier.",
+            identifier=True,
+            not_empty=True,
+        ),
+        Column(
+            "order_id", VARCHAR, True, "Order the line belongs to.", identifier=True, not_empty=True
+        ),
+        Column("product_id", VARCHAR, True, "Product sold.", identifier=True, not_empty=True),
+        Column("quantity", INTEGER, True, "Units, > 0.", not_empty=True),
+        Column(
+            "unit_price",
+            DOUBLE,
+            True,
+            "List price per unit, >= 0, in the order's tax basis.",
+            not_empty=True,
+        ),
         Column("discount_amount", DOUBLE, False, "Line discount total, >= 0."),
         Column("tax_rate", DOUBLE, False, "VAT rate, e.g. 0.20; default var default_tax_rate."),
         Column("is_gift", BOOLEAN, False, "A free product given away."),
@@ -127,8 +153,10 @@ REFUNDS = Table(
         ("order_line_id", "order_lines", "order_line_id"),
     ),
     columns=(
-        Column("refund_id", VARCHAR, True, "Unique refund identifier.", identifier=True),
-        Column("order_id", VARCHAR, True, "Refunded order.", identifier=True),
+        Column(
+            "refund_id", VARCHAR, True, "Unique refund identifier.", identifier=True, not_empty=True
+        ),
+        Column("order_id", VARCHAR, True, "Refunded order.", identifier=True, not_empty=True),
         Column(
             "order_line_id",
             VARCHAR,
@@ -136,8 +164,14 @@ REFUNDS = Table(
             "Refunded line; empty for order-level refunds.",
             identifier=True,
         ),
-        Column("refunded_at", TIMESTAMP, True, "When the refund was issued."),
-        Column("amount", DOUBLE, True, "Amount refunded, >= 0, in the order's tax basis."),
+        Column("refunded_at", TIMESTAMP, True, "When the refund was issued.", not_empty=True),
+        Column(
+            "amount",
+            DOUBLE,
+            True,
+            "Amount refunded, >= 0, in the order's tax basis.",
+            not_empty=True,
+        ),
         Column("quantity", INTEGER, False, "Units returned."),
         Column("reason", VARCHAR, False, "Free-text reason."),
     ),
@@ -149,7 +183,7 @@ CUSTOMERS = Table(
     primary_key="customer_id",
     description="One row per registered customer.",
     columns=(
-        Column("customer_id", VARCHAR, True, "Store customer id.", identifier=True),
+        Column("customer_id", VARCHAR, True, "Store customer id.", identifier=True, not_empty=True),
         Column("created_at", TIMESTAMP, False, "Account creation time."),
         Column("email", VARCHAR, False, "Email (hashed by the loader)."),
         Column("country", VARCHAR, False, "Country code."),
@@ -162,7 +196,7 @@ PRODUCTS = Table(
     primary_key="product_id",
     description="One row per product.",
     columns=(
-        Column("product_id", VARCHAR, True, "Product identifier.", identifier=True),
+        Column("product_id", VARCHAR, True, "Product identifier.", identifier=True, not_empty=True),
         Column("product_name", VARCHAR, False, "Name."),
         Column("category", VARCHAR, False, "Category (initial use case)."),
         Column(
@@ -181,12 +215,12 @@ MARKETING_SPEND = Table(
     primary_key=None,
     description="Marketing spend, one row per day x channel (or utm source/medium) x campaign.",
     columns=(
-        Column("spend_date", DATE, True, "Day of the spend (reporting timezone)."),
+        Column("spend_date", DATE, True, "Day of the spend (reporting timezone).", not_empty=True),
         Column("channel", VARCHAR, False, "Channel, when the export names it."),
         Column("utm_source", VARCHAR, False, "UTM source, when the export uses UTMs."),
         Column("utm_medium", VARCHAR, False, "UTM medium."),
         Column("campaign", VARCHAR, False, "Campaign."),
-        Column("amount", DOUBLE, True, "Spend excl. VAT, >= 0."),
+        Column("amount", DOUBLE, True, "Spend excl. VAT, >= 0.", not_empty=True),
         Column("currency", VARCHAR, False, "ISO currency; default the shop currency."),
     ),
 )
@@ -205,8 +239,7 @@ def markdown() -> str:
         parts.append("| column | type | required | meaning |")
         parts.append("|---|---|---|---|")
         for c in table.columns:
-            parts.append(
-                f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {c.description} |"
-            )
+            need = "yes, never empty" if c.not_empty else "yes" if c.required else ""
+            parts.append(f"| `{c.name}` | {c.type} | {need} | {c.description} |")
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"

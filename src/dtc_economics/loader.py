@@ -80,6 +80,7 @@ R_DISCOUNT_TO_LINE = "discount within the line"
 R_SCIENTIFIC_ID = "id not in scientific notation"
 R_STORE_NOT_EMPTY = "store not empty"
 R_NULL_MARKER = "no null marker"
+R_VALUE_PRESENT = "value present"
 
 # Characters refused inside identifiers (RE2 class): C0/C1 controls incl. tab, no-break and
 # zero-width spaces, soft hyphen, bidi marks, word joiner, BOM. Shown as U+XXXX with position.
@@ -133,6 +134,7 @@ RULE_HINTS = {
     R_DISCOUNT_TO_LINE: "discount_amount is the line's whole discount in the order's tax basis, "
     "at most unit_price x quantity: check whether the export repeats the order's discount on "
     "every line, gives a per-unit discount, or maps another column",
+    R_VALUE_PRESENT: "remove the total or blank rows the export added, or fill the column",
     R_NULL_MARKER: "the export marks empty fields with a word: export them empty, or load with "
     "--null-markers-as-empty ($DTC_NULL_MARKERS_AS_EMPTY=1) to read them as empty (counted in "
     "raw._load_changes)",
@@ -214,6 +216,15 @@ def _null_marker_columns() -> str:
     return f"every column but {exempt}"
 
 
+def _not_empty_columns() -> str:
+    return ", ".join(
+        f"{t.name}.{c.name}"
+        for t in contract.TABLES
+        for c in t.columns
+        if c.not_empty and c.name != t.primary_key
+    )
+
+
 def _pk_columns() -> str:
     return ", ".join(f"{t.name}.{t.primary_key}" for t in contract.TABLES if t.primary_key)
 
@@ -289,6 +300,14 @@ RULES: tuple[Rule, ...] = (
         "a number's absolute value is above 1e12 (a unit or export error)",
     ),
     Rule(R_PK_PRESENT, _pk_columns(), "a primary key value is empty or NULL"),
+    Rule(
+        R_VALUE_PRESENT,
+        _not_empty_columns(),
+        "a value every row needs is empty (`not_empty` in the contract): a spreadsheet's total "
+        "or blank row, or a column mapped from the wrong field. A line without order, product, "
+        "quantity or price, an order or refund without date, a refund or spend without amount "
+        "cannot be counted; loaded, it would fail the build far from the file",
+    ),
     Rule(R_PK_UNIQUE, _pk_columns(), "a primary key value occurs on more than one row"),
     *_reference_rules(),
     Rule(R_POSITIVE, _bounded(R_POSITIVE), "the value is 0 or negative"),
@@ -1182,6 +1201,8 @@ def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
                     f"{v} IS NULL OR trim({v}) = ''",
                 )
             )
+        if col.not_empty and col.name != table.primary_key:
+            checks.append(_value_present_check(col, v, opts))
         for t_name, c_name, rule, bad in VALUE_BOUNDS:
             if t_name == table.name and c_name == col.name:
                 shown = f"s.{_txt(col.name)}" if col.type != contract.VARCHAR else v
@@ -1212,6 +1233,22 @@ def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
                 )
             )
     return checks
+
+
+def _value_present_check(col: Column, v: str, opts: LoadOptions) -> _Check:
+    """Empty in a ``not_empty`` column: no value, and no text that failed to type (that is the
+    type rule's); a null marker read as empty counts as empty."""
+    marker_read = opts.null_markers_as_empty and _null_marker_scope("", col)
+    if col.type == contract.VARCHAR:  # ids: trimmed, blank -> NULL
+        shown = [f"s.{_nm(col.name)}"] if marker_read else []
+        shown += [f"s.{_raw(col.name)}"] if col.identifier else []
+        text = f"coalesce({', '.join([*shown, repr('')])})"
+        return _Check(R_VALUE_PRESENT, col.name, f"{v} IS NULL", text)
+    t = f"s.{_txt(col.name)}"
+    empty = f"{t} IS NULL OR trim({t}) = ''"
+    if marker_read:
+        empty += f" OR {_null_marker_sql(t)}"
+    return _Check(R_VALUE_PRESENT, col.name, f"{v} IS NULL", f"coalesce({t}, '')", empty)
 
 
 def _null_marker_check(col: Column, v: str, opts: LoadOptions) -> tuple[str, str, str]:
