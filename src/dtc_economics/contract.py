@@ -172,7 +172,9 @@ REFUNDS = Table(
             "Amount refunded, >= 0, in the order's tax basis.",
             not_empty=True,
         ),
-        Column("quantity", INTEGER, False, "Units returned."),
+        Column(
+            "quantity", INTEGER, False, "Units returned, >= 0; a line's refunds, at most its units."
+        ),
         Column("reason", VARCHAR, False, "Free-text reason."),
     ),
 )

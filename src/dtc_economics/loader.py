@@ -81,6 +81,7 @@ R_SCIENTIFIC_ID = "id not in scientific notation"
 R_STORE_NOT_EMPTY = "store not empty"
 R_NULL_MARKER = "no null marker"
 R_VALUE_PRESENT = "value present"
+R_RETURN_TO_LINE = "returns within the line"
 
 # Characters refused inside identifiers (RE2 class): C0/C1 controls incl. tab, no-break and
 # zero-width spaces, soft hyphen, bidi marks, word joiner, BOM. Shown as U+XXXX with position.
@@ -117,6 +118,7 @@ VALUE_BOUNDS: tuple[tuple[str, str, str, str], ...] = (
     ("order_lines", "unit_price", R_NON_NEGATIVE, "{v} < 0"),
     ("order_lines", "discount_amount", R_NON_NEGATIVE, "{v} < 0"),
     ("refunds", "amount", R_NON_NEGATIVE, "{v} < 0"),
+    ("refunds", "quantity", R_NON_NEGATIVE, "{v} < 0"),
     ("marketing_spend", "amount", R_NON_NEGATIVE, "{v} < 0"),
     ("orders", "shipping_amount", R_NON_NEGATIVE, "{v} < 0"),
     ("orders", "shipping_cost", R_NON_NEGATIVE, "{v} < 0"),
@@ -134,6 +136,9 @@ RULE_HINTS = {
     R_DISCOUNT_TO_LINE: "discount_amount is the line's whole discount in the order's tax basis, "
     "at most unit_price x quantity: check whether the export repeats the order's discount on "
     "every line, gives a per-unit discount, or maps another column",
+    R_RETURN_TO_LINE: "refunds.quantity is the units a refund returns, at most what its line "
+    "sold over all its refunds: check for a refund exported twice under two ids, or a column "
+    "holding another number",
     R_VALUE_PRESENT: "remove the total or blank rows the export added, or fill the column",
     R_NULL_MARKER: "the export marks empty fields with a word: export them empty, or load with "
     "--null-markers-as-empty ($DTC_NULL_MARKERS_AS_EMPTY=1) to read them as empty (counted in "
@@ -319,6 +324,13 @@ RULES: tuple[Rule, ...] = (
         "a unit cost is above `--max-unit-cost-to-price` (default var max_unit_cost_to_price, "
         "10) times the line's unit price; a product's unit cost is compared with the highest "
         "unit price of its lines. Lines priced 0 (gifts) are not compared",
+    ),
+    Rule(
+        R_RETURN_TO_LINE,
+        "refunds.quantity",
+        "the refunds of a line return more units than the line sold (the sum of their "
+        "quantity above order_lines.quantity; every refund of that line is shown): the models "
+        "would cap the units put back in stock, so the load would change what the export says",
     ),
     Rule(
         R_DISCOUNT_TO_LINE,
@@ -1670,6 +1682,34 @@ class Loader:
                     f"CAST({cost} AS VARCHAR) || ' > {_ratio(self.opts)} x unit_price ' || "
                     f"CAST({top} AS VARCHAR)",
                     f"{cost} > {_ratio(self.opts)} * {top}",
+                )
+            )
+        if (
+            src.table.name == "refunds"
+            and {"order_line_id", "quantity"} <= set(src.mapping)
+            and lines is not None
+            and lines.ok
+            and "quantity" in lines.mapping
+        ):  # a line's refunds return at most the units it sold (duplicate rows not counted)
+            line, units = _ident("order_line_id"), _ident("quantity")
+            per_line = (
+                f"(SELECT r.{line} AS line, sum(r.{units}) AS returned, "
+                f"any_value(l.{units}) AS sold FROM {stage} r JOIN {_stage(lines.table)} l "
+                f"ON l.{line} = r.{line} WHERE r.{units} IS NOT NULL AND "
+                f"{'r.__dup_of IS NULL' if src.dedupe else 'true'} GROUP BY r.{line})"
+            )
+            over = f"SELECT line FROM {per_line} WHERE returned > sold"
+            told = (
+                f"(SELECT 'of ' || sold || ' sold, ' || returned || ' returned' "
+                f"FROM {per_line} x WHERE x.line = s.{line})"
+            )
+            checks.append(
+                _Check(
+                    R_RETURN_TO_LINE,
+                    "quantity",
+                    f"s.{units} IS NOT NULL AND s.{line} IS NOT NULL AND {s_kept}",
+                    f"CAST(s.{units} AS VARCHAR) || ' (line ' || s.{line} || ' ' || {told} || ')'",
+                    f"s.{line} IN ({over})",
                 )
             )
         return checks
