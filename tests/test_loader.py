@@ -496,6 +496,26 @@ def test_cli_refusal_exit_2_messages_no_traceback(tmp_path: Path) -> None:
     assert bad_schema.returncode == 2 and "Traceback" not in bad_schema.stderr
 
 
+def test_cli_null_markers_option_and_its_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    orders = ORDERS.replace("O2,C2,", "O2,NULL,")
+    raw = write_raw(tmp_path / "raw", {"orders.csv": orders, "order_lines.csv": LINES})
+    db = tmp_path / "w.duckdb"
+    monkeypatch.delenv("DTC_NULL_MARKERS_AS_EMPTY", raising=False)
+    assert loader.main(["--raw-dir", str(raw), "--database", str(db)]) == 2
+    assert "breaks rule 'no null marker'" in capsys.readouterr().err
+    for argv, env in ((["--null-markers-as-empty"], None), ([], "1")):
+        if env:
+            monkeypatch.setenv("DTC_NULL_MARKERS_AS_EMPTY", env)
+        assert loader.main(["--raw-dir", str(raw), "--database", str(db), *argv]) == 0
+        out = capsys.readouterr().out
+        assert "changed: orders.customer_id: null marker read as empty (as exported: 'NULL')" in out
+        with duckdb.connect(str(db), read_only=True) as con:
+            got = con.execute("select customer_id from raw.orders where order_id = 'O2'").fetchall()
+        assert got == [(None,)]
+
+
 # --- performance (opt-in: DTC_LOADER_BENCH=1) ----------------------------------------------------
 
 

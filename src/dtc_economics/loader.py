@@ -2038,7 +2038,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ids-case-insensitive",
         action="store_true",
-        default=os.environ.get("DTC_IDS_CASE_INSENSITIVE", "").lower() in ("1", "true", "yes"),
+        default=_env_flag("DTC_IDS_CASE_INSENSITIVE"),
         help="lower-case every id, so O1 and o1 are one id (default: refuse such pairs; "
         "or $DTC_IDS_CASE_INSENSITIVE=1)",
     )
@@ -2052,9 +2052,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--null-markers-as-empty",
         action="store_true",
-        default=os.environ.get("DTC_NULL_MARKERS_AS_EMPTY", "").lower() in ("1", "true", "yes"),
-        help="read NULL, \\N, N/A, #N/A, NaN, None, ... in text columns as empty (default: "
-        "refuse them; or $DTC_NULL_MARKERS_AS_EMPTY=1)",
+        default=_env_flag("DTC_NULL_MARKERS_AS_EMPTY"),
+        help="read NULL, \\N, N/A, #N/A, NaN, None, ... as empty fields (default: refuse "
+        "them; or $DTC_NULL_MARKERS_AS_EMPTY=1)",
     )
     p.add_argument(
         "--max-unit-cost-to-price",
@@ -2064,6 +2064,11 @@ def _parser() -> argparse.ArgumentParser:
         f"(default: var max_unit_cost_to_price or {DEFAULT_MAX_UNIT_COST_TO_PRICE:g})",
     )
     return p
+
+
+def _env_flag(name: str) -> bool:
+    """An on/off option's default from the environment (1, true or yes turn it on)."""
+    return os.environ.get(name, "").lower() in ("1", "true", "yes")
 
 
 def _positive_number(text: str) -> float:
