@@ -597,7 +597,7 @@ class LoadOptions:
     loaded_at: datetime | None = None  # UTC; default now
     ids_case_insensitive: bool = False
     unknown_status: str | None = None  # map statuses missing from the vocabulary to this
-    null_markers_as_empty: bool = False  # read NULL, \N, N/A, ... in text columns as empty
+    null_markers_as_empty: bool = False  # read NULL, \N, N/A, ... as empty fields
     pii_salt: str = ""  # salt of the email hash ($DTC_PII_SALT); never written anywhere
     # a unit cost above this multiple of the unit price is refused (a unit or mapping error)
     max_unit_cost_to_price: float = DEFAULT_MAX_UNIT_COST_TO_PRICE
@@ -1214,7 +1214,7 @@ def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
                 )
             )
         if col.not_empty and col.name != table.primary_key:
-            checks.append(_value_present_check(col, v, opts))
+            checks.append(_value_present_check(table.name, col, v, opts))
         for t_name, c_name, rule, bad in VALUE_BOUNDS:
             if t_name == table.name and c_name == col.name:
                 shown = f"s.{_txt(col.name)}" if col.type != contract.VARCHAR else v
@@ -1247,10 +1247,10 @@ def _row_checks(src: Source, opts: LoadOptions) -> list[_Check]:
     return checks
 
 
-def _value_present_check(col: Column, v: str, opts: LoadOptions) -> _Check:
+def _value_present_check(table: str, col: Column, v: str, opts: LoadOptions) -> _Check:
     """Empty in a ``not_empty`` column: no value, and no text that failed to type (that is the
     type rule's); a null marker read as empty counts as empty."""
-    marker_read = opts.null_markers_as_empty and _null_marker_scope("", col)
+    marker_read = opts.null_markers_as_empty and _null_marker_scope(table, col)
     if col.type == contract.VARCHAR:  # ids: trimmed, blank -> NULL
         shown = [f"s.{_nm(col.name)}"] if marker_read else []
         shown += [f"s.{_raw(col.name)}"] if col.identifier else []
