@@ -516,6 +516,46 @@ def test_cli_null_markers_option_and_its_environment_variable(
         assert got == [(None,)]
 
 
+def test_utf16_export_loads_the_rows_of_its_utf8_twin(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The same files written in UTF-16 (byte-order mark, CRLF as Excel's "Unicode Text")
+    load the same raw tables as in UTF-8, and the manifest and output name the encoding."""
+    orders = (
+        ORDERS.replace("customer_id,", "customer_id,customer_email,")
+        .replace("C1,", "C1,,")
+        .replace("C2,", "C2,zoë@example.com,")
+    )
+    files = {"orders.csv": orders, "order_lines.csv": LINES}
+    utf8 = write_raw(tmp_path / "utf8", files)
+    utf16 = tmp_path / "utf16"
+    utf16.mkdir()
+    for name, text in files.items():
+        data = text.replace("\n", "\r\n").encode("utf-16")  # BOM + native order
+        (utf16 / name).write_bytes(data)
+    db8, db16 = tmp_path / "w8.duckdb", tmp_path / "w16.duckdb"
+    load_raw(utf8, db8)
+    assert loader.main(["--raw-dir", str(utf16), "--database", str(db16)]) == 0
+    out = capsys.readouterr().out
+    encoding = "UTF-16LE" if sys.byteorder == "little" else "UTF-16BE"
+    assert f"orders.csv (csv, {encoding})" in out, out
+    with duckdb.connect(str(db16)) as con:
+        con.execute(f"attach '{db8}' as utf8 (read_only)")
+        for table in contract.TABLES:
+            for a, b in (("raw", "utf8.raw"), ("utf8.raw", "raw")):
+                diff = con.execute(
+                    f"select count(*) from (from {a}.{table.name} except all from {b}.{table.name})"
+                ).fetchone()
+                assert diff == (0,), table.name
+        manifests = con.execute(
+            "select m.table_name, m.source_encoding, u.source_encoding from raw._load_manifest m "
+            "join utf8.raw._load_manifest u using (table_name) order by all"
+        ).fetchall()
+    assert ("orders", encoding, "UTF-8") in manifests
+    assert ("refunds", None, None) in manifests
+    assert counts(db16)["orders"] == counts(db8)["orders"] > 0
+
+
 # --- performance (opt-in: DTC_LOADER_BENCH=1) ----------------------------------------------------
 
 

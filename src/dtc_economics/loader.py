@@ -256,7 +256,8 @@ RULES: tuple[Rule, ...] = (
         R_WELL_FORMED,
         "every file",
         "DuckDB cannot parse the file: a CSV row with more or fewer fields than the header, an "
-        "unterminated quote, text that is not UTF-8, or an unreadable Parquet file",
+        "unterminated quote, text that is neither UTF-8 nor UTF-16 with a byte-order mark, "
+        "or an unreadable Parquet file",
     ),
     Rule(
         R_UNIQUE_COLUMNS,
@@ -577,6 +578,10 @@ class Source:
     float_columns: set[int] = field(default_factory=set)  # Parquet float columns (positions)
     sep_line: bool = False  # an Excel `sep=X` line precedes the header
     line_of_row: list[int] | None = None  # stage row -> file line, when re-read by Python
+    # a UTF-16 export (byte-order mark) is read from its UTF-8 copy in the load's temp folder;
+    # `path` (file name, manifest) stays the export's, and lines are the same in both
+    text_path: Path | None = None
+    encoding: str = "UTF-8"
     dedupe: bool = False  # stage has __dup_of (exact duplicate rows quarantined)
 
     @property
@@ -584,6 +589,8 @@ class Source:
         return self.path.name.lower().endswith(".gz")
 
     def open_binary(self) -> typing.BinaryIO:
+        if self.text_path is not None:
+            return open(self.text_path, "rb")
         return gzip.open(self.path, "rb") if self.gz else open(self.path, "rb")
 
 
@@ -692,13 +699,15 @@ def _read_csv_header(src: Source) -> Violation | None:
             src.path.name,
             detail="line 1 is blank: the header must be on line 1",
         )
-    if "\ufffd" in first_line:
+    if "\ufffd" in first_line or "\x00" in first_line:
+        # NUL bytes between the letters: UTF-16 without a byte-order mark
+        no_bom = " (UTF-16 without a byte-order mark?)" if "\x00" in first_line else ""
         return Violation(
             R_WELL_FORMED,
             src.table.name,
             src.where,
             src.path.name,
-            detail="line 1 (the header) is not UTF-8 text; re-export the file as UTF-8",
+            detail=f"line 1 (the header) is not UTF-8 text{no_bom}; re-export the file as UTF-8",
         )
     if not first_line.strip():
         return Violation(
@@ -713,7 +722,49 @@ def _read_csv_header(src: Source) -> Violation | None:
     raw_header = next(reader)
     src.header_lines = reader.line_num + (1 if src.sep_line else 0)
     src.header = _header_names(raw_header)
-    src.relation_sql = _csv_relation(src, str(src.path), 1 if src.sep_line else 0)
+    src.relation_sql = _csv_relation(src, str(src.text_path or src.path), 1 if src.sep_line else 0)
+    return None
+
+
+_UTF16_BOMS = {codecs.BOM_UTF16_LE: "UTF-16LE", codecs.BOM_UTF16_BE: "UTF-16BE"}
+
+
+def _utf16_as_utf8(src: Source, tmp: Path) -> Violation | None:
+    """A CSV starting with a UTF-16 byte-order mark (Excel's "Unicode Text", Google Ads
+    reports) copied to UTF-8 in ``tmp`` (``src.text_path``), line for line, so that it is read
+    and checked like any CSV; an invalid UTF-16 sequence refuses the file with its line."""
+    try:
+        with src.open_binary() as f:
+            head = f.read(4)
+    except (OSError, EOFError):
+        return None  # _read_csv_header names the unreadable file
+    encoding = next((e for bom, e in _UTF16_BOMS.items() if head.startswith(bom)), None)
+    if encoding is None or head.startswith(codecs.BOM_UTF32_LE):
+        return None
+    out = tmp / f"{src.table.name}.utf8.csv"
+    decoder = codecs.getincrementaldecoder("utf-16")("strict")  # reads and drops the BOM
+    line = 1
+    with src.open_binary() as f, open(out, "w", encoding="utf-8", newline="") as w:
+        while True:
+            chunk = f.read(1 << 22)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as err:
+                good = err.object[: err.start - err.start % 2]
+                line += good.decode(encoding, errors="replace").count("\n")
+                return Violation(
+                    R_WELL_FORMED,
+                    src.table.name,
+                    src.where,
+                    src.path.name,
+                    detail=f"line {line}: not {encoding} text ({err.reason}) though the file "
+                    f"starts with a {encoding} byte-order mark; re-export the file as UTF-8",
+                )
+            line += text.count("\n")
+            w.write(text)
+            if not chunk:
+                break
+    src.text_path, src.encoding = out, encoding
     return None
 
 
@@ -1431,7 +1482,7 @@ class Loader:
     def _stage(self, src: Source) -> None:
         table = src.table
         if src.fmt == "csv":
-            problem = _read_csv_header(src)
+            problem = _utf16_as_utf8(src, self._tmp) or _read_csv_header(src)
         else:
             problem = _read_parquet_header(src, self.con)
         if problem:
@@ -1889,6 +1940,7 @@ class Loader:
                         "rows_quarantined": quarantined.get(table.name, 0),
                         "exported_at": self.opts.exported_at,
                         "reporting_timezone": self.opts.reporting_timezone,
+                        "source_encoding": src.encoding if src and src.fmt == "csv" else None,
                     }
                 )
                 self.hook(f"wrote:{table.name}")
@@ -1896,11 +1948,12 @@ class Loader:
                 f"CREATE OR REPLACE TABLE {db}.{schema}._load_manifest (table_name VARCHAR, "
                 "source_file VARCHAR, source_format VARCHAR, rows_in BIGINT, rows_loaded BIGINT, "
                 "columns_extra VARCHAR[], columns_defaulted VARCHAR[], loaded_at TIMESTAMP, "
-                "rows_quarantined BIGINT, exported_at TIMESTAMP, reporting_timezone VARCHAR)"
+                "rows_quarantined BIGINT, exported_at TIMESTAMP, reporting_timezone VARCHAR, "
+                "source_encoding VARCHAR)"
             )
             self.con.executemany(
                 f"INSERT INTO {db}.{schema}._load_manifest VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [list(m.values()) for m in manifest],
             )
             self.con.execute(
@@ -2155,9 +2208,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         extra = [str(c) for c in m["columns_extra"]]  # type: ignore[attr-defined]
         note = f"; extra columns: {', '.join(extra)}" if extra else ""
+        encoding = m["source_encoding"]
+        kind = f"{m['source_format']}, {encoding}" if encoding not in (None, "UTF-8") else ""
         print(
             f"{name:<{width}}  {m['rows_loaded']:>10,} rows  "
-            f"<- {m['source_file']} ({m['source_format']}){note}"
+            f"<- {m['source_file']} ({kind or m['source_format']}){note}"
         )
     for table, file, line, reason, _ in result.quarantined:
         print(f"quarantined: {table} {file} {line}: {reason} (raw._load_quarantine)")
