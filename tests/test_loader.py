@@ -556,6 +556,38 @@ def test_utf16_export_loads_the_rows_of_its_utf8_twin(
     assert counts(db16)["orders"] == counts(db8)["orders"] > 0
 
 
+def test_cli_non_utf8_encoding_option_and_its_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    raw, db = CORPUS / "not_utf8", tmp_path / "w.duckdb"  # orders.csv in Windows-1252
+    monkeypatch.delenv("DTC_NON_UTF8_ENCODING", raising=False)
+    assert loader.main(["--raw-dir", str(raw), "--database", str(db)]) == 2
+    assert "name its encoding with --non-utf8-encoding" in capsys.readouterr().err
+    for argv, env, name in (
+        (["--non-utf8-encoding", "windows-1252"], None, "cp1252"),
+        ([], "latin-1", "iso8859-1"),
+    ):
+        if env:
+            monkeypatch.setenv("DTC_NON_UTF8_ENCODING", env)
+        assert loader.main(["--raw-dir", str(raw), "--database", str(db), *argv]) == 0
+        out = capsys.readouterr().out
+        assert f"orders.csv (csv, {name})" in out and "order_lines.csv (csv)" in out, out
+        with duckdb.connect(str(db), read_only=True) as con:
+            got = con.execute("select customer_email from raw.orders where order_id = 'O2'")
+            assert got.fetchall() == [("zoé@example.com",)]
+            encodings = con.execute(
+                "select table_name, source_encoding from raw._load_manifest "
+                "where table_name in ('orders', 'order_lines') order by all"
+            ).fetchall()
+        assert encodings == [("order_lines", "UTF-8"), ("orders", name)]
+    for wrong in ("rot13", "utf-16", "no-such-encoding"):
+        with pytest.raises(SystemExit) as exited:
+            loader.main(
+                ["--raw-dir", str(raw), "--database", str(db), "--non-utf8-encoding", wrong]
+            )
+        assert exited.value.code == 2
+
+
 # --- performance (opt-in: DTC_LOADER_BENCH=1) ----------------------------------------------------
 
 

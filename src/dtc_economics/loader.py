@@ -256,8 +256,8 @@ RULES: tuple[Rule, ...] = (
         R_WELL_FORMED,
         "every file",
         "DuckDB cannot parse the file: a CSV row with more or fewer fields than the header, an "
-        "unterminated quote, text that is neither UTF-8 nor UTF-16 with a byte-order mark, "
-        "or an unreadable Parquet file",
+        "unterminated quote, text that is not UTF-8, UTF-16 with a byte-order mark or the "
+        "encoding named with `--non-utf8-encoding`, or an unreadable Parquet file",
     ),
     Rule(
         R_UNIQUE_COLUMNS,
@@ -605,6 +605,7 @@ class LoadOptions:
     ids_case_insensitive: bool = False
     unknown_status: str | None = None  # map statuses missing from the vocabulary to this
     null_markers_as_empty: bool = False  # read NULL, \N, N/A, ... as empty fields
+    non_utf8_encoding: str | None = None  # CSVs that are not UTF-8 are read in it (cp1252)
     pii_salt: str = ""  # salt of the email hash ($DTC_PII_SALT); never written anywhere
     # a unit cost above this multiple of the unit price is refused (a unit or mapping error)
     max_unit_cost_to_price: float = DEFAULT_MAX_UNIT_COST_TO_PRICE
@@ -707,7 +708,7 @@ def _read_csv_header(src: Source) -> Violation | None:
             src.table.name,
             src.where,
             src.path.name,
-            detail=f"line 1 (the header) is not UTF-8 text{no_bom}; re-export the file as UTF-8",
+            detail=f"line 1 (the header) is not UTF-8 text{no_bom}; {_NOT_UTF8_HINT}",
         )
     if not first_line.strip():
         return Violation(
@@ -726,23 +727,49 @@ def _read_csv_header(src: Source) -> Violation | None:
     return None
 
 
+# what a message about a file that is not UTF-8 tells the user to do
+_NOT_UTF8_HINT = (
+    "re-export the file as UTF-8, or name its encoding with --non-utf8-encoding "
+    "(windows-1252 for Excel's 'CSV' saved on Windows)"
+)
 _UTF16_BOMS = {codecs.BOM_UTF16_LE: "UTF-16LE", codecs.BOM_UTF16_BE: "UTF-16BE"}
 
 
-def _utf16_as_utf8(src: Source, tmp: Path) -> Violation | None:
-    """A CSV starting with a UTF-16 byte-order mark (Excel's "Unicode Text", Google Ads
-    reports) copied to UTF-8 in ``tmp`` (``src.text_path``), line for line, so that it is read
-    and checked like any CSV; an invalid UTF-16 sequence refuses the file with its line."""
+def _is_utf8(src: Source) -> bool:
+    """Whether the whole file decodes as UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    with src.open_binary() as f:
+        try:
+            while chunk := f.read(1 << 22):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _text_as_utf8(src: Source, tmp: Path, non_utf8_encoding: str | None) -> Violation | None:
+    """A CSV that is not UTF-8 copied to UTF-8 in ``tmp`` (``src.text_path``), line for
+    line, so that it is read and checked like any CSV: a file starting with a UTF-16
+    byte-order mark (Excel's "Unicode Text", Google Ads reports), and, with
+    ``--non-utf8-encoding`` (e.g. Excel's Windows-1252 "CSV"), a file without byte-order mark
+    that is not valid UTF-8. A byte sequence the encoding cannot read refuses the file with
+    its line."""
     try:
         with src.open_binary() as f:
             head = f.read(4)
     except (OSError, EOFError):
         return None  # _read_csv_header names the unreadable file
     encoding = next((e for bom, e in _UTF16_BOMS.items() if head.startswith(bom)), None)
-    if encoding is None or head.startswith(codecs.BOM_UTF32_LE):
+    codec = "utf-16"  # reads the byte-order mark and drops it
+    if head.startswith(codecs.BOM_UTF32_LE):
         return None
+    if encoding is None:
+        if not non_utf8_encoding or head.startswith(_BOM) or _is_utf8(src):
+            return None
+        encoding = codec = non_utf8_encoding
     out = tmp / f"{src.table.name}.utf8.csv"
-    decoder = codecs.getincrementaldecoder("utf-16")("strict")  # reads and drops the BOM
+    decoder = codecs.getincrementaldecoder(codec)("strict")
     line = 1
     with src.open_binary() as f, open(out, "w", encoding="utf-8", newline="") as w:
         while True:
@@ -750,15 +777,16 @@ def _utf16_as_utf8(src: Source, tmp: Path) -> Violation | None:
             try:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as err:
-                good = err.object[: err.start - err.start % 2]
-                line += good.decode(encoding, errors="replace").count("\n")
+                end = err.start - err.start % 2 if codec == "utf-16" else err.start
+                line += err.object[:end].decode(encoding, errors="replace").count("\n")
+                mark = f" though the file starts with a {encoding} byte-order mark"
                 return Violation(
                     R_WELL_FORMED,
                     src.table.name,
                     src.where,
                     src.path.name,
-                    detail=f"line {line}: not {encoding} text ({err.reason}) though the file "
-                    f"starts with a {encoding} byte-order mark; re-export the file as UTF-8",
+                    detail=f"line {line}: not {encoding} text ({err.reason})"
+                    f"{mark if codec == 'utf-16' else ''}; re-export the file as UTF-8",
                 )
             line += text.count("\n")
             w.write(text)
@@ -846,7 +874,7 @@ def _duckdb_read_error(src: Source, err: duckdb.Error) -> Violation:
     else:
         detail = _first_line(text)
     if "not utf-8" in text.lower():
-        detail += "; re-export the file as UTF-8"
+        detail += f"; {_NOT_UTF8_HINT}"
     return Violation(R_WELL_FORMED, src.table.name, src.where, src.path.name, detail=detail)
 
 
@@ -918,7 +946,8 @@ def _diagnose_csv(src: Source, err: duckdb.Error, tmp: Path) -> tuple[Violation,
         )
         first_line = first_line or start
     if "\ufffd" in decoded:
-        causes.append("the file is not UTF-8 text; re-export it as UTF-8")
+        hint = "" if _NOT_UTF8_HINT in violation.detail else f"; {_NOT_UTF8_HINT}"
+        causes.append(f"the file is not UTF-8 text{hint}")
     if "CSV Error on Line" not in str(err) and first_line:
         violation.detail = f"line {first_line}: {violation.detail}"
     violation.detail += "; likely cause: " + (
@@ -1482,7 +1511,8 @@ class Loader:
     def _stage(self, src: Source) -> None:
         table = src.table
         if src.fmt == "csv":
-            problem = _utf16_as_utf8(src, self._tmp) or _read_csv_header(src)
+            problem = _text_as_utf8(src, self._tmp, self.opts.non_utf8_encoding)
+            problem = problem or _read_csv_header(src)
         else:
             problem = _read_parquet_header(src, self.con)
         if problem:
@@ -2110,6 +2140,14 @@ def _parser() -> argparse.ArgumentParser:
         "them; or $DTC_NULL_MARKERS_AS_EMPTY=1)",
     )
     p.add_argument(
+        "--non-utf8-encoding",
+        type=_text_encoding,
+        default=os.environ.get("DTC_NON_UTF8_ENCODING") or None,
+        help="read a CSV that is not UTF-8 (and has no byte-order mark) in this encoding, e.g. "
+        "windows-1252 for Excel's 'CSV' on Windows (default: refuse it; or "
+        "$DTC_NON_UTF8_ENCODING)",
+    )
+    p.add_argument(
         "--max-unit-cost-to-price",
         type=_positive_number,
         default=None,
@@ -2122,6 +2160,20 @@ def _parser() -> argparse.ArgumentParser:
 def _env_flag(name: str) -> bool:
     """An on/off option's default from the environment (1, true or yes turn it on)."""
     return os.environ.get(name, "").lower() in ("1", "true", "yes")
+
+
+def _text_encoding(text: str) -> str:
+    """A Python codec name for --non-utf8-encoding, as its canonical name (cp1252)."""
+    try:
+        info = codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding: {text!r}") from None
+    if not info._is_text_encoding or info.name.startswith(("utf-8", "utf-16", "utf-32")):  # type: ignore[attr-defined]
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: UTF-8 is read by default and UTF-16 by its byte-order mark; name the "
+            "encoding of files that are neither (windows-1252, latin-1, ...)"
+        )
+    return info.name
 
 
 def _positive_number(text: str) -> float:
@@ -2154,6 +2206,7 @@ def _options(args: argparse.Namespace) -> LoadOptions:
     opts.ids_case_insensitive = args.ids_case_insensitive
     opts.unknown_status = args.unknown_status
     opts.null_markers_as_empty = args.null_markers_as_empty
+    opts.non_utf8_encoding = args.non_utf8_encoding
     if args.max_unit_cost_to_price is not None:
         opts.max_unit_cost_to_price = args.max_unit_cost_to_price
     return opts
