@@ -578,10 +578,11 @@ class Source:
     float_columns: set[int] = field(default_factory=set)  # Parquet float columns (positions)
     sep_line: bool = False  # an Excel `sep=X` line precedes the header
     line_of_row: list[int] | None = None  # stage row -> file line, when re-read by Python
-    # a UTF-16 export (byte-order mark) is read from its UTF-8 copy in the load's temp folder;
-    # `path` (file name, manifest) stays the export's, and lines are the same in both
+    # a CSV that is not UTF-8 (UTF-16 with a byte-order mark, or the --non-utf8-encoding) is
+    # read from its UTF-8 copy in the load's temp folder; `path` (file name, manifest) stays
+    # the export's, and the lines are the same in both
     text_path: Path | None = None
-    encoding: str = "UTF-8"
+    encoding: str = "UTF-8"  # what the CSV was read as (_load_manifest.source_encoding)
     dedupe: bool = False  # stage has __dup_of (exact duplicate rows quarantined)
 
     @property
@@ -760,10 +761,10 @@ def _text_as_utf8(src: Source, tmp: Path, non_utf8_encoding: str | None) -> Viol
             head = f.read(4)
     except (OSError, EOFError):
         return None  # _read_csv_header names the unreadable file
+    if head.startswith(codecs.BOM_UTF32_LE):  # starts like UTF-16LE's: refused as not UTF-8
+        return None
     encoding = next((e for bom, e in _UTF16_BOMS.items() if head.startswith(bom)), None)
     codec = "utf-16"  # reads the byte-order mark and drops it
-    if head.startswith(codecs.BOM_UTF32_LE):
-        return None
     if encoding is None:
         if not non_utf8_encoding or head.startswith(_BOM) or _is_utf8(src):
             return None
@@ -2168,7 +2169,8 @@ def _text_encoding(text: str) -> str:
         info = codecs.lookup(text)
     except LookupError:
         raise argparse.ArgumentTypeError(f"unknown encoding: {text!r}") from None
-    if not info._is_text_encoding or info.name.startswith(("utf-8", "utf-16", "utf-32")):  # type: ignore[attr-defined]
+    text_codec = getattr(info, "_is_text_encoding", True)  # False for rot13, hex, base64
+    if not text_codec or info.name.startswith(("utf-8", "utf-16", "utf-32")):
         raise argparse.ArgumentTypeError(
             f"{text!r}: UTF-8 is read by default and UTF-16 by its byte-order mark; name the "
             "encoding of files that are neither (windows-1252, latin-1, ...)"
