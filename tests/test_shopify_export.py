@@ -552,3 +552,28 @@ def test_conflicting_order_value_and_bad_numbers_are_refused(tmp_path: Path) -> 
     assert "column 'Created at' breaks rule 'timestamp' in 1 row(s): row 6 '03/03/2024 08:00'" in (
         done.stderr
     )
+
+
+def test_contract_rule_refusals_name_the_export_rows(tmp_path: Path) -> None:
+    # rules the contract loader checks after normalisation (dates, a line's discount, ids)
+    # are reported on the export's rows, not on the temporary normalised files' lines
+    rows = _hand_export()
+    rows[4]["Created at"] = "2099-03-03 08:00:00 +0000"  # #1003, the third order: row 6
+    rows[3]["Lineitem discount"] = "9.00"  # #1002's second line (8.00): row 5
+    rows[4]["Lineitem sku"] = "PE\u200bN"  # row 6, the fifth product
+    rows[1]["Lineitem name"] = "Book\n2nd edition"  # products.csv: a record on two lines
+    folder = _write_export(tmp_path / "dates", rows)
+    done = _load(folder, tmp_path)
+    assert done.returncode == 2, done.stderr
+    for table, column, rule, shown in (
+        ("orders", "ordered_at", "plausible year", "row 6 '2099-03-03T08:00:00+00:00'"),
+        ("order_lines", "discount_amount", "discount within the line", "row 5 '9.0 > unit_price"),
+        ("order_lines", "product_id", "no invisible character", "row 6 'PE<U+200B>N'"),
+        ("products", "product_id", "no invisible character", "row 6 'PE<U+200B>N'"),
+    ):
+        assert (
+            f"orders_export.csv (normalised into {table}): column '{column}' breaks rule "
+            f"'{rule}' in 1 row(s): {shown}"
+        ) in done.stderr, done.stderr
+    assert "dtc_shopify_export_" not in done.stderr
+    assert re.search(r"\bline \d", done.stderr) is None, done.stderr

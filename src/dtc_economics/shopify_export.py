@@ -29,7 +29,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -131,6 +131,9 @@ class Normalised:
     refunds: list[dict[str, str]] = field(default_factory=list)
     products: list[dict[str, str]] = field(default_factory=list)
     touched: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RULES, 0))
+    # per table, the export row each normalised row comes from (an order's first row), so
+    # that the contract loader's refusals name the user's rows (_in_export)
+    export_rows: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _num(text: str) -> float:
@@ -347,6 +350,10 @@ def normalise(
         raise ExportRefused(problems.messages())
     out = Normalised()
     products: dict[str, str] = {}
+    product_rows: dict[str, str] = {}
+    rows_of = out.export_rows
+    for table in ("orders", "order_lines", "refunds", "products"):
+        rows_of[table] = []
     for name, lines in groups.items():
         first = lines[0]
         order_id = first["Id"] or name
@@ -356,6 +363,7 @@ def normalise(
         out.touched["no_customer_id"] += 1
         out.touched["test_order"] += status == "test"
         out.touched["prices_include_tax"] += included == ""
+        rows_of["orders"].append(first["_row"])
         out.orders.append(
             {
                 "order_id": order_id,
@@ -382,12 +390,14 @@ def normalise(
         for n, (row, rate) in enumerate(zip(lines, rates, strict=True), start=1):
             product_id = row["Lineitem sku"] or row["Lineitem name"]
             products.setdefault(product_id, row["Lineitem name"])
+            product_rows.setdefault(product_id, row["_row"])
             quantity = int(row["Lineitem quantity"])
             price = _num(row["Lineitem price"])
             discount = _num(row["Lineitem discount"])
             gift = discount >= price * quantity
             out.touched["line_id"] += 1
             out.touched["gift_is_full_discount"] += gift
+            rows_of["order_lines"].append(row["_row"])
             out.order_lines.append(
                 {
                     "order_line_id": f"{order_id}-{n}",
@@ -410,6 +420,7 @@ def normalise(
                 refunded = round(refunded * untaxed / total, 2) if total > 0 else refunded
             out.touched["refund_order_level"] += 1
             out.touched["refund_dated_at_order"] += 1
+            rows_of["refunds"].append(first["_row"])
             out.refunds.append(
                 {
                     "refund_id": f"{order_id}-refund",
@@ -425,6 +436,7 @@ def normalise(
         {"product_id": pid, "product_name": pname, "category": "", "unit_cost": ""}
         for pid, pname in products.items()
     ]
+    rows_of["products"] = list(product_rows.values())
     return out
 
 
@@ -487,13 +499,47 @@ def load_export(
             _record_sources(database, contract_dir, raw_dir, path)
         except loader.LoadRefused as refused:
             raise ExportRefused(
-                [
-                    f"{path.name} (normalised into the raw contract): "
-                    + v.message.replace(str(contract_dir), str(raw_dir))
-                    for v in refused.violations
-                ]
+                [_in_export(v, norm, path, contract_dir) for v in refused.violations]
             ) from None
     return result, norm
+
+
+_LINE = re.compile(r"\bline (\d+)\b")
+
+
+def _in_export(v: loader.Violation, norm: Normalised, export: Path, contract_dir: Path) -> str:
+    """A contract loader refusal of a normalised file, named by the export's rows: the
+    normalised file's line N is the export row its record came from."""
+    rows = norm.export_rows.get(v.table)
+    if rows is None or v.file != f"{v.table}.csv":  # marketing_spend: the user's own file
+        return f"{export.name} (normalised into the raw contract): " + v.message.replace(
+            str(contract_dir), str(export.parent)
+        )
+    starts = _record_start_lines(contract_dir / v.file)
+
+    def row(match: re.Match[str]) -> str:
+        index = starts.get(int(match.group(1)))
+        return f"row {rows[index]}" if index is not None else match.group(0)
+
+    moved = replace(
+        v,
+        where=f"{export.name} (normalised into {v.table})",
+        samples=[(_LINE.sub(row, label), value) for label, value in v.samples],
+        detail=_LINE.sub(row, v.detail),
+    )
+    return moved.message
+
+
+def _record_start_lines(path: Path) -> dict[int, int]:
+    """File line where each data record of a CSV starts -> the record's index."""
+    with path.open(newline="") as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        starts, end = {}, reader.line_num
+        for index, _ in enumerate(reader):
+            starts[end + 1] = index
+            end = reader.line_num
+    return starts
 
 
 def _record_sources(database: Path, contract_dir: Path, raw_dir: Path, export: Path) -> None:
