@@ -577,3 +577,16 @@ def test_contract_rule_refusals_name_the_export_rows(tmp_path: Path) -> None:
         ) in done.stderr, done.stderr
     assert "dtc_shopify_export_" not in done.stderr
     assert re.search(r"\bline \d", done.stderr) is None, done.stderr
+
+
+def test_export_resaved_in_windows_1252_is_refused_with_its_row(tmp_path: Path) -> None:
+    rows = _hand_export()
+    rows[3]["Lineitem name"] = "Cadeau zoé"
+    folder = _write_export(tmp_path / "cp1252", rows)
+    export = folder / "orders_export.csv"
+    export.write_bytes(export.read_text(encoding="utf-8").encode("cp1252"))
+    done = _load(folder, tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert (
+        "orders_export.csv row 5: breaks rule 'well-formed file': not UTF-8 text (byte 0xe9)"
+    ) in done.stderr

@@ -161,8 +161,26 @@ def _fmt(value: float) -> str:
     return repr(round(value, 6))
 
 
+def _refuse_if_not_utf8(path: Path) -> None:
+    """ExportRefused naming the row of the first byte that is not UTF-8 (Excel's "CSV" on
+    Windows re-saves the export in Windows-1252)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        row = data[: err.start].count(b"\n") + 1
+        raise ExportRefused(
+            [
+                f"{path.name} row {row}: breaks rule 'well-formed file': not UTF-8 text (byte "
+                f"0x{data[err.start]:02x}); use the file as Shopify exported it, or save it "
+                "from the spreadsheet as 'CSV UTF-8'"
+            ]
+        ) from None
+
+
 def _read(path: Path) -> tuple[list[str], list[dict[str, str]], dict[str, str]]:
     """Header, rows keyed by the documented names, documented name -> header as found."""
+    _refuse_if_not_utf8(path)
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         try:
